@@ -1,0 +1,54 @@
+# The README's two commands: `make run` and `make test`. Both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .local/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_NATIVE_TLS := 1
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help setup infra run stop test lint typecheck pytest bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or pass PYTHON=...)" >&2; exit 1; }
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml services/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages --quiet
+	@touch $@
+
+setup: $(VENV)/.synced ## create the virtual environment from uv.lock
+
+infra: setup ## start Kafka and PostgreSQL (idempotent)
+	deploy/local/kafka.sh start
+	deploy/local/postgres.sh start
+
+run: setup ## run the whole pipeline with a demo lecture, until Ctrl-C
+	lecturegen up --demo
+
+stop: setup ## stop everything `make run` started
+	lecturegen down
+
+lint: setup
+	ruff check .
+	ruff format --check .
+
+typecheck: setup
+	mypy shared/src services/*/src cli/src
+
+pytest: infra
+	pytest
+
+test: lint typecheck pytest ## lint, type-check and run every test against real Kafka and PostgreSQL
+
+bench: infra ## run the benchmarks under bench/
+	@for b in bench/*.py; do echo "== $$b"; python $$b || exit 1; done

@@ -1,0 +1,1 @@
+"""The lecturegen command: run the pipeline, a demo, status and rebuilds."""

@@ -1,0 +1,1 @@
+"""The lecturegen HTTP API: REST and Server-Sent Events."""

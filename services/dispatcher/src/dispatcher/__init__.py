@@ -1,0 +1,1 @@
+"""Turns lecture and regeneration events into one GenerateAsset command per asset."""

@@ -1,0 +1,1 @@
+"""The image media worker of lecturegen."""

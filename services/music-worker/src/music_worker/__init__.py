@@ -1,0 +1,1 @@
+"""The music media worker of lecturegen."""

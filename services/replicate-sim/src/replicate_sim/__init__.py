@@ -1,0 +1,1 @@
+"""A local Replicate-compatible server that renders real media and fails on purpose."""

@@ -1,0 +1,1 @@
+"""Projects the lecturegen event log into PostgreSQL views."""

@@ -1,0 +1,1 @@
+"""The vocabulary and runtime pieces every lecturegen service shares."""
