@@ -1,0 +1,126 @@
+"""CloudEvents 1.0 in Kafka binary mode: the payload is the value, attributes are headers.
+
+`encode` and `decode` are the only places that know the header names; both are pure.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.events import AssetEvent, LectureCreated, Payload, PayloadError, parse_payload
+from shared.ids import new_id
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+Headers = list[tuple[str, bytes]]
+
+_REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One CloudEvent: its attributes and its payload."""
+
+    payload: Payload
+    source: str
+    id: str = field(default_factory=new_id)
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    subject: str | None = None
+    correlation_id: str | None = None
+
+    @property
+    def type(self) -> str:
+        return self.payload.TYPE
+
+
+def subject_of(payload: Payload) -> str | None:
+    """`lectures/{lecture_id}/assets/{asset_id}` for asset events, `lectures/{id}` for lectures."""
+    if isinstance(payload, AssetEvent):
+        return f"lectures/{payload.lecture_id}/assets/{payload.asset_id}"
+    if isinstance(payload, LectureCreated):
+        return f"lectures/{payload.lecture_id}"
+    return None
+
+
+def envelop(
+    payload: Payload,
+    source: str,
+    *,
+    correlation_id: str | None = None,
+    now: datetime | None = None,
+) -> Envelope:
+    """Wrap a payload in a new envelope with a fresh id and the right subject."""
+    return Envelope(
+        payload=payload,
+        source=source,
+        time=now or datetime.now(UTC),
+        subject=subject_of(payload),
+        correlation_id=correlation_id,
+    )
+
+
+def encode(envelope: Envelope) -> tuple[bytes, Headers]:
+    """The Kafka value and headers of an envelope."""
+    headers: Headers = [
+        ("ce_specversion", SPEC_VERSION.encode()),
+        ("ce_id", envelope.id.encode()),
+        ("ce_source", envelope.source.encode()),
+        ("ce_type", envelope.type.encode()),
+        ("ce_time", envelope.time.isoformat().encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    if envelope.subject is not None:
+        headers.append(("ce_subject", envelope.subject.encode()))
+    if envelope.correlation_id is not None:
+        headers.append(("ce_correlationid", envelope.correlation_id.encode()))
+    value = envelope.payload.model_dump_json().encode()
+    return value, headers
+
+
+def header(headers: Headers | tuple[tuple[str, bytes], ...], name: str) -> str | None:
+    """The last value of header `name`, decoded, or None."""
+    found: bytes | None = None
+    for key, value in headers:
+        if key == name:
+            found = value
+    return None if found is None else found.decode("utf-8", errors="replace")
+
+
+def decode(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]) -> Envelope:
+    """Parse a Kafka record into an envelope; raise `PayloadError` with the reason if it is bad."""
+    attrs = {name: header(headers, name) for name in (*_REQUIRED, "ce_time", "ce_subject")}
+    missing = [name for name in _REQUIRED if not attrs[name]]
+    if missing:
+        raise PayloadError(f"not a CloudEvent: missing header(s) {', '.join(missing)}")
+    if attrs["ce_specversion"] != SPEC_VERSION:
+        raise PayloadError(f"unsupported CloudEvents specversion {attrs['ce_specversion']!r}")
+    ctype = header(headers, "content-type")
+    if ctype is not None and not ctype.startswith(CONTENT_TYPE):
+        raise PayloadError(f"unsupported content-type {ctype!r}")
+    if value is None:
+        raise PayloadError("empty record value")
+    try:
+        data: Any = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"value is not JSON: {exc}") from exc
+    return Envelope(
+        payload=parse_payload(str(attrs["ce_type"]), data),
+        source=str(attrs["ce_source"]),
+        id=str(attrs["ce_id"]),
+        time=_parse_time(attrs["ce_time"]),
+        subject=attrs["ce_subject"],
+        correlation_id=header(headers, "ce_correlationid"),
+    )
+
+
+def _parse_time(raw: str | None) -> datetime:
+    if raw is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise PayloadError(f"ce_time is not an RFC 3339 time: {raw!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

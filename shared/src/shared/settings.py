@@ -1,0 +1,99 @@
+"""Settings read from the environment; built in each service's composition root, never at import.
+
+Variables are prefixed `LECTUREGEN_`, except those DESIGN.md names itself
+(`MEDIA_GENERATION_*`, `REPLICATE_API_TOKEN`, `KAFKA_BOOTSTRAP_SERVERS`, `DATABASE_URL`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.retry import RetryPolicy
+
+
+def _env(name: str, *aliases: str) -> AliasChoices:
+    return AliasChoices(f"LECTUREGEN_{name}", *aliases)
+
+
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+
+class KafkaSettings(_Settings):
+    """Where Kafka is and how lecturegen names its topics there."""
+
+    bootstrap_servers: str = Field(
+        "127.0.0.1:19092",
+        validation_alias=_env("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    topic_namespace: str = Field(
+        "",
+        validation_alias=_env("TOPIC_NAMESPACE"),
+        description="prefix of every topic name (test isolation, shared clusters)",
+    )
+    client_id: str = Field("lecturegen", validation_alias=_env("KAFKA_CLIENT_ID"))
+
+
+class PostgresSettings(_Settings):
+    """The PostgreSQL database of the views."""
+
+    dsn: str = Field(
+        "postgresql://lecturegen@127.0.0.1:55432/lecturegen",
+        validation_alias=_env("DATABASE_URL", "DATABASE_URL"),
+    )
+
+
+class RetrySettings(_Settings):
+    """The retry policy, under the names DESIGN §4 fixes."""
+
+    max_retries: int = Field(3, ge=0, validation_alias="MEDIA_GENERATION_MAX_RETRIES")
+    base_delay_s: float = Field(5.0, gt=0, validation_alias="MEDIA_GENERATION_RETRY_BASE_DELAY_S")
+    backoff_factor: float = Field(
+        2.0, ge=1, validation_alias="MEDIA_GENERATION_RETRY_BACKOFF_FACTOR"
+    )
+    max_tier_s: float = Field(300.0, gt=0, validation_alias="MEDIA_GENERATION_RETRY_MAX_TIER_S")
+
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_retries=self.max_retries,
+            base_delay_s=self.base_delay_s,
+            backoff_factor=self.backoff_factor,
+            max_tier_s=self.max_tier_s,
+        )
+
+
+class ProviderSettings(_Settings):
+    """The generation provider: Replicate, or the local Replicate-compatible server."""
+
+    api_token: SecretStr | None = Field(None, validation_alias="REPLICATE_API_TOKEN")
+    base_url: str = Field(
+        "https://api.replicate.com",
+        validation_alias=AliasChoices("LECTUREGEN_REPLICATE_BASE_URL", "REPLICATE_BASE_URL"),
+    )
+    deadline_s: float = Field(
+        600.0,
+        gt=0,
+        validation_alias=_env("PROVIDER_DEADLINE_S"),
+        description="how long one attempt may take before it is cancelled",
+    )
+    poll_interval_s: float = Field(0.5, gt=0, validation_alias=_env("PROVIDER_POLL_INTERVAL_S"))
+    allowed_output_hosts: tuple[str, ...] = Field(
+        ("replicate.delivery",),
+        validation_alias=_env("ALLOWED_OUTPUT_HOSTS"),
+        description="hosts (and their subdomains) outputs may be downloaded from",
+    )
+    max_output_bytes: int = Field(
+        200 * 1024 * 1024, gt=0, validation_alias=_env("MAX_OUTPUT_BYTES")
+    )
+
+
+class BlobSettings(_Settings):
+    """Where generated media is stored."""
+
+    backend: str = Field("filesystem", validation_alias=_env("BLOB_BACKEND"))
+    root: Path = Field(Path(".local/media"), validation_alias=_env("BLOB_ROOT"))
+    s3_bucket: str | None = Field(None, validation_alias=_env("BLOB_S3_BUCKET"))
+    s3_endpoint_url: str | None = Field(None, validation_alias=_env("BLOB_S3_ENDPOINT_URL"))
