@@ -48,18 +48,31 @@ REDACTED = "[redacted]"
 
 
 def redact(context: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of `context` with secret-looking keys and values replaced by `[redacted]`."""
-    clean: dict[str, Any] = {}
-    for key, value in context.items():
-        if _SECRET_KEY.search(key):
-            clean[key] = REDACTED
-        elif isinstance(value, str):
-            clean[key] = _SECRET_VALUE.sub(REDACTED, value)
-        elif isinstance(value, Mapping):
-            clean[key] = redact(value)
-        else:
-            clean[key] = value
-    return clean
+    """A copy of `context` with secret-looking keys and values replaced by `[redacted]`.
+
+    Nested mappings, lists and tuples are cleaned too; other values are kept as they are.
+    """
+    return {
+        key: REDACTED if _SECRET_KEY.search(str(key)) else _redact_value(value)
+        for key, value in context.items()
+    }
+
+
+def redact_text(text: str) -> str:
+    """`text` with every secret-looking token (`r8_…`, `Bearer …`) replaced by `[redacted]`."""
+    return _SECRET_VALUE.sub(REDACTED, text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact_value(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_redact_value(item) for item in value)
+    return value
 
 
 class ErrorInfo(BaseModel):
@@ -96,6 +109,7 @@ class GenerationError(Exception):
         retry_after_s: float | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> None:
+        message = redact_text(message)
         super().__init__(message)
         default_retryable, default_action = _TRAITS[code]
         self.code = code
@@ -114,6 +128,20 @@ class GenerationError(Exception):
             f"GenerationError({self.code.value}, {self.message!r}, "
             f"provider_code={self.provider_code!r}, retryable={self.retryable})"
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions are copied and pickled through their args; ours has keyword fields.
+        return (_rebuild, (self.code, self.message, self._fields()))
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "provider_code": self.provider_code,
+            "retryable": self.retryable,
+            "user_action_required": self.user_action_required,
+            "retry_after_s": self.retry_after_s,
+            "context": self.context,
+        }
 
     @property
     def info(self) -> ErrorInfo:
@@ -175,3 +203,7 @@ class GenerationError(Exception):
     def unknown(cls, message: str, **kw: Any) -> GenerationError:
         """Anything unrecognised; retried up to the limit."""
         return cls(ErrorCode.UNKNOWN, message, **kw)
+
+
+def _rebuild(code: ErrorCode, message: str, fields: dict[str, Any]) -> GenerationError:
+    return GenerationError(code, message, **fields)
