@@ -37,6 +37,8 @@ class RetryPolicy:
             raise ValueError("max_retries must be >= 0")
         if self.base_delay_s <= 0 or self.backoff_factor < 1:
             raise ValueError("base_delay_s must be > 0 and backoff_factor >= 1")
+        if self.max_tier_s <= 0:
+            raise ValueError("max_tier_s must be > 0")
         object.__setattr__(self, "tiers_ms", _tiers_ms(self))
 
     def delay_s(self, retry_number: int) -> float:
@@ -45,15 +47,25 @@ class RetryPolicy:
 
     def tier_for(self, delay_s: float) -> int:
         """The shortest tier (ms) that waits at least `delay_s`; the longest if none does."""
-        wanted = math.ceil(delay_s * 1000 - 1e-6)
+        wanted = _ceil_ms(delay_s)
         return next((t for t in self.tiers_ms if t >= wanted), self.tiers_ms[-1])
+
+
+def _ceil_ms(delay_s: float) -> int:
+    """`delay_s` in whole milliseconds, rounded up.
+
+    The delay is first resolved to the microsecond, so float noise such as
+    0.1 * 3 = 0.30000000000000004 gives 300 ms and not 301 ms.
+    """
+    return math.ceil(round(delay_s * 1000, 3))
 
 
 def _tiers_ms(policy: RetryPolicy) -> tuple[int, ...]:
     """The policy's own delays, then a doubling ladder up to `max_tier_s` for longer hints."""
-    cap = math.ceil(policy.max_tier_s * 1000)
-    delays = {math.ceil(policy.delay_s(n) * 1000) for n in range(1, policy.max_retries + 1)}
-    step = max(delays, default=math.ceil(policy.base_delay_s * 1000))
+    cap = max(1, _ceil_ms(policy.max_tier_s))
+    # A tier shorter than a millisecond would never move the ladder below off zero.
+    delays = {max(1, _ceil_ms(policy.delay_s(n))) for n in range(1, policy.max_retries + 1)}
+    step = max(delays, default=max(1, _ceil_ms(policy.base_delay_s)))
     delays.add(step)
     while step < cap:
         step = min(step * 2, cap)
@@ -91,6 +103,8 @@ Decision = Retry | Fail | NeedsPromptUpdate
 
 def decide(error: GenerationError, attempt: int, policy: RetryPolicy, now: datetime) -> Decision:
     """What to do after attempt number `attempt` (1-based) failed with `error`."""
+    if attempt < 1:
+        raise ValueError(f"attempt numbers start at 1, got {attempt}")
     retried = attempt - 1
     if not error.retryable:
         if error.user_action_required:
