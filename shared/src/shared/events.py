@@ -259,7 +259,7 @@ def upcast(ce_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """Bring `data` of `ce_type` up to the current schema version."""
     model = PAYLOAD_TYPES[ce_type]
     version = data.get("schema_version", 1)
-    if not isinstance(version, int) or not 1 <= version <= model.SCHEMA_VERSION:
+    if type(version) is not int or not 1 <= version <= model.SCHEMA_VERSION:
         raise PayloadError(f"unsupported schema_version {version!r} for {ce_type}")
     while version < model.SCHEMA_VERSION:
         data = _UPCASTERS[(ce_type, version)](data)
