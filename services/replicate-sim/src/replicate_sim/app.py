@@ -1,0 +1,70 @@
+"""The app factory: routes, error answers in Replicate's problem+json shape, and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from replicate_sim import problems
+from replicate_sim.dependencies import require_token
+from replicate_sim.problems import Problem, ProblemError
+from replicate_sim.routes import models, predictions, sim
+from replicate_sim.settings import Settings
+from replicate_sim.simulator import Simulator
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A Replicate-compatible API over a fresh simulator."""
+    simulator = Simulator(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await simulator.close()
+
+    app = FastAPI(title="replicate-sim", lifespan=lifespan, openapi_url=None)
+    app.state.simulator = simulator
+    authenticated = [Depends(require_token)]
+    app.include_router(predictions.router, prefix="/v1", dependencies=authenticated)
+    app.include_router(models.router, prefix="/v1", dependencies=authenticated)
+    app.include_router(sim.router)
+    _add_error_handlers(app)
+    return app
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    headers = {"Retry-After": str(problem.retry_after_s)} if problem.retry_after_s else None
+    return JSONResponse(
+        problem.body(), status_code=problem.status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def on_problem(_: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(exc.problem)
+
+    @app.exception_handler(HTTPException)
+    async def on_http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        known = {404: problems.not_found, 405: problems.method_not_allowed}
+        problem = known[exc.status_code]() if exc.status_code in known else None
+        return problem_response(problem or Problem(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        field = ".".join(str(part) for part in exc.errors()[0]["loc"]) if exc.errors() else "body"
+        return problem_response(problems.invalid_input(field, "is invalid"))
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(problems.internal_error())

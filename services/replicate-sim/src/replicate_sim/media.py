@@ -1,0 +1,94 @@
+"""Turning a model and its input into media files, with a small cache by input."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from replicate_sim.directives import strip_directives
+from replicate_sim.images import ImageRequest, render_image
+from replicate_sim.inputs import input_key, seed_of
+from replicate_sim.models import Medium, ModelSpec
+from replicate_sim.sounds import music_wav, narration_duration, narration_wav
+from replicate_sim.video import VideoRequest, render_mp4
+
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+DEFAULT_MUSIC_S = 8.0
+DEFAULT_VIDEO_S = 2.0
+
+
+@dataclass(frozen=True)
+class Media:
+    """One rendered file."""
+
+    data: bytes
+    content_type: str
+    extension: str
+
+
+class MediaRenderer:
+    """Renders a model's output files for an input; the same input always gives the same bytes."""
+
+    def __init__(self, cache_size: int = 64) -> None:
+        self._cache: OrderedDict[str, tuple[Media, ...]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def render(self, spec: ModelSpec, payload: Mapping[str, Any]) -> tuple[Media, ...]:
+        """The output files (one, or `num_outputs` images). Safe to call from worker threads."""
+        key = f"{spec.ref}:{input_key(payload)}"
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        media = _render(spec, payload)
+        with self._lock:
+            self._cache[key] = media
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return media
+
+
+def _render(spec: ModelSpec, payload: Mapping[str, Any]) -> tuple[Media, ...]:
+    text = strip_directives(str(payload.get(spec.text_field, "")))
+    seed = seed_of(payload)
+    if spec.medium is Medium.IMAGE:
+        return tuple(_image(text, seed + index, payload) for index in range(_count(payload)))
+    if spec.medium is Medium.VIDEO:
+        duration = _number(payload, "duration", DEFAULT_VIDEO_S)
+        return (Media(render_mp4(VideoRequest(text, seed, duration)), "video/mp4", "mp4"),)
+    if spec.medium is Medium.NARRATION:
+        duration = narration_duration(text, _optional_number(payload, "duration"))
+        return (Media(narration_wav(text, duration), "audio/wav", "wav"),)
+    duration = _number(payload, "duration", DEFAULT_MUSIC_S)
+    return (Media(music_wav(seed, duration), "audio/wav", "wav"),)
+
+
+def _image(text: str, seed: int, payload: Mapping[str, Any]) -> Media:
+    request = ImageRequest(
+        text,
+        seed,
+        aspect_ratio=str(payload.get("aspect_ratio") or "16:9"),
+        output_format=str(payload.get("output_format") or "png"),
+    )
+    data, content_type = render_image(request)
+    return Media(data, content_type, EXTENSIONS[content_type])
+
+
+def _count(payload: Mapping[str, Any]) -> int:
+    return int(_number(payload, "num_outputs", 1))
+
+
+def _number(payload: Mapping[str, Any], key: str, default: float) -> float:
+    value = _optional_number(payload, key)
+    return default if value is None else value
+
+
+def _optional_number(payload: Mapping[str, Any], key: str) -> float | None:
+    value = payload.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)

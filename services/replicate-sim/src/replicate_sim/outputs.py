@@ -1,0 +1,42 @@
+"""How rendered files become a prediction's `output`: `data:` URIs or URLs, one or a list."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from replicate_sim.faults import OutputStyle
+from replicate_sim.files import FileStore
+from replicate_sim.media import Media
+from replicate_sim.models import ModelSpec
+from replicate_sim.settings import OutputMode, Settings
+
+
+class OutputPublisher:
+    """Chooses inline or URL per file and shapes the output as the model's real one is shaped."""
+
+    def __init__(self, settings: Settings, files: FileStore) -> None:
+        self._settings = settings
+        self._files = files
+
+    def publish(
+        self, spec: ModelSpec, media: tuple[Media, ...], style: OutputStyle, base_url: str
+    ) -> Any:
+        """The output value: a list for list models (flux-schnell), else a single string."""
+        if style is OutputStyle.EMPTY:
+            return [] if spec.output_is_list else None
+        values = [self._value(item, style, base_url) for item in media]
+        return values if spec.output_is_list else values[0]
+
+    def _value(self, media: Media, style: OutputStyle, base_url: str) -> str:
+        if style is OutputStyle.FOREIGN:
+            return f"{self._settings.foreign_base_url}/files/{self._files.put(media)}"
+        if self._inline(media):
+            return f"data:{media.content_type};base64,{base64.b64encode(media.data).decode()}"
+        return f"{base_url}/files/{self._files.put(media)}"
+
+    def _inline(self, media: Media) -> bool:
+        mode = self._settings.output_mode
+        if mode is OutputMode.AUTO:
+            return len(media.data) <= self._settings.data_uri_max_bytes
+        return mode is OutputMode.DATA

@@ -1,0 +1,34 @@
+"""The server's settings: one frozen value, built by `main` from flags and environment."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class OutputMode(enum.StrEnum):
+    """How outputs are handed back: inline `data:` URIs, URLs on this server, or by size."""
+
+    DATA = "data"
+    URL = "url"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app factory needs; defaults suit tests and local runs."""
+
+    host: str = "127.0.0.1"
+    port: int = 18080
+    public_base_url: str | None = None
+    """Base of the URLs the server hands out; by default the base URL each request came to."""
+    token: str | None = None
+    """When set, the only API token accepted; otherwise any non-empty token is."""
+    output_mode: OutputMode = OutputMode.AUTO
+    default_latency_s: float = 0.1
+    data_uri_max_bytes: int = 256 * 1024
+    """In `auto` mode, larger outputs are served as URLs instead of `data:` URIs."""
+    hang_cap_s: float = 600.0
+    """How long a hanging create waits for its client to give up before answering 504."""
+    foreign_base_url: str = "https://evil.example.com"
+    """Where `[[sim:foreign-output]]` points outputs: a host no worker should download from."""

@@ -1,0 +1,157 @@
+"""The simulator: the server's state and what each API call does to it, without HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from replicate_sim import problems
+from replicate_sim.directives import parse_directives
+from replicate_sim.faults import Hang, plan_create
+from replicate_sim.files import FileStore
+from replicate_sim.media import MediaRenderer
+from replicate_sim.models import ModelSpec, ModelTable
+from replicate_sim.outputs import OutputPublisher
+from replicate_sim.predictions import Prediction, PredictionRunner, new_prediction_id
+from replicate_sim.problems import Problem, ProblemError
+from replicate_sim.settings import Settings
+from replicate_sim.stats import CreateStats
+from replicate_sim.validation import check_input, input_of
+
+log = logging.getLogger(__name__)
+MODEL_VERSION = re.compile(r"^(?P<owner>[^/]+)/(?P<name>[^/:]+)(:(?P<id>.+))?$")
+OFFICIAL_VERSION = "hidden"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The model a create call runs, and the `version` its predictions report."""
+
+    spec: ModelSpec
+    version: str
+
+
+class Simulator:
+    """Predictions, create counts and generated files of one server process."""
+
+    def __init__(self, settings: Settings, models: ModelTable | None = None) -> None:
+        self.settings = settings
+        self.models = models or ModelTable()
+        self.stats = CreateStats()
+        self.files = FileStore()
+        self._renderer = MediaRenderer()
+        publisher = OutputPublisher(settings, self.files)
+        self._runner = PredictionRunner(self._renderer.render, publisher.publish)
+        self._predictions: dict[str, Prediction] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def official_model(self, owner: str, name: str) -> Target:
+        spec = self.models.by_ref(owner, name)
+        if spec is None or not spec.official:
+            raise ProblemError(problems.not_found())
+        return Target(spec, OFFICIAL_VERSION)
+
+    def deployment(self, owner: str, name: str) -> Target:
+        spec = self.models.by_deployment(owner, name)
+        if spec is None:
+            raise ProblemError(problems.not_found())
+        digest = hashlib.sha256(f"{owner}/{name}".encode()).hexdigest()[:32]
+        return Target(spec, f"dp-{digest}")
+
+    def version(self, ref: object) -> Target:
+        """`version` of a create body: a 64-hex id, `owner/name:id`, or `owner/name` (official)."""
+        if not isinstance(ref, str) or not ref:
+            raise ProblemError(problems.invalid_input("version", "is required", "required"))
+        match = MODEL_VERSION.match(ref)
+        if match is None:
+            spec = self.models.by_version(ref)
+            version_id: str | None = ref
+        else:
+            spec = self.models.by_ref(match["owner"], match["name"])
+            version_id = match["id"]
+        if spec is not None and version_id == spec.version:
+            return Target(spec, spec.version)
+        if spec is not None and version_id is None and spec.official:
+            return Target(spec, OFFICIAL_VERSION)
+        raise ProblemError(problems.invalid_version())
+
+    async def create(
+        self,
+        label: str,
+        target: Callable[[], Target],
+        body: Mapping[str, Any],
+        base_url: str,
+        until_gone: Callable[[], Awaitable[object]],
+    ) -> Prediction:
+        """Count the call, find the model, apply the input's fault plan, and start a prediction."""
+        payload = input_of(body)
+        attempt = self.stats.record(label, payload)
+        chosen = target()
+        wrong = check_input(chosen.spec, payload)
+        if wrong is not None:
+            raise ProblemError(wrong)
+        directives = parse_directives(payload)
+        if directives.unknown:
+            log.warning("ignoring unknown directives: %s", ", ".join(directives.unknown))
+        plan = plan_create(directives, attempt, self.settings.default_latency_s)
+        if isinstance(plan, Problem):
+            raise ProblemError(plan)
+        if isinstance(plan, Hang):
+            await self._hang(until_gone)
+        prediction = Prediction(
+            new_prediction_id(), chosen.spec.ref, chosen.version, payload, base_url
+        )
+        self._predictions[prediction.id] = prediction
+        self._start(prediction.id, self._runner.run(prediction, chosen.spec, plan))
+        return prediction
+
+    def get(self, prediction_id: str) -> Prediction:
+        prediction = self._predictions.get(prediction_id)
+        if prediction is None:
+            raise ProblemError(problems.not_found())
+        return prediction
+
+    def cancel(self, prediction_id: str) -> Prediction:
+        prediction = self.get(prediction_id)
+        if not prediction.is_terminal:
+            task = self._tasks.get(prediction_id)
+            if task is not None:
+                task.cancel()
+            prediction.finish("canceled")
+        return prediction
+
+    async def wait(self, prediction: Prediction, seconds: float) -> bool:
+        """Wait up to `seconds` for the prediction to end; whether it did."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(prediction.done.wait(), seconds)
+        return prediction.is_terminal
+
+    async def reset(self) -> None:
+        """Forget every prediction, count and file, stopping runs in flight."""
+        await self.close()
+        self._predictions.clear()
+        self.stats.reset()
+        self.files.reset()
+
+    async def close(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _start(self, prediction_id: str, run: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(run)
+        self._tasks[prediction_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(prediction_id, None))
+
+    async def _hang(self, until_gone: Callable[[], Awaitable[object]]) -> NoReturn:
+        """Answer nothing until the client gives up (or the cap passes, then 504)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(until_gone(), self.settings.hang_cap_s)
+        raise ProblemError(problems.gateway_timeout())
