@@ -1,0 +1,73 @@
+# Shared pieces of the local service scripts (kafka.sh, postgres.sh). Sourced, never run.
+# shellcheck shell=bash
+
+LOCAL_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$LOCAL_SCRIPTS_DIR/../.." && pwd)"
+# Where every local service keeps its state; tests point it elsewhere to run a throwaway copy.
+LOCAL_STATE_DIR="${LECTUREGEN_LOCAL_DIR:-$REPO_ROOT/.local}"
+
+say() { printf '%s\n' "$*"; }
+warn() { printf '%s\n' "$*" >&2; }
+die() {
+	printf 'error: %s\n' "$1" >&2
+	shift
+	local line
+	for line in "$@"; do printf '  %s\n' "$line" >&2; done
+	exit 1
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_in_use() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A short description of the process listening on port $1, when ss can tell.
+port_owner() {
+	local owner
+	owner="$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(([^)]*))' | head -n1)"
+	printf '%s' "${owner:-an unknown process}"
+}
+
+# True when pid $1 is alive and its command line contains $2.
+pid_matches() {
+	local pid="$1" pattern="$2"
+	[[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pattern"
+}
+
+# Sends SIGTERM to pid $1, waits up to $2 seconds, then sends SIGKILL.
+terminate_pid() {
+	local pid="$1" grace="$2" waited=0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	while kill -0 "$pid" 2>/dev/null; do
+		if ((waited >= grace * 10)); then
+			warn "pid $pid did not stop within ${grace}s; sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+			sleep 0.5
+			return 0
+		fi
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+}
+
+# Serialises start/stop of one service: engineers and test sessions call these scripts at once.
+hold_lock() {
+	local lock_file="$1"
+	mkdir -p "$(dirname "$lock_file")"
+	exec 9>"$lock_file"
+	flock -w 300 9 || die "another start/stop still holds $lock_file after 300s"
+}
+
+# Prints the last $2 lines of file $1 to stderr, framed, when the file exists.
+show_log_tail() {
+	local file="$1" lines="$2"
+	[[ -f "$file" ]] || return 0
+	warn "---- last $lines lines of $file ----"
+	tail -n "$lines" "$file" >&2
+	warn "----"
+}
+
+require_port_number() {
+	[[ "$2" =~ ^[0-9]+$ ]] && (($2 > 0 && $2 < 65536)) || die "$1=$2 is not a TCP port number"
+}
