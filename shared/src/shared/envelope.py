@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events import AssetEvent, LectureCreated, Payload, PayloadError, parse_payload
+from shared.events import (
+    AssetEvent,
+    GenerateAsset,
+    LectureCreated,
+    Payload,
+    PayloadError,
+    parse_payload,
+)
 from shared.ids import new_id
 
 SPEC_VERSION = "1.0"
@@ -37,8 +44,9 @@ class Envelope:
 
 
 def subject_of(payload: Payload) -> str | None:
-    """`lectures/{lecture_id}/assets/{asset_id}` for asset events, `lectures/{id}` for lectures."""
-    if isinstance(payload, AssetEvent):
+    """`lectures/{lecture_id}/assets/{asset_id}` for asset events and commands,
+    `lectures/{lecture_id}` for lecture events."""
+    if isinstance(payload, AssetEvent | GenerateAsset):
         return f"lectures/{payload.lecture_id}/assets/{payload.asset_id}"
     if isinstance(payload, LectureCreated):
         return f"lectures/{payload.lecture_id}"
@@ -98,8 +106,10 @@ def decode(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]
     if attrs["ce_specversion"] != SPEC_VERSION:
         raise PayloadError(f"unsupported CloudEvents specversion {attrs['ce_specversion']!r}")
     ctype = header(headers, "content-type")
-    if ctype is not None and not ctype.startswith(CONTENT_TYPE):
-        raise PayloadError(f"unsupported content-type {ctype!r}")
+    # A missing content-type means JSON (CloudEvents' default); parameters such as
+    # `; charset=utf-8` are allowed, any other media type is not.
+    if ctype is not None and ctype.split(";")[0].strip().lower() != CONTENT_TYPE:
+        raise PayloadError(f"unsupported content-type {ctype!r}, expected {CONTENT_TYPE}")
     if value is None:
         raise PayloadError("empty record value")
     try:
