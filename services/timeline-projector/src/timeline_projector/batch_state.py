@@ -1,0 +1,96 @@
+"""The working set of one batch: the stored rows its events can touch, plus what they change.
+
+A batch loads the rows it needs once, folds its events through the reducers in memory (each
+event sees the changes of the ones before it), and writes only the final row of each key.
+Unit tests use it on its own as the in-memory projection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from shared.envelope import Envelope
+
+from timeline_projector.reducers import Changes, reduce
+from timeline_projector.rows import (
+    AssetRow,
+    AttemptKey,
+    AttemptRow,
+    FeedRow,
+    LectureRow,
+    SegmentRow,
+)
+
+
+@dataclass(slots=True)
+class Writes:
+    """The final rows a batch writes, one per key, and the feed rows it appends."""
+
+    lectures: dict[str, LectureRow] = field(default_factory=dict)
+    segments: dict[tuple[str, str], SegmentRow] = field(default_factory=dict)
+    assets: dict[str, AssetRow] = field(default_factory=dict)
+    attempts: dict[AttemptKey, AttemptRow] = field(default_factory=dict)
+    feed: list[FeedRow] = field(default_factory=list)
+    last_seqs: dict[str, int] = field(default_factory=dict)
+
+
+class BatchState:
+    """A `ViewState` over loaded rows that also records every change applied to it."""
+
+    def __init__(
+        self,
+        lectures: Iterable[LectureRow] = (),
+        assets: Iterable[AssetRow] = (),
+        attempts: Iterable[AttemptRow] = (),
+        last_seqs: dict[str, int] | None = None,
+        seen: Iterable[str] = (),
+    ) -> None:
+        self._lectures = {row.lecture_id: row for row in lectures}
+        self._assets = {row.asset_id: row for row in assets}
+        self._attempts = {row.key: row for row in attempts}
+        self._last_seqs = dict(last_seqs or {})
+        self._seen = set(seen)
+        self.writes = Writes()
+
+    def lecture(self, lecture_id: str) -> LectureRow | None:
+        return self._lectures.get(lecture_id)
+
+    def asset(self, asset_id: str) -> AssetRow | None:
+        return self._assets.get(asset_id)
+
+    def attempt(self, key: AttemptKey) -> AttemptRow | None:
+        return self._attempts.get(key)
+
+    def last_seq(self, lecture_id: str) -> int:
+        return self._last_seqs.get(lecture_id, 0)
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self._seen
+
+    def apply(self, changes: Changes) -> None:
+        """Make `changes` visible to the next event and record them for writing."""
+        w = self.writes
+        if changes.lecture is not None:
+            self._lectures[changes.lecture.lecture_id] = changes.lecture
+            w.lectures[changes.lecture.lecture_id] = changes.lecture
+        for segment in changes.segments:
+            w.segments[(segment.lecture_id, segment.segment_id)] = segment
+        for asset in changes.assets:
+            self._assets[asset.asset_id] = asset
+            w.assets[asset.asset_id] = asset
+        if changes.attempt is not None:
+            self._attempts[changes.attempt.key] = changes.attempt
+            w.attempts[changes.attempt.key] = changes.attempt
+        if changes.feed is not None:
+            feed = changes.feed
+            self._last_seqs[feed.lecture_id] = feed.seq
+            self._seen.add(feed.event_id)
+            w.feed.append(feed)
+            w.last_seqs[feed.lecture_id] = feed.seq
+
+    def fold(self, envelope: Envelope) -> Changes:
+        """Reduce one event against this state and apply the result."""
+        changes = reduce(self, envelope)
+        self.apply(changes)
+        return changes

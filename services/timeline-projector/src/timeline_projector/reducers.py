@@ -1,0 +1,364 @@
+"""Reducers: (current view state, event) → the rows that change. Pure: no SQL, no clock.
+
+Status rules come from `shared.status.next_status`: a newer `prompt_version` wins and starts
+fresh, an older one never overwrites the current view (it lands in the attempt history only),
+and a terminal status stays terminal. The SQL layer (`store`) writes what these return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from shared.envelope import Envelope
+from shared.events import (
+    AssetAttemptStarted,
+    AssetEvent,
+    AssetFailed,
+    AssetGenerated,
+    AssetNeedsPromptUpdate,
+    AssetPlan,
+    AssetRegenerationRequested,
+    AssetRetrying,
+    LectureCreated,
+    Payload,
+)
+from shared.status import AssetStatus, VersionedStatus, next_status, read_status
+
+from timeline_projector.rows import (
+    AssetRow,
+    AttemptKey,
+    AttemptRow,
+    FeedRow,
+    Json,
+    LectureRow,
+    SegmentRow,
+)
+
+
+class ViewState(Protocol):
+    """What a reducer may read: the current rows the event could touch."""
+
+    def lecture(self, lecture_id: str) -> LectureRow | None: ...
+    def asset(self, asset_id: str) -> AssetRow | None: ...
+    def attempt(self, key: AttemptKey) -> AttemptRow | None: ...
+    def last_seq(self, lecture_id: str) -> int: ...
+    def seen(self, event_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The rows one event writes (each replaces the stored row with the same key)."""
+
+    lecture: LectureRow | None = None
+    segments: tuple[SegmentRow, ...] = ()
+    assets: tuple[AssetRow, ...] = ()
+    attempt: AttemptRow | None = None
+    feed: FeedRow | None = None
+    applied: bool = False
+    """Whether the event changed the current view of a lecture or asset."""
+
+
+NO_CHANGES = Changes()
+
+Reducer = Callable[[ViewState, Envelope], Changes]
+
+
+def reduce(state: ViewState, envelope: Envelope) -> Changes:
+    """The changes `envelope` makes to the views; none for a type the views do not use."""
+    reducer = REDUCERS.get(type(envelope.payload))
+    return NO_CHANGES if reducer is None else reducer(state, envelope)
+
+
+# --- lecture.created ------------------------------------------------------------------
+
+
+def lecture_created(state: ViewState, envelope: Envelope) -> Changes:
+    """A new lecture: its segments, and each planned asset at `prompt_version` 1, `pending`."""
+    event = envelope.payload
+    assert isinstance(event, LectureCreated)
+    if state.lecture(event.lecture_id) is not None:
+        return NO_CHANGES  # a second `lecture.created` for the same lecture changes nothing
+    lecture = LectureRow(
+        lecture_id=event.lecture_id,
+        title=event.title,
+        duration_s=event.duration_s,
+        created_event_id=envelope.id,
+        created_at=envelope.time,
+        updated_at=envelope.time,
+    )
+    segments = tuple(
+        SegmentRow(event.lecture_id, s.segment_id, i, s.title, s.start_s, s.duration_s)
+        for i, s in enumerate(event.segments)
+    )
+    assets = tuple(
+        _planned_asset(event.lecture_id, plan, i, envelope)
+        for i, plan in enumerate(event.assets)
+        if state.asset(plan.asset_id) is None
+    )
+    return Changes(lecture=lecture, segments=segments, assets=assets, applied=True)
+
+
+def _planned_asset(lecture_id: str, plan: AssetPlan, position: int, env: Envelope) -> AssetRow:
+    return AssetRow(
+        asset_id=plan.asset_id,
+        lecture_id=lecture_id,
+        segment_id=plan.segment_id,
+        kind=plan.kind.value,
+        position=position,
+        status=AssetStatus.PENDING.value,
+        error=None,
+        prompt=plan.prompt,
+        model=plan.model,
+        params=dict(plan.params),
+        prompt_version=1,
+        requested_duration_s=plan.duration_s,
+        media_blob_key=None,
+        media_content_type=None,
+        media_size_bytes=None,
+        duration_s=None,
+        retried_count=0,
+        attempts=0,
+        provider=None,
+        prediction_id=None,
+        created_at=env.time,
+        updated_at=env.time,
+        last_event_id=env.id,
+    )
+
+
+# --- asset events ---------------------------------------------------------------------
+
+
+def asset_event(state: ViewState, envelope: Envelope) -> Changes:
+    """Any asset event: the asset view (if the status rules allow), its attempt, its feed row."""
+    event = envelope.payload
+    assert isinstance(event, AssetEvent)
+    if state.seen(envelope.id):
+        return NO_CHANGES  # the same event written to the log twice
+    current = state.asset(event.asset_id)
+    moved = next_status(_versioned(current), event.prompt_version, _STATUS[type(event)])
+    asset = None if moved is None else _moved(current, event, envelope, moved.status)
+    superseded = current is not None and current.prompt_version > event.prompt_version
+    view = asset or current
+    lecture = state.lecture(event.lecture_id)
+    touched = None if asset is None or lecture is None else _touch(lecture, envelope)
+    return Changes(
+        lecture=touched,
+        assets=() if asset is None else (asset,),
+        attempt=_attempt(state, event, envelope, superseded),
+        feed=_feed(state, event, envelope, asset is not None, view),
+        applied=asset is not None,
+    )
+
+
+_STATUS: dict[type[Payload], AssetStatus] = {
+    AssetRegenerationRequested: AssetStatus.PENDING,
+    AssetAttemptStarted: AssetStatus.PENDING,
+    AssetRetrying: AssetStatus.RETRYING,
+    AssetGenerated: AssetStatus.GENERATED,
+    AssetFailed: AssetStatus.FAILED,
+    AssetNeedsPromptUpdate: AssetStatus.NEEDS_PROMPT_UPDATE,
+}
+
+
+def _versioned(row: AssetRow | None) -> VersionedStatus | None:
+    return None if row is None else VersionedStatus(row.prompt_version, read_status(row.status))
+
+
+def _moved(
+    current: AssetRow | None, event: AssetEvent, env: Envelope, status: AssetStatus
+) -> AssetRow:
+    same_version = current is not None and current.prompt_version == event.prompt_version
+    base = current if same_version and current is not None else _fresh(current, event, env)
+    return replace(
+        _UPDATE[type(event)](base, event),
+        status=status.value,
+        prompt_version=event.prompt_version,
+        updated_at=env.time,
+        last_event_id=env.id,
+    )
+
+
+def _fresh(current: AssetRow | None, event: AssetEvent, env: Envelope) -> AssetRow:
+    """A new version of the asset: nothing generated, no error, no attempts yet."""
+    if current is None:  # an asset event for an asset no `lecture.created` announced
+        current = AssetRow(
+            asset_id=event.asset_id,
+            lecture_id=event.lecture_id,
+            segment_id=event.segment_id,
+            kind=event.kind.value,
+            position=0,
+            status=None,
+            error=None,
+            prompt=str(getattr(event, "prompt", "")),
+            model=str(getattr(event, "model", "")),
+            params={},
+            prompt_version=event.prompt_version,
+            requested_duration_s=None,
+            media_blob_key=None,
+            media_content_type=None,
+            media_size_bytes=None,
+            duration_s=None,
+            retried_count=0,
+            attempts=0,
+            provider=None,
+            prediction_id=None,
+            created_at=env.time,
+            updated_at=env.time,
+            last_event_id=env.id,
+        )
+    return replace(
+        current,
+        error=None,
+        media_blob_key=None,
+        media_content_type=None,
+        media_size_bytes=None,
+        duration_s=None,
+        retried_count=0,
+        attempts=0,
+        provider=None,
+        prediction_id=None,
+    )
+
+
+def _regeneration_requested(row: AssetRow, event: Any) -> AssetRow:
+    assert isinstance(event, AssetRegenerationRequested)
+    duration = row.requested_duration_s if event.duration_s is None else event.duration_s
+    return replace(
+        row,
+        prompt=event.prompt,
+        model=event.model,
+        params=dict(event.params),
+        requested_duration_s=duration,
+        error=None,
+    )
+
+
+def _attempt_started(row: AssetRow, event: Any) -> AssetRow:
+    assert isinstance(event, AssetAttemptStarted)
+    return replace(row, attempts=max(row.attempts, event.attempt))
+
+
+def _retrying(row: AssetRow, event: Any) -> AssetRow:
+    assert isinstance(event, AssetRetrying)
+    return replace(
+        row,
+        error=_error(event),
+        retried_count=event.retried_count,
+        attempts=max(row.attempts, event.attempt),
+    )
+
+
+def _generated(row: AssetRow, event: Any) -> AssetRow:
+    assert isinstance(event, AssetGenerated)
+    return replace(
+        row,
+        error=None,
+        prompt=event.prompt,
+        model=event.model,
+        media_blob_key=event.media.blob_key,
+        media_content_type=event.media.content_type,
+        media_size_bytes=event.media.size_bytes,
+        duration_s=event.media.duration_s,
+        provider=event.provider,
+        prediction_id=event.prediction_id,
+        attempts=event.attempts,
+        retried_count=event.retried_count,
+    )
+
+
+def _given_up(row: AssetRow, event: Any) -> AssetRow:
+    assert isinstance(event, AssetFailed | AssetNeedsPromptUpdate)
+    return replace(
+        row,
+        error=_error(event),
+        prompt=event.prompt,
+        model=event.model,
+        retried_count=event.retried_count,
+        attempts=event.attempts,
+    )
+
+
+_UPDATE: dict[type[Payload], Callable[[AssetRow, Any], AssetRow]] = {
+    AssetRegenerationRequested: _regeneration_requested,
+    AssetAttemptStarted: _attempt_started,
+    AssetRetrying: _retrying,
+    AssetGenerated: _generated,
+    AssetFailed: _given_up,
+    AssetNeedsPromptUpdate: _given_up,
+}
+
+
+def _error(event: AssetRetrying | AssetFailed | AssetNeedsPromptUpdate) -> Json:
+    return event.error.model_dump(mode="json")
+
+
+def _touch(lecture: LectureRow, env: Envelope) -> LectureRow:
+    return replace(lecture, updated_at=max(lecture.updated_at, env.time))
+
+
+def _attempt_number(event: AssetEvent) -> int | None:
+    if isinstance(event, AssetAttemptStarted | AssetRetrying):
+        return event.attempt
+    if isinstance(event, AssetGenerated | AssetFailed | AssetNeedsPromptUpdate):
+        return event.attempts
+    return None
+
+
+def _attempt(
+    state: ViewState, event: AssetEvent, env: Envelope, superseded: bool
+) -> AttemptRow | None:
+    """The attempt history row this event records, superseded versions included."""
+    number = _attempt_number(event)
+    if number is None:
+        return None
+    key = (event.asset_id, event.prompt_version, number)
+    row = state.attempt(key) or AttemptRow(
+        *key, event.lecture_id, None, None, None, None, None, env.id, superseded
+    )
+    row = replace(row, event_id=env.id, superseded=superseded)
+    if isinstance(event, AssetAttemptStarted):
+        return replace(row, started_at=event.started_at)
+    error = None
+    if isinstance(event, AssetRetrying | AssetFailed | AssetNeedsPromptUpdate):
+        error = _error(event)
+    prediction = event.prediction_id if isinstance(event, AssetGenerated) else row.prediction_id
+    return replace(
+        row,
+        finished_at=env.time,
+        outcome=_STATUS[type(event)].value,
+        error=error,
+        prediction_id=prediction,
+    )
+
+
+def _feed(
+    state: ViewState, event: AssetEvent, env: Envelope, applied: bool, view: AssetRow | None
+) -> FeedRow:
+    data: Json = event.model_dump(mode="json")
+    data |= {
+        "event_id": env.id,
+        "time": env.time.isoformat(),
+        "applied": applied,
+        "asset_status": None if view is None else read_status(view.status).value,
+        "asset_prompt_version": None if view is None else view.prompt_version,
+    }
+    return FeedRow(
+        lecture_id=event.lecture_id,
+        seq=state.last_seq(event.lecture_id) + 1,
+        event_id=env.id,
+        event_type=event.short_type(),
+        asset_id=event.asset_id,
+        prompt_version=event.prompt_version,
+        applied=applied,
+        data=data,
+        created_at=env.time,
+    )
+
+
+REDUCERS: dict[type[Payload], Reducer] = {
+    LectureCreated: lecture_created,
+    **{event_type: asset_event for event_type in _STATUS},
+}

@@ -1,0 +1,117 @@
+"""The rows of the projection's tables, as plain frozen values (see SCHEMA.md).
+
+JSON columns hold plain JSON values (`dict`), exactly what is stored; times come from the
+events, so replaying the same log gives the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LectureRow:
+    lecture_id: str
+    title: str
+    duration_s: float
+    created_event_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRow:
+    lecture_id: str
+    segment_id: str
+    position: int
+    title: str | None
+    start_s: float
+    duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRow:
+    """The current state of one asset (its newest `prompt_version`)."""
+
+    asset_id: str
+    lecture_id: str
+    segment_id: str | None
+    kind: str
+    position: int
+    status: str | None
+    error: Json | None
+    prompt: str
+    model: str
+    params: Json
+    prompt_version: int
+    requested_duration_s: float | None
+    media_blob_key: str | None
+    media_content_type: str | None
+    media_size_bytes: int | None
+    duration_s: float | None
+    retried_count: int
+    attempts: int
+    provider: str | None
+    prediction_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_event_id: str
+
+
+AttemptKey = tuple[str, int, int]
+"""(asset_id, prompt_version, attempt)"""
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    """One provider attempt of one asset version, superseded versions included."""
+
+    asset_id: str
+    prompt_version: int
+    attempt: int
+    lecture_id: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    outcome: str | None
+    error: Json | None
+    prediction_id: str | None
+    event_id: str
+    superseded: bool
+
+    @property
+    def key(self) -> AttemptKey:
+        return (self.asset_id, self.prompt_version, self.attempt)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    """One live update of a lecture: an asset event with its per-lecture sequence number."""
+
+    lecture_id: str
+    seq: int
+    event_id: str
+    event_type: str
+    asset_id: str
+    prompt_version: int
+    applied: bool
+    data: Json
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """A record of the log that could not be decoded; it is skipped, never retried."""
+
+    topic: str
+    partition: int
+    offset: int
+    reason: str
+    event_type: str | None
+    event_id: str | None
+    record_key: str | None
+    value_preview: str | None
+    record_time: datetime | None
