@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from shared.media import MediaKind
 
 EVENTS = "lecturegen.events.v1"
@@ -15,6 +17,11 @@ def requests(kind: MediaKind, namespace: str = "") -> str:
 def retry_tier(kind: MediaKind, delay_ms: int, namespace: str = "") -> str:
     """The fixed-delay retry tier topic of one medium, e.g. `lecturegen.image.retry.5s.v1`."""
     return f"{namespace}lecturegen.{kind.value}.retry.{tier_label(delay_ms)}.v1"
+
+
+def retry_tiers(kind: MediaKind, tiers_ms: Iterable[int], namespace: str = "") -> dict[int, str]:
+    """The retry tier topics of one medium by delay (ms), e.g. from `RetryPolicy.tiers_ms`."""
+    return {delay_ms: retry_tier(kind, delay_ms, namespace) for delay_ms in tiers_ms}
 
 
 def dead_letter(kind: MediaKind, namespace: str = "") -> str:
