@@ -1,0 +1,36 @@
+"""Throwaway PostgreSQL databases, one per test, so tests never see each other's rows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from shared.testing.infra import with_database
+
+_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@asynccontextmanager
+async def fresh_database(server_dsn: str, name: str) -> AsyncIterator[str]:
+    """Create database ``name`` on the server of ``server_dsn``, yield its DSN, then drop it.
+
+    The drop forces out connections a test left open, so a leak cannot block the next test.
+    """
+    if not _SAFE_NAME.match(name):
+        raise ValueError(f"{name!r} is not a plain lower-case PostgreSQL identifier")
+    await _execute(server_dsn, f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(server_dsn, name)
+    finally:
+        await _execute(server_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _execute(dsn: str, statement: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
