@@ -6,10 +6,12 @@ Variables are prefixed `LECTUREGEN_`, except those DESIGN.md names itself
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.retry import RetryPolicy
 
@@ -80,7 +82,7 @@ class ProviderSettings(_Settings):
         description="how long one attempt may take before it is cancelled",
     )
     poll_interval_s: float = Field(0.5, gt=0, validation_alias=_env("PROVIDER_POLL_INTERVAL_S"))
-    allowed_output_hosts: tuple[str, ...] = Field(
+    allowed_output_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         ("replicate.delivery",),
         validation_alias=_env("ALLOWED_OUTPUT_HOSTS"),
         description="hosts (and their subdomains) outputs may be downloaded from",
@@ -88,6 +90,16 @@ class ProviderSettings(_Settings):
     max_output_bytes: int = Field(
         200 * 1024 * 1024, gt=0, validation_alias=_env("MAX_OUTPUT_BYTES")
     )
+
+    @field_validator("allowed_output_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        # From the environment the hosts come as one comma-separated string (or a JSON list).
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            return json.loads(value)
+        if isinstance(value, str):
+            return tuple(host.strip() for host in value.split(",") if host.strip())
+        return value
 
 
 class BlobSettings(_Settings):
