@@ -1,0 +1,75 @@
+"""The API's own table: regeneration claims, one row per (asset, version) it accepted.
+
+A claim is written before the regeneration event is produced; the primary key makes two
+concurrent requests for the same version collide, so only one of them produces an event.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from api.regeneration import Claim
+
+SCHEMA = "lecturegen_api"
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {SCHEMA}.regenerations (
+    asset_id       text        NOT NULL,
+    prompt_version integer     NOT NULL,
+    event_id       text        NOT NULL,
+    claimed_at     timestamptz NOT NULL DEFAULT now(),
+    abandoned      boolean     NOT NULL DEFAULT false,
+    PRIMARY KEY (asset_id, prompt_version)
+);
+"""
+
+_LOCK_KEY = 0x4C47_4150  # serialises concurrent creation of the schema by several processes
+
+
+class VersionTakenError(Exception):
+    """Another request claimed this version first."""
+
+
+class Claims:
+    """Regeneration claims over one connection pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def create_schema(self) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+            await conn.execute(_DDL)
+
+    async def latest(self, asset_id: str) -> Claim | None:
+        row = await self._pool.fetchrow(
+            f"SELECT prompt_version, claimed_at, abandoned FROM {SCHEMA}.regenerations "
+            f"WHERE asset_id = $1 ORDER BY prompt_version DESC LIMIT 1",
+            asset_id,
+        )
+        if row is None:
+            return None
+        return Claim(row["prompt_version"], row["claimed_at"], row["abandoned"])
+
+    async def claim(self, asset_id: str, prompt_version: int, event_id: str) -> None:
+        try:
+            await self._pool.execute(
+                f"INSERT INTO {SCHEMA}.regenerations (asset_id, prompt_version, event_id) "
+                f"VALUES ($1, $2, $3)",
+                asset_id,
+                prompt_version,
+                event_id,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise VersionTakenError(f"{asset_id} v{prompt_version}") from exc
+
+    async def abandon(self, asset_id: str, prompt_version: int) -> None:
+        """Mark a claim whose event may not have been produced: it stops blocking new
+        regenerations, but its version stays used (the event may exist after all)."""
+        await self._pool.execute(
+            f"UPDATE {SCHEMA}.regenerations SET abandoned = true "
+            f"WHERE asset_id = $1 AND prompt_version = $2",
+            asset_id,
+            prompt_version,
+        )

@@ -1,0 +1,87 @@
+"""`/v1/assets`: read one asset with its attempt history, and regenerate it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path
+
+from api.claims import VersionTakenError
+from api.deps import ClaimsDep, Events, Metrics, Reads, Settings, read_your_writes, require_token
+from api.event_log import EventLogUnavailableError
+from api.logs import request_id_var
+from api.problems import ProblemError, not_found, responses
+from api.regeneration import RegenerationPendingError, next_version, regeneration_event
+from api.schemas import AssetView, RegenerateRequest, RegenerationAccepted
+from api.views import asset_view, current_asset
+
+router = APIRouter(
+    prefix="/v1/assets",
+    tags=["assets"],
+    dependencies=[Depends(require_token)],
+    responses=responses(401, 500),
+)
+
+AssetId = Annotated[str, Path(max_length=128, description="the asset's id")]
+
+
+@router.get(
+    "/{asset_id}",
+    response_model=AssetView,
+    responses=responses(404, 422, 503),
+    dependencies=[Depends(read_your_writes)],
+)
+async def get_asset(asset_id: AssetId, reads: Reads) -> AssetView:
+    row = await reads.asset(asset_id)
+    if row is None:
+        raise not_found("asset", asset_id)
+    return asset_view(row, await reads.attempts(asset_id))
+
+
+@router.post(
+    "/{asset_id}/regenerate",
+    status_code=202,
+    response_model=RegenerationAccepted,
+    responses=responses(404, 409, 422, 503),
+    summary="Ask for a new version of the asset: appends one `asset.regeneration-requested`",
+)
+async def regenerate_asset(
+    asset_id: AssetId,
+    reads: Reads,
+    claims: ClaimsDep,
+    events: Events,
+    settings: Settings,
+    metrics: Metrics,
+    body: Annotated[RegenerateRequest | None, Body()] = None,
+) -> RegenerationAccepted:
+    row = await reads.asset(asset_id)
+    if row is None:
+        raise not_found("asset", asset_id)
+    asset = current_asset(row)
+    latest = await claims.latest(asset_id)
+    try:
+        version = next_version(asset, latest, datetime.now(UTC), settings.regeneration_claim_ttl_s)
+    except RegenerationPendingError as exc:
+        raise _pending(asset_id, exc.prompt_version) from exc
+    payload = regeneration_event(asset, body or RegenerateRequest(), version)
+    envelope = events.envelop(payload, correlation_id=request_id_var.get())
+    try:
+        await claims.claim(asset_id, version, envelope.id)
+    except VersionTakenError as exc:
+        raise _pending(asset_id, version) from exc
+    try:
+        await events.append(envelope)
+    except EventLogUnavailableError as exc:
+        await claims.abandon(asset_id, version)
+        raise ProblemError(503, "the event log did not accept the regeneration; retry") from exc
+    metrics.events_appended.labels(payload.short_type()).inc()
+    return RegenerationAccepted(asset_id=asset_id, prompt_version=version, event_id=envelope.id)
+
+
+def _pending(asset_id: str, version: int) -> ProblemError:
+    return ProblemError(
+        409,
+        f"a regeneration of asset {asset_id!r} (prompt_version {version}) is already pending",
+        slug="regeneration-pending",
+    )

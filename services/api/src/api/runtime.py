@@ -1,0 +1,23 @@
+"""What the API holds while it runs: built in the lifespan, read by the dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.ports import BlobStore
+
+from api.broadcaster import Broadcaster
+from api.claims import Claims
+from api.event_log import EventLog
+from api.queries import ReadModel
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The open connections of one API process."""
+
+    reads: ReadModel
+    claims: Claims
+    events: EventLog
+    broadcaster: Broadcaster
+    blobs: BlobStore

@@ -1,0 +1,134 @@
+"""Rows of the projector's views → the API's response bodies. Pure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from shared.errors import ErrorInfo
+from shared.media import MediaKind
+from shared.status import AssetStatus, read_status
+from shared.timeline import (
+    TimelineAsset,
+    TimelineSegment,
+    assemble_timeline,
+    default_media_url,
+)
+
+from api.regeneration import CurrentAsset
+from api.schemas import (
+    AssetView,
+    AttemptView,
+    ClipView,
+    LectureView,
+    SegmentView,
+    TimelineView,
+    TrackView,
+)
+
+Row = Mapping[str, Any]
+
+
+def asset_view(row: Row, attempts: Sequence[Row] = ()) -> AssetView:
+    key = row["media_blob_key"]
+    return AssetView(
+        asset_id=row["asset_id"],
+        lecture_id=row["lecture_id"],
+        segment_id=row["segment_id"],
+        kind=MediaKind(row["kind"]),
+        status=read_status(row["status"]),
+        prompt=row["prompt"],
+        model=row["model"],
+        params=_json(row["params"]) or {},
+        prompt_version=row["prompt_version"],
+        media_url=default_media_url(key) if key else None,
+        content_type=row["media_content_type"],
+        duration_s=row["duration_s"],
+        retried_count=row["retried_count"],
+        error=_error(row["error"]),
+        attempts=[attempt_view(attempt) for attempt in attempts],
+    )
+
+
+def attempt_view(row: Row) -> AttemptView:
+    return AttemptView(
+        prompt_version=row["prompt_version"],
+        attempt=row["attempt"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        outcome=row["outcome"],
+        error=_error(row["error"]),
+        prediction_id=row["prediction_id"],
+        superseded=row["superseded"],
+    )
+
+
+def lecture_view(
+    lecture: Row,
+    segments: Sequence[Row],
+    assets: Sequence[Row],
+    counts: Mapping[AssetStatus, int],
+) -> LectureView:
+    return LectureView(
+        lecture_id=lecture["lecture_id"],
+        title=lecture["title"],
+        duration_s=lecture["duration_s"],
+        created_at=lecture["created_at"],
+        segments=[
+            SegmentView(
+                segment_id=s["segment_id"],
+                title=s["title"],
+                start_s=s["start_s"],
+                duration_s=s["duration_s"],
+            )
+            for s in segments
+        ],
+        assets=[asset_view(asset) for asset in assets],
+        counts=dict(counts),
+    )
+
+
+def timeline_view(lecture: Row, segments: Sequence[Row], assets: Sequence[Row]) -> TimelineView:
+    timeline = assemble_timeline(
+        lecture["lecture_id"],
+        lecture["duration_s"],
+        [TimelineSegment.from_row(s) for s in segments],
+        [TimelineAsset.from_row(a) for a in assets],
+    )
+    return TimelineView(
+        lecture_id=timeline.lecture_id,
+        duration_s=timeline.duration_s,
+        tracks=[
+            TrackView(
+                kind=track.kind,
+                clips=[ClipView.model_validate(clip.as_json()) for clip in track.clips],
+            )
+            for track in timeline.tracks
+        ],
+    )
+
+
+def current_asset(row: Row) -> CurrentAsset:
+    return CurrentAsset(
+        asset_id=row["asset_id"],
+        lecture_id=row["lecture_id"],
+        segment_id=row["segment_id"],
+        kind=MediaKind(row["kind"]),
+        status=read_status(row["status"]),
+        prompt=row["prompt"],
+        model=row["model"],
+        params=_json(row["params"]) or {},
+        prompt_version=row["prompt_version"],
+        requested_duration_s=row["requested_duration_s"],
+    )
+
+
+def _json(raw: Any) -> Any:
+    """A jsonb value, whether the connection decodes jsonb or hands it over as text."""
+    return json.loads(raw) if isinstance(raw, str | bytes) else raw
+
+
+def _error(raw: Any) -> ErrorInfo | None:
+    value = _json(raw)
+    return None if value is None else ErrorInfo.model_validate(value)

@@ -1,0 +1,126 @@
+import itertools
+
+import pytest
+from api.plan import plan_lecture
+from api.problems import ProblemError
+from api.schemas import CreateLectureRequest
+from api.settings import DefaultModels
+from pydantic import ValidationError
+from shared.media import MediaKind
+
+
+def counter_ids():
+    numbers = itertools.count(1)
+    return lambda: f"id{next(numbers)}"
+
+
+def request(**overrides):
+    body = {
+        "title": "Photosynthesis",
+        "segments": [
+            {
+                "segment_id": "intro",
+                "duration_s": 10,
+                "image": {"prompt": "a leaf"},
+                "narration": {"text": "Plants eat light.", "voice": "Wise_Woman"},
+            },
+            {"duration_s": 20.5, "video": {"prompt": "chloroplasts", "params": {"fps": 24}}},
+            {"duration_s": 5},
+        ],
+        "music": {"prompt": "calm piano"},
+    }
+    body.update(overrides)
+    return CreateLectureRequest.model_validate(body)
+
+
+def test_segments_start_where_the_previous_one_ends():
+    event = plan_lecture(request(), DefaultModels(), counter_ids())
+    assert [(s.segment_id, s.start_s, s.duration_s) for s in event.segments] == [
+        ("intro", 0.0, 10.0),
+        ("s2", 10.0, 20.5),
+        ("s3", 30.5, 5.0),
+    ]
+    assert event.duration_s == 35.5
+
+
+def test_every_requested_medium_becomes_one_asset_and_a_segment_without_media_has_none():
+    event = plan_lecture(request(), DefaultModels(), counter_ids())
+    assert [(a.kind, a.segment_id) for a in event.assets] == [
+        (MediaKind.IMAGE, "intro"),
+        (MediaKind.NARRATION, "intro"),
+        (MediaKind.VIDEO, "s2"),
+        (MediaKind.MUSIC, None),
+    ]
+    assert len({a.asset_id for a in event.assets} | {event.lecture_id}) == 5
+
+
+def test_music_spans_the_lecture_unless_a_duration_is_given():
+    spanning = plan_lecture(request(), DefaultModels(), counter_ids())
+    assert spanning.assets[-1].duration_s == 35.5
+    short = plan_lecture(
+        request(music={"prompt": "drums", "duration_s": 12}), DefaultModels(), counter_ids()
+    )
+    assert short.assets[-1].duration_s == 12
+
+
+def test_default_models_come_from_settings_and_a_given_model_wins():
+    models = DefaultModels(image="acme/painter")
+    event = plan_lecture(
+        request(music={"prompt": "x", "model": "acme/composer"}), models, counter_ids()
+    )
+    by_kind = {a.kind: a.model for a in event.assets}
+    assert by_kind == {
+        MediaKind.IMAGE: "acme/painter",
+        MediaKind.NARRATION: "minimax/speech-02-turbo",
+        MediaKind.VIDEO: "minimax/video-01",
+        MediaKind.MUSIC: "acme/composer",
+    }
+
+
+def test_narration_voice_goes_to_the_voice_id_param_and_the_text_is_the_prompt():
+    event = plan_lecture(request(), DefaultModels(), counter_ids())
+    narration = next(a for a in event.assets if a.kind is MediaKind.NARRATION)
+    assert narration.prompt == "Plants eat light."
+    assert narration.params == {"voice_id": "Wise_Woman"}
+
+
+def test_a_repeated_segment_id_is_refused_naming_the_second_segment():
+    body = request(segments=[{"segment_id": "a", "duration_s": 1}] * 2)
+    with pytest.raises(ProblemError) as caught:
+        plan_lecture(body, DefaultModels(), counter_ids())
+    assert caught.value.status == 422
+    assert [e.field for e in caught.value.errors or []] == ["segments.1.segment_id"]
+
+
+def test_a_generated_segment_id_that_collides_with_a_given_one_is_refused():
+    body = request(segments=[{"segment_id": "s2", "duration_s": 1}, {"duration_s": 1}])
+    with pytest.raises(ProblemError):
+        plan_lecture(body, DefaultModels(), counter_ids())
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"segments": []}, "segments"),
+        ({"segments": [{"duration_s": 1}] * 501}, "segments"),
+        ({"segments": [{"duration_s": 0}]}, "segments.0.duration_s"),
+        ({"segments": [{"duration_s": 600.5}]}, "segments.0.duration_s"),
+        ({"segments": [{"duration_s": 1, "image": {"prompt": "x" * 4001}}]}, "prompt"),
+        ({"music": {"prompt": "x", "duration_s": -1}}, "duration_s"),
+        ({"segments": [{"duration_s": 1, "video": {"prompt": "x", "model": "no slash"}}]}, "model"),
+    ],
+)
+def test_the_limits_of_the_contract_are_enforced(change, field):
+    with pytest.raises(ValidationError) as caught:
+        request(**change)
+    assert any(str(err["loc"][-1]) == field.rsplit(".", 1)[-1] for err in caught.value.errors())
+
+
+def test_limits_at_their_edges_are_accepted():
+    body = request(
+        segments=[{"duration_s": 600, "image": {"prompt": "x" * 4000}}] * 500,
+        music=None,
+    )
+    event = plan_lecture(body, DefaultModels(), counter_ids())
+    assert len(event.segments) == 500
+    assert event.duration_s == 300_000
