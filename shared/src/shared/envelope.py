@@ -18,6 +18,7 @@ from shared.events import (
     PayloadError,
     parse_payload,
 )
+from shared.headers import CORRELATION_ID
 from shared.ids import new_id
 
 SPEC_VERSION = "1.0"
@@ -83,7 +84,7 @@ def encode(envelope: Envelope) -> tuple[bytes, Headers]:
     if envelope.subject is not None:
         headers.append(("ce_subject", envelope.subject.encode()))
     if envelope.correlation_id is not None:
-        headers.append(("ce_correlationid", envelope.correlation_id.encode()))
+        headers.append((CORRELATION_ID, envelope.correlation_id.encode()))
     value = envelope.payload.model_dump_json().encode()
     return value, headers
 
@@ -122,7 +123,7 @@ def decode(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]
         id=str(attrs["ce_id"]),
         time=_parse_time(attrs["ce_time"]),
         subject=attrs["ce_subject"],
-        correlation_id=header(headers, "ce_correlationid"),
+        correlation_id=header(headers, CORRELATION_ID),
     )
 
 
