@@ -79,6 +79,7 @@ def test_context_redacts_values_under_secret_looking_keys() -> None:
         "password": "hunter2",
         "client_secret": "s",
         "x-api-key": "k",
+        "Cookie": "sid=1",
         "prompt_preview": "a cat",
     }
 
@@ -88,6 +89,7 @@ def test_context_redacts_values_under_secret_looking_keys() -> None:
         "password": REDACTED,
         "client_secret": REDACTED,
         "x-api-key": REDACTED,
+        "Cookie": REDACTED,
         "prompt_preview": "a cat",
     }
 
@@ -198,3 +200,15 @@ def test_repr_names_the_code_message_and_provider_code() -> None:
     assert repr(error) == (
         "GenerationError(SENSITIVE_CONTENT, 'flagged', provider_code='E005', retryable=False)"
     )
+
+
+@pytest.mark.parametrize("hint", [-1.0, float("nan"), float("inf")])
+def test_a_retry_after_hint_that_is_negative_or_not_finite_is_dropped(hint: float) -> None:
+    error = GenerationError.rate_limited("throttled", retry_after_s=hint)
+
+    assert error.retry_after_s is None
+    assert error.info.retry_after_s is None
+
+
+def test_a_whole_number_retry_after_hint_is_kept_as_seconds() -> None:
+    assert GenerationError.rate_limited("throttled", retry_after_s=30).retry_after_s == 30.0

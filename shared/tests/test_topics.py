@@ -12,7 +12,7 @@ def test_each_medium_has_a_request_topic(kind: MediaKind) -> None:
     assert topics.requests(kind) == f"lecturegen.{kind}.requests.v1"
 
 
-def test_the_topic_names_of_the_design() -> None:
+def test_topic_names_follow_the_design() -> None:
     assert topics.requests(MediaKind.IMAGE) == "lecturegen.image.requests.v1"
     assert topics.retry_tier(MediaKind.NARRATION, 5_000) == "lecturegen.narration.retry.5s.v1"
     assert topics.dead_letter(MediaKind.MUSIC) == "lecturegen.music.dlt.v1"

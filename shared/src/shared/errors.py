@@ -7,6 +7,7 @@ fields defined here.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from enum import StrEnum
@@ -38,7 +39,9 @@ _TRAITS: dict[ErrorCode, tuple[bool, bool]] = {
     ErrorCode.UNKNOWN: (True, False),
 }
 
-_SECRET_KEY = re.compile(r"token|secret|password|authorization|api[_-]?key|credential", re.I)
+_SECRET_KEY = re.compile(
+    r"token|secret|password|passwd|authorization|api[_-]?key|credential|cookie", re.I
+)
 _SECRET_VALUE = re.compile(
     r"(r8_[A-Za-z0-9]{8,})"  # Replicate API tokens
     r"|((?:Bearer|Token)\s+[A-Za-z0-9._~+/=-]{8,})"  # Authorization header values
@@ -73,6 +76,13 @@ def _redact_value(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_redact_value(item) for item in value)
     return value
+
+
+def _usable_hint(retry_after_s: float | None) -> float | None:
+    # A negative or non-finite hint says nothing usable: drop it rather than fail later.
+    if retry_after_s is None or not math.isfinite(retry_after_s) or retry_after_s < 0:
+        return None
+    return float(retry_after_s)
 
 
 class ErrorInfo(BaseModel):
@@ -120,7 +130,7 @@ class GenerationError(Exception):
         self.user_action_required = (
             default_action if user_action_required is None else user_action_required
         )
-        self.retry_after_s = retry_after_s
+        self.retry_after_s = _usable_hint(retry_after_s)
         self.context: dict[str, Any] = redact(context or {})
 
     def __repr__(self) -> str:
