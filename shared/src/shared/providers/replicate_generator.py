@@ -1,0 +1,290 @@
+"""`ReplicateGenerator`: one attempt at one asset, through Replicate's prediction API.
+
+An attempt creates a prediction (or, when the attempt carries `resume_prediction_id`, polls
+the one an earlier attempt started: it never creates a second), polls it until it ends or the
+deadline passes, downloads its output from an allowed host and stores it. Every provider
+failure comes back as a classified `GenerationFailed`; only bugs raise.
+
+When does a failure carry `resume_prediction_id`? Exactly when a prediction exists that may
+still finish, or has finished with an output we have not fetched yet, so the next attempt can
+collect it without paying twice:
+
+- the deadline passed and cancelling did not take (the cancel call failed, timed out, or
+  answered a prediction still running), or the cancel answer shows it had just succeeded;
+- polling failed on the way (network trouble, a 5xx) while the prediction was running;
+- the prediction succeeded but downloading or storing its output failed transiently.
+
+It is None when no prediction was made (the create call failed or was cut), when the
+prediction ended in failure, when our cancel was confirmed, and for every error that is not
+retryable. A create whose answer was lost may still have made a prediction we cannot know of;
+that one is lost (Replicate has no idempotency key for creates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pydantic
+from pydantic import v1 as pydantic_v1
+from replicate.client import Client
+from replicate.exceptions import ReplicateException
+from replicate.prediction import Prediction
+
+from shared.blobstore import BlobStoreError, sniff_content_type
+from shared.errors import GenerationError, redact
+from shared.ports import Attempt, BlobStore
+from shared.providers.classify import PROVIDER, classify_exception, classify_prediction
+from shared.providers.client import forget_retry_after, last_retry_after
+from shared.providers.medium import MediumSpec
+from shared.providers.model_ref import ModelRef
+from shared.providers.outputs import fetch_output, first_output
+from shared.results import (
+    GenerationDebug,
+    GenerationFailed,
+    GenerationResult,
+    GenerationSucceeded,
+    StoredMedia,
+)
+from shared.settings import ProviderSettings
+
+PROVIDER_ERRORS = (
+    ReplicateException,
+    httpx.HTTPError,
+    pydantic_v1.ValidationError,
+    pydantic.ValidationError,
+)
+"""What the client and the network raise for provider trouble; anything else is a bug."""
+
+_TERMINAL = frozenset({"succeeded", "failed", "canceled"})
+_PROMPT_PREVIEW = 120
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicateOptions:
+    """Limits of one attempt."""
+
+    deadline_s: float = 600.0
+    """The whole attempt (create, wait, download) must end within this; then we cancel."""
+    poll_interval_s: float = 0.5
+    cancel_timeout_s: float = 5.0
+    """How long the cancel call after the deadline may take."""
+    allowed_output_hosts: tuple[str, ...] = ("replicate.delivery",)
+    """`host` (with its subdomains, any port) or `host:port` entries."""
+    max_output_bytes: int = 200 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: ProviderSettings) -> ReplicateOptions:
+        """The settings' limits; the configured API server's own `host:port` is allowed too,
+        since a Replicate-compatible local server serves its outputs itself."""
+        api = urlsplit(settings.base_url)
+        own = f"{api.hostname}:{api.port or (443 if api.scheme == 'https' else 80)}"
+        return cls(
+            deadline_s=settings.deadline_s,
+            poll_interval_s=settings.poll_interval_s,
+            allowed_output_hosts=(*settings.allowed_output_hosts, own),
+            max_output_bytes=settings.max_output_bytes,
+        )
+
+
+class ReplicateGenerator:
+    """A `Generator` for one medium, over a shared `replicate.Client`."""
+
+    def __init__(
+        self,
+        client: Client,
+        spec: MediumSpec,
+        blobs: BlobStore,
+        downloads: httpx.AsyncClient,
+        options: ReplicateOptions | None = None,
+    ) -> None:
+        self._client = client
+        self._spec = spec
+        self._blobs = blobs
+        self._downloads = downloads
+        self._options = options or ReplicateOptions()
+
+    async def generate(self, attempt: Attempt) -> GenerationResult:
+        return await _AttemptRun(self, attempt).run()
+
+
+class _AttemptRun:
+    """The state of one `generate` call: which prediction it is about, and its deadline."""
+
+    def __init__(self, generator: ReplicateGenerator, attempt: Attempt) -> None:
+        self.gen = generator
+        self.opts = generator._options
+        self.attempt = attempt
+        self.model = generator._spec.model_for(attempt.command)
+        self.prediction_id = attempt.resume_prediction_id
+        self.deadline = asyncio.get_running_loop().time() + self.opts.deadline_s
+
+    async def run(self) -> GenerationResult:
+        try:
+            ref = ModelRef.parse(self.model)
+        except ValueError as exc:
+            return self.failed(GenerationError.configuration(str(exc), provider=PROVIDER))
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                prediction = await self.wait(await self.start(ref))
+        except TimeoutError:
+            return await self.on_deadline()
+        except PROVIDER_ERRORS as exc:
+            return self.on_error(exc)
+        error = classify_prediction(
+            prediction.status, prediction.error, prediction.output, context=self.context()
+        )
+        if error is not None:
+            return self.failed(error)
+        return await self.collect(prediction.output)
+
+    # --- the prediction -------------------------------------------------------------------
+
+    async def start(self, ref: ModelRef) -> Prediction:
+        """Poll the prediction to resume, or create one."""
+        client = self.gen._client
+        if self.prediction_id is not None:
+            return await client.predictions.async_get(self.prediction_id)
+        payload = self.gen._spec.build_input(self.attempt.command)
+        forget_retry_after()
+        if ref.version is None:
+            prediction = await client.models.predictions.async_create(
+                model=ref.model, input=payload
+            )
+        else:
+            prediction = await client.predictions.async_create(version=ref.version, input=payload)
+        self.prediction_id = prediction.id
+        return prediction
+
+    async def wait(self, prediction: Prediction) -> Prediction:
+        """Poll until the prediction ends (the caller's deadline bounds this)."""
+        while prediction.status not in _TERMINAL:
+            await asyncio.sleep(self.opts.poll_interval_s)
+            prediction = await self.gen._client.predictions.async_get(prediction.id)
+        return prediction
+
+    async def on_deadline(self) -> GenerationResult:
+        """Cut by the deadline: cancel what runs, and say whether it may still finish."""
+        limit = f"{self.opts.deadline_s:g}s"
+        if self.prediction_id is None:
+            message = f"Replicate did not answer the create call within {limit}."
+            return self.failed(GenerationError.transient(message, provider=PROVIDER))
+        answer = await self.cancel(self.prediction_id)
+        if isinstance(answer, GenerationError):
+            return self.failed(answer)
+        if answer is not None and answer.status == "canceled":
+            message = f"The prediction did not finish within {limit} and was canceled."
+            return self.failed(GenerationError.transient(message, provider=PROVIDER))
+        if answer is not None and answer.status == "failed":
+            error = classify_prediction("failed", answer.error, None, context=self.context())
+            return self.failed(error or GenerationError.unknown(limit, provider=PROVIDER))
+        finished = answer is not None and answer.status == "succeeded"
+        message = (
+            f"The prediction did not finish within {limit}"
+            + (" (it finished as it was being canceled)." if finished else ".")
+            + " The next attempt collects it instead of creating another."
+        )
+        return self.failed(GenerationError.transient(message, provider=PROVIDER), resume=True)
+
+    async def cancel(self, prediction_id: str) -> Prediction | GenerationError | None:
+        """The cancel call's answer; an error if that answer says how it ended (`aborted`);
+        None if the call failed, so we cannot tell whether it still runs."""
+        try:
+            async with asyncio.timeout(self.opts.cancel_timeout_s):
+                return await self.gen._client.predictions.async_cancel(prediction_id)
+        except (pydantic_v1.ValidationError, pydantic.ValidationError) as exc:
+            return classify_exception(exc, context=self.context())
+        except (TimeoutError, *PROVIDER_ERRORS):
+            return None
+
+    def on_error(self, exc: BaseException) -> GenerationResult:
+        """The client or the network failed while creating or polling."""
+        if _gone(exc) and self.prediction_id is not None:
+            # The prediction we meant to resume (or just made) is unknown to the server: it
+            # cannot finish, so the next attempt creates a new one.
+            message = f"Prediction {self.prediction_id} is no longer known to Replicate."
+            error = GenerationError.transient(message, provider=PROVIDER, provider_code="404")
+            return self.failed(error)
+        error = classify_exception(
+            exc, retry_after_header=last_retry_after(), context=self.context()
+        )
+        # An unreadable prediction is an `aborted` one: it has ended. Any other failure
+        # while polling leaves the prediction running.
+        ended = isinstance(exc, pydantic_v1.ValidationError | pydantic.ValidationError)
+        return self.failed(error, resume=not ended)
+
+    # --- the output -------------------------------------------------------------------------
+
+    async def collect(self, output: object) -> GenerationResult:
+        """Download and store the output of a succeeded prediction."""
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                media = await self.store(output)
+        except GenerationError as error:
+            return self.failed(error, resume=True)
+        except TimeoutError:
+            message = f"Downloading the output took longer than {self.opts.deadline_s:g}s."
+            return self.failed(GenerationError.transient(message, provider=PROVIDER), resume=True)
+        except (BlobStoreError, OSError) as exc:
+            message = f"Storing the output failed: {type(exc).__name__}: {exc}"
+            return self.failed(GenerationError.transient(message), resume=True)
+        except httpx.HTTPError as exc:
+            return self.failed(classify_exception(exc, context=self.context()), resume=True)
+        return GenerationSucceeded(kind=self.gen._spec.kind, media=media, debug=self.debug())
+
+    async def store(self, output: object) -> StoredMedia:
+        opts, spec = self.opts, self.gen._spec
+        fetched = await fetch_output(
+            first_output(output),
+            self.gen._downloads,
+            opts.allowed_output_hosts,
+            opts.max_output_bytes,
+        )
+        content_type = sniff_content_type(fetched.data) or fetched.declared_type
+        if content_type not in spec.content_types:
+            raise GenerationError.provider_failure(
+                f"The model returned {content_type or 'unrecognised data'}, not "
+                f"{' or '.join(sorted(spec.content_types))}.",
+                provider=PROVIDER,
+            )
+        return await self.gen._blobs.put(fetched.data, content_type)
+
+    # --- results ----------------------------------------------------------------------------
+
+    def failed(self, error: GenerationError, *, resume: bool = False) -> GenerationFailed:
+        """A failed result; `resume` asks to hand the prediction to the next attempt, which
+        only happens for retryable errors of a prediction we know."""
+        error.context.update(redact(self.context()))
+        keep = resume and error.retryable and self.prediction_id is not None
+        return GenerationFailed(
+            kind=self.gen._spec.kind,
+            error=error,
+            debug=self.debug(),
+            resume_prediction_id=self.prediction_id if keep else None,
+        )
+
+    def debug(self) -> GenerationDebug:
+        return GenerationDebug(
+            prompt=self.attempt.command.prompt,
+            model=self.model,
+            provider=PROVIDER,
+            prediction_id=self.prediction_id,
+        )
+
+    def context(self) -> dict[str, Any]:
+        command = self.attempt.command
+        return {
+            "prompt_preview": command.prompt[:_PROMPT_PREVIEW],
+            "model": self.model,
+            "prediction_id": self.prediction_id,
+            "attempt": self.attempt.number,
+            "asset_id": command.asset_id,
+            "deadline_s": self.opts.deadline_s,
+        }
+
+
+def _gone(exc: BaseException) -> bool:
+    return isinstance(exc, ReplicateException) and getattr(exc, "status", None) == 404
