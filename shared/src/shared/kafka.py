@@ -1,0 +1,168 @@
+"""Kafka clients and topics, configured the one way lecturegen uses them.
+
+Producers are idempotent with `acks="all"`: a send counts only once every in-sync replica has
+it, and a retried send never duplicates a record. Consumers never auto-commit: each service
+commits the offsets it has finished, itself. `ensure_topics` creates what is missing and leaves
+existing topics alone, so every service may call it at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared import topics
+from shared.media import MediaKind
+from shared.retry import RetryPolicy
+from shared.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+_TOPIC_ALREADY_EXISTS = 36
+"""Kafka's TOPIC_ALREADY_EXISTS error code: what `ensure_topics` expects for existing topics."""
+
+
+class TopicSettings(BaseSettings):
+    """How many partitions each kind of topic is created with (existing topics stay as they are)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    request_partitions: int = Field(
+        8, ge=1, validation_alias=AliasChoices("LECTUREGEN_TOPIC_REQUEST_PARTITIONS")
+    )
+    tier_partitions: int = Field(
+        4, ge=1, validation_alias=AliasChoices("LECTUREGEN_TOPIC_TIER_PARTITIONS")
+    )
+    dead_letter_partitions: int = Field(
+        1, ge=1, validation_alias=AliasChoices("LECTUREGEN_TOPIC_DLT_PARTITIONS")
+    )
+    events_partitions: int = Field(
+        8, ge=1, validation_alias=AliasChoices("LECTUREGEN_TOPIC_EVENTS_PARTITIONS")
+    )
+    replication_factor: int = Field(
+        1, ge=1, validation_alias=AliasChoices("LECTUREGEN_TOPIC_REPLICATION_FACTOR")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """A topic as `ensure_topics` creates it when it is missing."""
+
+    name: str
+    partitions: int
+    replication_factor: int = 1
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def events_topic(namespace: str, settings: TopicSettings) -> TopicSpec:
+    """The event log: kept forever (DESIGN §5)."""
+    return TopicSpec(
+        topics.events(namespace),
+        settings.events_partitions,
+        settings.replication_factor,
+        {"retention.ms": "-1", "retention.bytes": "-1"},
+    )
+
+
+def medium_topics(
+    kind: MediaKind, policy: RetryPolicy, namespace: str, settings: TopicSettings
+) -> list[TopicSpec]:
+    """A medium's request topic, one topic per retry tier of `policy`, and its dead-letter topic."""
+    rf = settings.replication_factor
+    specs = [TopicSpec(topics.requests(kind, namespace), settings.request_partitions, rf)]
+    specs += [
+        TopicSpec(topics.retry_tier(kind, tier, namespace), settings.tier_partitions, rf)
+        for tier in policy.tiers_ms
+    ]
+    specs.append(
+        TopicSpec(
+            topics.dead_letter(kind, namespace),
+            settings.dead_letter_partitions,
+            rf,
+            {"retention.ms": "-1"},
+        )
+    )
+    return specs
+
+
+async def ensure_topics(admin: AIOKafkaAdminClient, specs: Iterable[TopicSpec]) -> list[str]:
+    """Create the topics of `specs` that do not exist yet; return the names it created.
+
+    Idempotent: an existing topic is left as it is, even when its partition count differs.
+    """
+    wanted = {spec.name: spec for spec in specs}
+    if not wanted:
+        return []
+    existing = set(await admin.list_topics())
+    missing = [spec for name, spec in wanted.items() if name not in existing]
+    if not missing:
+        return []
+    response = await admin.create_topics(
+        [
+            NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=dict(s.config))
+            for s in missing
+        ]
+    )
+    created: list[str] = []
+    for name, code, *rest in response.topic_errors:
+        if code == 0:
+            created.append(name)
+        elif code != _TOPIC_ALREADY_EXISTS:  # another service created it meanwhile: fine
+            message = rest[0] if rest else ""
+            raise RuntimeError(f"cannot create topic {name!r}: error {code} {message}")
+    if created:
+        log.info("created topics", extra={"topics": created})
+    return created
+
+
+def make_admin(kafka: KafkaSettings) -> AIOKafkaAdminClient:
+    """An admin client; the caller starts and closes it."""
+    return AIOKafkaAdminClient(
+        bootstrap_servers=kafka.bootstrap_servers, client_id=f"{kafka.client_id}-admin"
+    )
+
+
+def make_producer(kafka: KafkaSettings, **overrides: Any) -> AIOKafkaProducer:
+    """An idempotent producer that waits for every in-sync replica; the caller starts it."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": kafka.bootstrap_servers,
+        "client_id": kafka.client_id,
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+def make_consumer(
+    kafka: KafkaSettings, group_id: str, topic_names: Sequence[str] = (), **overrides: Any
+) -> AIOKafkaConsumer:
+    """A group consumer without auto-commit that starts from the earliest offset when the
+    group has none; subscribe it (or pass `topic_names`) and start it."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": kafka.bootstrap_servers,
+        "client_id": kafka.client_id,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(*topic_names, **options)
+
+
+async def create_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec]) -> list[str]:
+    """`ensure_topics` with a short-lived admin client of its own."""
+    admin = make_admin(kafka)
+    await admin.start()
+    try:
+        return await ensure_topics(admin, specs)
+    finally:
+        await admin.close()

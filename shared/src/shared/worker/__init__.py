@@ -1,0 +1,1 @@
+"""The one worker runtime every media worker runs (DESIGN §4, §6)."""

@@ -1,0 +1,79 @@
+"""In-memory stand-ins for the worker's ports, for unit tests and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from shared.errors import GenerationError
+from shared.media import MediaKind
+from shared.ports import Attempt
+from shared.results import (
+    GenerationDebug,
+    GenerationFailed,
+    GenerationResult,
+    GenerationSucceeded,
+    StoredMedia,
+)
+from shared.worker.records import Outgoing
+
+
+class InMemoryGenerator:
+    """A `Generator` that answers from a script: for each prompt, the errors its attempts fail
+    with, in order (None: that attempt succeeds); once the script is used up, attempts succeed.
+    Every attempt is recorded in `calls`; each takes `latency_s`."""
+
+    def __init__(
+        self,
+        kind: MediaKind,
+        script: Mapping[str, Sequence[GenerationError | None]] | None = None,
+        latency_s: float = 0.0,
+    ) -> None:
+        self.kind = kind
+        self.calls: list[Attempt] = []
+        self._script = {prompt: list(steps) for prompt, steps in (script or {}).items()}
+        self._seen: dict[str, int] = defaultdict(int)
+        self._latency_s = latency_s
+
+    def calls_for(self, prompt: str) -> int:
+        return self._seen[prompt]
+
+    async def generate(self, attempt: Attempt) -> GenerationResult:
+        self.calls.append(attempt)
+        prompt = attempt.command.prompt
+        step = self._seen[prompt]
+        self._seen[prompt] += 1
+        if self._latency_s:
+            await asyncio.sleep(self._latency_s)
+        steps = self._script.get(prompt, [])
+        error = steps[step] if step < len(steps) else None
+        debug = GenerationDebug(
+            prompt=prompt,
+            model=attempt.command.model,
+            provider="in-memory",
+            prediction_id=f"p-{attempt.command.asset_id}-{attempt.number}",
+        )
+        if error is not None:
+            return GenerationFailed(kind=self.kind, error=error, debug=debug)
+        media = StoredMedia(
+            blob_key=f"in-memory/{attempt.command.asset_id}", content_type="image/png", size_bytes=1
+        )
+        return GenerationSucceeded(kind=self.kind, media=media, debug=debug)
+
+
+class InMemorySender:
+    """A `Sender` that keeps what it is given; `fail_next` makes the next send raise."""
+
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+        self.fail_next: Exception | None = None
+
+    async def __call__(self, records: list[Outgoing]) -> None:
+        if self.fail_next is not None:
+            exc, self.fail_next = self.fail_next, None
+            raise exc
+        self.sent.extend(records)
+
+    def to(self, topic: str) -> list[Outgoing]:
+        return [o for o in self.sent if o.topic == topic]

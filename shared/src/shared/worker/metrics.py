@@ -1,0 +1,101 @@
+"""The Prometheus metrics of a media worker, on a registry of its own.
+
+Labels are bounded: the medium, an outcome or verdict, an error code, a tier, a reason.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from shared.errors import ErrorCode
+from shared.media import MediaKind
+from shared.topics import tier_label
+
+_CALL_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640)
+_LATENCY_BUCKETS = (0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560)
+
+
+class WorkerMetrics:
+    """Counters, gauges and histograms of one worker; `registry` is what `/metrics` serves."""
+
+    def __init__(self, kind: MediaKind, registry: CollectorRegistry | None = None) -> None:
+        self.kind = kind
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.attempts = Counter(
+            "lecturegen_worker_attempts_total",
+            "Provider attempts by outcome: generated, retrying, needs_prompt_update, failed.",
+            ["medium", "outcome"],
+            registry=r,
+        )
+        self.errors = Counter(
+            "lecturegen_worker_errors_total",
+            "Failed provider attempts by error code.",
+            ["medium", "code"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "lecturegen_worker_retries_scheduled_total",
+            "Retries written to a delay tier.",
+            ["medium", "tier"],
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "lecturegen_worker_dead_letters_total",
+            "Records written to the dead-letter topic, by reason.",
+            ["medium", "reason"],
+            registry=r,
+        )
+        self.skipped = Counter(
+            "lecturegen_worker_requests_skipped_total",
+            "Requests not sent to the provider because of idempotency (superseded, done, …).",
+            ["medium", "verdict"],
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "lecturegen_worker_provider_calls_in_flight",
+            "Provider calls running now.",
+            ["medium"],
+            registry=r,
+        )
+        self.call_duration = Histogram(
+            "lecturegen_worker_provider_call_duration_seconds",
+            "Duration of one provider attempt, storage included.",
+            ["medium"],
+            buckets=_CALL_BUCKETS,
+            registry=r,
+        )
+        self.request_to_outcome = Histogram(
+            "lecturegen_worker_request_to_outcome_seconds",
+            "From the request (requested_at) to its terminal outcome, retries included.",
+            ["medium", "outcome"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        for code in ErrorCode:  # publish zeros so dashboards and alerts see every code
+            self.errors.labels(kind.value, code.value)
+
+    def attempt(self, outcome: str) -> None:
+        self.attempts.labels(self.kind.value, outcome).inc()
+
+    def error(self, code: ErrorCode) -> None:
+        self.errors.labels(self.kind.value, code.value).inc()
+
+    def retry(self, tier_ms: int) -> None:
+        self.retries.labels(self.kind.value, tier_label(tier_ms)).inc()
+
+    def dead_letter(self, reason: str) -> None:
+        self.dead_letters.labels(self.kind.value, reason).inc()
+
+    def skip(self, verdict: str) -> None:
+        self.skipped.labels(self.kind.value, verdict).inc()
+
+    def call_started(self) -> None:
+        self.in_flight.labels(self.kind.value).inc()
+
+    def call_ended(self, seconds: float) -> None:
+        self.in_flight.labels(self.kind.value).dec()
+        self.call_duration.labels(self.kind.value).observe(seconds)
+
+    def finished(self, outcome: str, seconds: float) -> None:
+        self.request_to_outcome.labels(self.kind.value, outcome).observe(max(0.0, seconds))

@@ -1,0 +1,315 @@
+"""The one worker runtime: consume a medium's requests and retry tiers, run many attempts at
+once, produce what each turn says, and commit only what is done (DESIGN §4, §6).
+
+One consumer (one group) reads the request topic and every tier topic. Fetched records wait
+in their partition's `PartitionQueue`; whenever a slot is free the runtime starts the next
+ready record, taking one per partition in turn. A turn (`shared.worker.turn`) ends only when
+everything it wrote is acknowledged; only then is its offset done, and a partition's offset
+is committed up to its first record that is not done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+
+from shared import topics
+from shared.media import MediaKind
+from shared.ports import Generator
+from shared.retry import RetryPolicy
+from shared.worker.metrics import WorkerMetrics
+from shared.worker.partitions import PartitionQueue
+from shared.worker.records import Inbound
+from shared.worker.settings import WorkerSettings
+from shared.worker.tiers import Hop, Run
+from shared.worker.turn import Sender, Turns
+from shared.worker.versions import VersionStore
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+_POLL_TIMEOUT_MS = 200
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class WorkerRuntime:
+    """Runs one medium's worker on a consumer (not started) and a started producer's `send`."""
+
+    def __init__(
+        self,
+        *,
+        kind: MediaKind,
+        generator: Generator,
+        store: VersionStore,
+        consumer: AIOKafkaConsumer,
+        send: Sender,
+        policy: RetryPolicy,
+        settings: WorkerSettings,
+        namespace: str = "",
+        metrics: WorkerMetrics | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.kind = kind
+        self.metrics = metrics or WorkerMetrics(kind)
+        self._consumer = consumer
+        self._policy = policy
+        self._settings = settings
+        self._clock = clock
+        self._turns = Turns(
+            kind=kind,
+            namespace=namespace,
+            generator=generator,
+            store=store,
+            send=send,
+            policy=policy,
+            metrics=self.metrics,
+            clock=clock,
+        )
+        self._tier_of: dict[str, int | None] = {topics.requests(kind, namespace): None}
+        self._tier_of.update({topics.retry_tier(kind, t, namespace): t for t in policy.tiers_ms})
+        self._queues: dict[TopicPartition, PartitionQueue] = {}
+        self._retired: dict[TopicPartition, PartitionQueue] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._commit_lock = asyncio.Lock()
+        self._commit_wanted = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: datetime | None = None
+        self._fatal: BaseException | None = None
+        self._running = False
+
+    @property
+    def topics(self) -> list[str]:
+        """Every topic the worker consumes: its request topic and its tiers."""
+        return list(self._tier_of)
+
+    @property
+    def healthy(self) -> bool:
+        """Running, and no turn has failed in a way that needs a restart."""
+        return self._running and self._fatal is None
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def stop(self) -> None:
+        """Stop fetching; `run` lets running turns finish (up to the grace period) and returns."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until `stop()`; raise when a turn failed for a reason a restart must fix
+        (the broker or the store unreachable), after committing what is done."""
+        self._consumer.subscribe(self.topics, listener=_Listener(self))
+        await self._consumer.start()
+        committer = asyncio.create_task(self._commit_loop(), name="worker-commits")
+        self._running = True
+        try:
+            while not self._stopping.is_set():
+                batch = await self._consumer.getmany(
+                    timeout_ms=_POLL_TIMEOUT_MS,
+                    max_records=self._settings.max_buffered_per_partition,
+                )
+                for tp, records in batch.items():
+                    queue = self._queues.get(tp)
+                    if queue is not None:
+                        queue.add(_inbound(r) for r in records)
+                self._schedule()
+            await self._drain()
+        finally:
+            self._running = False
+            self._stopping.set()
+            committer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await committer
+            self._cancel_timer()
+            await self._shutdown()
+        if self._fatal is not None:
+            raise RuntimeError("a worker turn failed; restart to resume") from self._fatal
+
+    # --- scheduling ---------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        """Start what is ready while there is room, then pause, resume and arm the timer."""
+        if self._stopping.is_set():
+            return
+        now = self._clock()
+        queues = list(self._queues.values())
+        started = True
+        while started and len(self._in_flight) < self._settings.max_in_flight:
+            started = False
+            for queue in queues:  # one record per partition per round: no partition starves
+                if len(self._in_flight) >= self._settings.max_in_flight:
+                    break
+                for record, action in queue.take(now, 1):
+                    self._start(queue, record, action)
+                    started = True
+        self._adjust_fetching(now)
+
+    def _start(self, queue: PartitionQueue, record: Inbound, action: Run | Hop) -> None:
+        task = asyncio.create_task(self._turn(queue, record, action), name=record.position)
+        self._in_flight.add(task)
+        task.add_done_callback(self._turn_done)
+
+    async def _turn(self, queue: PartitionQueue, record: Inbound, action: Run | Hop) -> None:
+        if isinstance(action, Hop):
+            await self._turns.hop(record, action.tier_ms)
+        else:
+            await self._turns.run(record)
+        # Everything the turn wrote is acknowledged: its offset may be committed. (A queue
+        # that was revoked meanwhile is no longer committed from: the new owner redoes it.)
+        queue.offsets.done(record.offset)
+        self._commit_wanted.set()
+
+    def _turn_done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error(
+                "worker turn failed; stopping", exc_info=exc, extra={"record": task.get_name()}
+            )
+            if self._fatal is None:
+                self._fatal = exc
+            self._stopping.set()
+            return
+        self._schedule()
+
+    def _adjust_fetching(self, now: datetime) -> None:
+        paused = self._consumer.paused()
+        wake: datetime | None = None
+        for tp, queue in self._queues.items():
+            if queue.wants_pause(now, self._settings.max_buffered_per_partition):
+                if tp not in paused:
+                    self._consumer.pause(tp)
+            elif tp in paused:
+                self._consumer.resume(tp)
+            at = queue.wake_at(now)
+            if at is not None and (wake is None or at < wake):
+                wake = at
+        self._arm_timer(wake, now)
+
+    def _arm_timer(self, wake: datetime | None, now: datetime) -> None:
+        if wake is None or (self._timer is not None and self._timer_at == wake):
+            return
+        self._cancel_timer()
+        delay = max(0.0, (wake - now).total_seconds())
+        self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+        self._timer_at = wake
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self._schedule()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+        self._timer_at = None
+
+    # --- commits ------------------------------------------------------------------------
+
+    async def _commit_loop(self) -> None:
+        while True:
+            await self._commit_wanted.wait()
+            self._commit_wanted.clear()
+            await self._commit(self._queues)
+            await asyncio.sleep(self._settings.commit_interval_s)
+
+    async def _commit(self, queues: dict[TopicPartition, PartitionQueue]) -> None:
+        """Commit every queue's watermark that moved; a failed commit is retried next time."""
+        async with self._commit_lock:
+            offsets = {
+                tp: mark
+                for tp, q in list(queues.items())
+                if (mark := q.offsets.to_commit()) is not None
+            }
+            if not offsets:
+                return
+            try:
+                await self._consumer.commit(offsets)
+            except KafkaError as exc:  # a rebalance is under way: the listener commits
+                log.warning("offset commit failed: %r", exc)
+                return
+            for tp, mark in offsets.items():
+                queues[tp].offsets.committed(mark)
+
+    # --- rebalances ---------------------------------------------------------------------
+
+    async def _revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        gone = {tp: self._queues.pop(tp) for tp in revoked if tp in self._queues}
+        await self._commit(gone)
+        self._retired = gone
+
+    async def _assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        retired, self._retired = self._retired, {}
+        for tp in assigned:
+            tier_ms = self._tier_of.get(tp.topic)
+            old = retired.get(tp)
+            if old is not None and old.offsets.last_committed == await self._consumer.committed(tp):
+                # Ours before and nobody committed since: keep what was fetched and what runs,
+                # and fetch on after it instead of fetching (and running) it all again.
+                self._queues[tp] = old
+                if (next_offset := old.offsets.next_offset) is not None:
+                    self._consumer.seek(tp, next_offset)
+            else:
+                self._queues[tp] = PartitionQueue(tp.topic, tp.partition, tier_ms, self._policy)
+        log.info(
+            "partitions assigned",
+            extra={"partitions": sorted(f"{tp.topic}:{tp.partition}" for tp in assigned)},
+        )
+        self._schedule()
+
+    # --- shutdown -----------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        """Let running turns finish within the grace period, then cancel the rest."""
+        if self._in_flight:
+            self._consumer.pause(*self._queues)
+            _, pending = await asyncio.wait(
+                set(self._in_flight), timeout=self._settings.shutdown_grace_s
+            )
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("cancelled %d running turns at shutdown", len(pending))
+                await asyncio.wait(pending)
+
+    async def _shutdown(self) -> None:
+        for task in list(self._in_flight):
+            task.cancel()
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+        await self._commit(self._queues)
+        await self._consumer.stop()
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runtime: WorkerRuntime) -> None:
+        self._runtime = runtime
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._runtime._revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._runtime._assigned(assigned)
+
+
+def _inbound(record: ConsumerRecord[bytes, bytes]) -> Inbound:
+    return Inbound(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        timestamp_ms=record.timestamp,
+        key=record.key,
+        value=record.value,
+        headers=list(record.headers),
+    )

@@ -1,0 +1,38 @@
+"""Settings of a media worker process (`LECTUREGEN_<MEDIUM>_WORKER_*`).
+
+Each worker package subclasses `WorkerSettings` with its own prefix and metrics port, e.g.
+`LECTUREGEN_IMAGE_WORKER_MAX_IN_FLIGHT=64`.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WorkerSettings(BaseSettings):
+    """How one worker process consumes, calls the provider and reports."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LECTUREGEN_WORKER_", extra="ignore", populate_by_name=True
+    )
+
+    max_in_flight: int = Field(32, ge=1, description="provider calls running at once")
+    max_buffered_per_partition: int = Field(
+        500, ge=1, description="fetched records held per partition before it is paused"
+    )
+    group_id: str | None = Field(
+        None, description="consumer group; default `lecturegen-<medium>-worker`"
+    )
+    shutdown_grace_s: float = Field(
+        30.0, ge=0, description="on SIGTERM, how long running calls may take to finish"
+    )
+    commit_interval_s: float = Field(
+        0.2, ge=0, description="shortest time between two offset commits"
+    )
+    session_timeout_ms: int = Field(
+        10_000, ge=1000, description="how soon the group notices a worker that died"
+    )
+    metrics_host: str = Field("127.0.0.1", description="address `/metrics` and `/healthz` bind")
+    metrics_port: int = Field(9100, ge=0, le=65535, description="0: any free port")
+    log_level: str = "INFO"

@@ -1,0 +1,224 @@
+"""One turn of a worker: a consumed record in, its records out and acknowledged.
+
+Decode → poison check → idempotency claim → `asset.attempt-started` → provider call →
+retry decision → save the outcome records with the new state → send them and await the acks
+→ confirm. The runtime marks the offset done only after `run` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared import headers as h
+from shared import topics
+from shared.envelope import decode
+from shared.errors import GenerationError
+from shared.events import GenerateAsset, PayloadError
+from shared.media import MediaKind
+from shared.ports import Attempt, Generator
+from shared.results import GenerationDebug, GenerationFailed, GenerationResult
+from shared.retry import Decision, Fail, NeedsPromptUpdate, Retry, RetryPolicy, decide
+from shared.status import AssetStatus
+from shared.worker import plan
+from shared.worker.metrics import WorkerMetrics
+from shared.worker.records import Inbound, Outgoing, dump_plan, load_plan
+from shared.worker.versions import Claim, Ended, Scheduled, Verdict, VersionStore
+
+log = logging.getLogger("shared.worker")
+
+Sender = Callable[[list[Outgoing]], Awaitable[None]]
+"""Produces records and returns once the broker acknowledged every one of them."""
+
+
+class PoisonRecordError(Exception):
+    """The record cannot be a request for this worker."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    command: GenerateAsset
+    attempt: int
+    resume_prediction_id: str | None
+
+
+class Turns:
+    """Runs turns for one medium; shared by every turn of a runtime."""
+
+    def __init__(
+        self,
+        *,
+        kind: MediaKind,
+        namespace: str,
+        generator: Generator,
+        store: VersionStore,
+        send: Sender,
+        policy: RetryPolicy,
+        metrics: WorkerMetrics,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._ctx = plan.PlanContext(kind, namespace)
+        self._requests_topic = topics.requests(kind, namespace)
+        self._generator = generator
+        self._store = store
+        self._send = send
+        self._policy = policy
+        self._metrics = metrics
+        self._clock = clock
+
+    async def run(self, record: Inbound) -> None:
+        """Handle one request or retry record, all the way to acknowledged output."""
+        try:
+            request = self._read(record)
+        except PoisonRecordError as exc:
+            await self._send(plan.poison(self._ctx, record, str(exc)))
+            self._metrics.dead_letter("poison")
+            log.warning(
+                "poison record sent to the dead-letter topic",
+                extra={"record": record.position, "reason": str(exc)},
+            )
+            return
+        command = request.command
+        claim = Claim(
+            self._ctx.kind,
+            command.asset_id,
+            command.prompt_version,
+            request.attempt,
+            record.position,
+        )
+        verdict, saved = await self._store.claim(claim)
+        if verdict is Verdict.RESEND and saved is not None:
+            await self._send(load_plan(saved))
+            await self._store.confirm(claim)
+            log.info("re-sent the saved outcome of a redelivered record", extra=_fields(request))
+            return
+        if verdict is not Verdict.PROCEED:
+            self._metrics.skip(verdict.value)
+            log.info("request skipped: %s", verdict.value, extra=_fields(request))
+            return
+        await self._attempt(record, request, claim)
+
+    async def hop(self, record: Inbound, tier_ms: int) -> None:
+        """Write a retry that is not due yet through tier `tier_ms` once more."""
+        await self._send(plan.hop(self._ctx, record, tier_ms))
+        self._metrics.retry(tier_ms)
+
+    async def _attempt(self, record: Inbound, request: _Request, claim: Claim) -> None:
+        command, number = request.command, request.attempt
+        started = plan.attempt_started(self._ctx, command, number, self._clock())
+        # Sent alongside the call, not before it: the call need not wait for the ack, and
+        # the outcome records cannot overtake it (same key, same partition, sent later).
+        announcing = asyncio.ensure_future(self._send([started]))
+        try:
+            result = await self._call(Attempt(command, number, request.resume_prediction_id))
+        except BaseException:
+            announcing.cancel()
+            with contextlib.suppress(BaseException):
+                await announcing
+            raise
+        await announcing
+        now = self._clock()
+        decision = None if result.ok else decide(result.error, number, self._policy, now)
+        records = plan.outcome(self._ctx, record, command, number, result, decision, now)
+        status = _status(decision)
+        settlement = Scheduled() if status is AssetStatus.RETRYING else Ended(status)
+        # Saved before sending: a crash from here on re-sends these very records on
+        # redelivery instead of calling the provider again (decision 0003).
+        await self._store.settle(claim, settlement, dump_plan(records))
+        await self._send(records)
+        await self._store.confirm(claim)
+        self._account(request, result, decision, status, now)
+
+    async def _call(self, attempt: Attempt) -> GenerationResult:
+        self._metrics.call_started()
+        began = time.monotonic()
+        try:
+            return await self._generator.generate(attempt)
+        except Exception as exc:  # a generator must not raise; if it does, retry it as UNKNOWN
+            log.exception("generator raised", extra={"asset_id": attempt.command.asset_id})
+            return GenerationFailed(
+                kind=self._ctx.kind,
+                error=GenerationError.unknown(f"generator raised {exc!r}"),
+                debug=GenerationDebug(
+                    prompt=attempt.command.prompt, model=attempt.command.model, provider="unknown"
+                ),
+            )
+        finally:
+            self._metrics.call_ended(time.monotonic() - began)
+
+    def _read(self, record: Inbound) -> _Request:
+        try:
+            envelope = decode(record.value, record.headers)
+        except PayloadError as exc:
+            raise PoisonRecordError(exc.reason) from exc
+        command = envelope.payload
+        if not isinstance(command, GenerateAsset):
+            raise PoisonRecordError(f"expected {GenerateAsset.TYPE}, got {envelope.type}")
+        if command.kind is not self._ctx.kind:
+            raise PoisonRecordError(
+                f"a {command.kind.value} request on the {self._ctx.kind.value} worker"
+            )
+        if record.topic == self._requests_topic:
+            return _Request(command, 1, None)
+        raw = record.header(h.ATTEMPT)
+        try:
+            attempt = int(raw or "")
+        except ValueError:
+            raise PoisonRecordError(
+                f"retry record without a valid {h.ATTEMPT} header: {raw!r}"
+            ) from None
+        if attempt < 2:
+            raise PoisonRecordError(f"retry record with attempt {attempt}")
+        return _Request(command, attempt, record.header(h.PREDICTION_ID))
+
+    def _account(
+        self,
+        request: _Request,
+        result: GenerationResult,
+        decision: Decision | None,
+        status: AssetStatus,
+        now: datetime,
+    ) -> None:
+        fields = _fields(request)
+        self._metrics.attempt(status.value)
+        if not result.ok:
+            error = result.error
+            self._metrics.error(error.code)
+            fields.update(code=error.code.value, provider_code=error.provider_code)
+        if isinstance(decision, Retry):
+            self._metrics.retry(decision.tier_ms)
+            fields.update(retries=decision.retry_number, delay_s=decision.delay_s)
+            log.info("attempt failed; retry scheduled", extra=fields)
+            return
+        if isinstance(decision, Fail):
+            self._metrics.dead_letter("exhausted" if decision.exhausted else "failed")
+        fields["retries"] = request.attempt - 1
+        seconds = (now - request.command.requested_at).total_seconds()
+        self._metrics.finished(status.value, seconds)
+        log.info("asset %s", status.value, extra=fields)
+
+
+def _status(decision: Decision | None) -> AssetStatus:
+    if decision is None:
+        return AssetStatus.GENERATED
+    if isinstance(decision, Retry):
+        return AssetStatus.RETRYING
+    if isinstance(decision, NeedsPromptUpdate):
+        return AssetStatus.NEEDS_PROMPT_UPDATE
+    return AssetStatus.FAILED
+
+
+def _fields(request: _Request) -> dict[str, object]:
+    command = request.command
+    return {
+        "asset_id": command.asset_id,
+        "lecture_id": command.lecture_id,
+        "correlation_id": command.correlation_id,
+        "prompt_version": command.prompt_version,
+        "attempt": request.attempt,
+    }

@@ -1,0 +1,172 @@
+"""The worker's idempotency record per asset: which version and attempt is live, which
+version ended, and the outcome records not yet confirmed as sent (DESIGN §6, decision 0003).
+
+The rule is pure (`judge`, `settle`); stores only lock, load and save one row. The order of a
+turn is: `claim` → provider call → `settle` (the outcome records are saved with the new state)
+→ send and await the acks → `confirm` → commit the offset. A crash anywhere in between is
+absorbed on redelivery: see `Verdict`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from shared.media import MediaKind
+from shared.status import AssetStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A record asking to run attempt `attempt` of version `prompt_version` of an asset."""
+
+    kind: MediaKind
+    asset_id: str
+    prompt_version: int
+    attempt: int
+    position: str
+    """`topic:partition:offset` of the record: a redelivery has the same one, a duplicate not."""
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    """What the worker remembers about one asset."""
+
+    latest_requested_version: int
+    attempt: int
+    """The live attempt of the latest version: lower attempts are stale."""
+    claimed_by: str | None
+    """The record that owns the live attempt; None until a retry record claims it."""
+    terminal_version: int = 0
+    outcome: AssetStatus | None = None
+    pending_position: str | None = None
+    """The record whose outcome records (`pending_plan`) are saved but not confirmed sent."""
+    pending_plan: str | None = None
+
+
+class Verdict(StrEnum):
+    """What to do with a claimed record."""
+
+    PROCEED = "proceed"
+    """Call the provider."""
+    RESEND = "resend"
+    """This record's outcome was saved but maybe not sent (a crash): send the saved records
+    again instead of calling the provider again."""
+    SUPERSEDED = "superseded"
+    """A newer prompt version was requested: drop it."""
+    ALREADY_DONE = "already_done"
+    """The version already ended; its outcome is on the event log: skip."""
+    STALE = "stale"
+    """A later attempt of the version is scheduled already: skip."""
+    DUPLICATE = "duplicate"
+    """Another record (a re-dispatched command) owns this attempt: skip."""
+
+
+def judge(row: VersionRow | None, claim: Claim) -> tuple[Verdict, VersionRow | None]:
+    """The verdict for `claim` and the row to save (None: leave the row as it is)."""
+    if row is None:
+        return Verdict.PROCEED, VersionRow(claim.prompt_version, claim.attempt, claim.position)
+    if row.pending_plan is not None and row.pending_position == claim.position:
+        return Verdict.RESEND, None
+    if claim.prompt_version < row.latest_requested_version:
+        return Verdict.SUPERSEDED, None
+    if claim.prompt_version <= row.terminal_version:
+        return Verdict.ALREADY_DONE, None
+    owned = dataclasses.replace(
+        row,
+        latest_requested_version=claim.prompt_version,
+        attempt=claim.attempt,
+        claimed_by=claim.position,
+    )
+    if claim.prompt_version > row.latest_requested_version or claim.attempt > row.attempt:
+        return Verdict.PROCEED, owned
+    if claim.attempt < row.attempt:
+        return Verdict.STALE, None
+    if row.claimed_by in (None, claim.position):
+        return Verdict.PROCEED, owned
+    return Verdict.DUPLICATE, None
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """The version reached a terminal status."""
+
+    status: AssetStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """The next attempt was written to a retry tier."""
+
+
+Settlement = Ended | Scheduled
+
+
+def settle(row: VersionRow, claim: Claim, result: Settlement, plan: str) -> VersionRow:
+    """The row after `claim`'s attempt ended with `result`, whose records are `plan`."""
+    saved = dataclasses.replace(row, pending_position=claim.position, pending_plan=plan)
+    if isinstance(result, Ended):
+        if claim.prompt_version < saved.terminal_version:
+            return saved
+        return dataclasses.replace(
+            saved, terminal_version=claim.prompt_version, outcome=result.status
+        )
+    owns = (
+        row.latest_requested_version == claim.prompt_version
+        and row.attempt == claim.attempt
+        and row.claimed_by == claim.position
+    )
+    if owns:  # the retry record will claim the next attempt when it is consumed
+        return dataclasses.replace(saved, attempt=claim.attempt + 1, claimed_by=None)
+    return saved
+
+
+def confirm(row: VersionRow, position: str) -> VersionRow | None:
+    """The row once the records saved for `position` are acknowledged (None: unchanged)."""
+    if row.pending_position != position:
+        return None
+    return dataclasses.replace(row, pending_position=None, pending_plan=None)
+
+
+class VersionStore(Protocol):
+    """Durable idempotency records, one row per (kind, asset_id)."""
+
+    async def claim(self, claim: Claim) -> tuple[Verdict, str | None]:
+        """Judge `claim` and save the result; with `RESEND`, also the saved plan."""
+        ...
+
+    async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+        """Save the attempt's end and its outcome records, before they are sent."""
+        ...
+
+    async def confirm(self, claim: Claim) -> None:
+        """The outcome records of `claim` are acknowledged by the broker."""
+        ...
+
+
+class InMemoryVersionStore:
+    """`VersionStore` in a dict: for unit tests and benchmarks, not durable."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[MediaKind, str], VersionRow] = {}
+
+    async def claim(self, claim: Claim) -> tuple[Verdict, str | None]:
+        key = (claim.kind, claim.asset_id)
+        row = self.rows.get(key)
+        verdict, new = judge(row, claim)
+        if new is not None:
+            self.rows[key] = new
+        plan = row.pending_plan if verdict is Verdict.RESEND and row is not None else None
+        return verdict, plan
+
+    async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+        key = (claim.kind, claim.asset_id)
+        self.rows[key] = settle(self.rows[key], claim, result, plan)
+
+    async def confirm(self, claim: Claim) -> None:
+        key = (claim.kind, claim.asset_id)
+        new = confirm(self.rows[key], claim.position)
+        if new is not None:
+            self.rows[key] = new
