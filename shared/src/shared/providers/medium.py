@@ -2,8 +2,8 @@
 
 Each media worker declares one `MediumSpec`; everything else about calling the provider is
 shared. Inputs are built in layers, later ones winning: the medium's `defaults`, the asset's
-duration (for models that take one), the asset's `params` (with `param_aliases` renamed), and
-last the prompt or narration text itself.
+duration (for models that take one), the asset's `params`, and last the prompt or narration
+text itself.
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ class MediumSpec:
     """The input field that takes the wanted length in seconds, for models that take one."""
     duration_range: tuple[float, float] | None = None
     """The model's accepted lengths; a wanted length outside is clamped into it."""
-    param_aliases: Mapping[str, str] = field(default_factory=dict)
-    """Param names people use, mapped to the model's own (`voice` → `voice_id`)."""
 
     def model_for(self, command: GenerateAsset) -> str:
         """The command's model, or the medium's default when it names none."""
@@ -45,8 +43,7 @@ class MediumSpec:
         payload: dict[str, Any] = dict(self.defaults)
         if self.duration_field and command.duration_s is not None:
             payload[self.duration_field] = self._duration(command.duration_s)
-        for key, value in command.params.items():
-            payload[self.param_aliases.get(key, key)] = value
+        payload.update(command.params)
         payload[self.text_field] = command.prompt
         return payload
 
