@@ -182,7 +182,7 @@ wait_ready() {
 	warn "note: no Python with aiokafka found; checking the broker log instead of a client call"
 	local deadline=$((SECONDS + READY_TIMEOUT_S))
 	while ((SECONDS < deadline)); do
-		kill -0 "$pid" 2>/dev/null || return 2
+		pid_alive "$pid" || return 2
 		if grep -q 'Kafka Server started' "$SERVER_LOG" 2>/dev/null && port_in_use "$KAFKA_PORT"; then
 			return 0
 		fi
@@ -227,7 +227,7 @@ start() {
 	local status=0
 	wait_ready "$pid" || status=$?
 	if ((status != 0)); then
-		if kill -0 "$pid" 2>/dev/null; then
+		if pid_alive "$pid"; then
 			warn "error: kafka did not become ready within ${READY_TIMEOUT_S}s; stopping it"
 			terminate_pid "$pid" 10
 		else

@@ -6,7 +6,6 @@ Exit 1 on timeout (the last client error on stderr), 2 when process PID died fir
 
 import asyncio
 import logging
-import os
 import sys
 import time
 
@@ -14,11 +13,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 
 def _alive(pid: int) -> bool:
+    """False once the process exited, even while it waits as a zombie to be reaped."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
         return False
-    return True
+    return state not in ("Z", "X")
 
 
 async def _broker_answers(bootstrap: str) -> None:

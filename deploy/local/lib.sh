@@ -28,10 +28,19 @@ port_owner() {
 	printf '%s' "${owner:-an unknown process}"
 }
 
+# True when process $1 exists and has not exited. An exited process stays a zombie until its
+# parent reaps it, and a daemon's parent is init, which may take a while; kill -0 still succeeds.
+pid_alive() {
+	local stat
+	[[ -n "$1" ]] && stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+	stat="${stat##*) }"
+	[[ "${stat:0:1}" != Z && "${stat:0:1}" != X ]]
+}
+
 # True when pid $1 is alive and its command line contains $2.
 pid_matches() {
 	local pid="$1" pattern="$2"
-	[[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+	pid_alive "$pid" || return 1
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pattern"
 }
 
@@ -39,7 +48,7 @@ pid_matches() {
 terminate_pid() {
 	local pid="$1" grace="$2" waited=0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	while kill -0 "$pid" 2>/dev/null; do
+	while pid_alive "$pid"; do
 		if ((waited >= grace * 10)); then
 			warn "pid $pid did not stop within ${grace}s; sending SIGKILL"
 			kill -KILL "$pid" 2>/dev/null || true

@@ -69,8 +69,10 @@ choose_data_dir() {
 	chown "$PG_USER:" "$PG_DIR" "$PG_LOG_DIR"
 }
 
+# pg_ctl status alone counts a crashed postmaster that is not yet reaped (a zombie) as running.
 pg_running() {
-	[[ -f "$PG_DATA/PG_VERSION" ]] && as_pg_user "$PG_BIN/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1
+	[[ -f "$PG_DATA/postmaster.pid" ]] && pid_alive "$(head -n1 "$PG_DATA/postmaster.pid")" &&
+		as_pg_user "$PG_BIN/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1
 }
 
 ensure_initialised() {
@@ -113,6 +115,18 @@ ensure_role_and_database() {
 	fi
 }
 
+# After a crash postgres judges its own postmaster.pid, but it takes an exited postmaster that
+# is not yet reaped (a zombie) for a live one; wait until it is gone.
+wait_for_crashed_postmaster_to_vanish() {
+	[[ -f "$PG_DATA/postmaster.pid" ]] || return 0
+	local pid waited=0
+	pid="$(head -n1 "$PG_DATA/postmaster.pid")"
+	while [[ -n "$pid" && -e "/proc/$pid" ]] && ((waited < 300)); do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+}
+
 wait_ready() {
 	local deadline=$((SECONDS + 60))
 	while ((SECONDS < deadline)); do
@@ -142,8 +156,7 @@ start() {
 	fi
 	ensure_initialised
 	write_config
-	# No server runs (checked above), so a postmaster.pid left by a crash is stale.
-	rm -f "$PG_DATA/postmaster.pid"
+	wait_for_crashed_postmaster_to_vanish
 	say "starting postgres on 127.0.0.1:$PG_PORT, data in $PG_DATA"
 	if ! as_pg_user "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s 9>&-; then
 		show_log_tail "$PG_LOG" 40
