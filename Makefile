@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NATIVE_TLS := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup infra run stop test lint typecheck pytest bench
+.PHONY: help setup infra stop-infra status run stop test lint typecheck pytest bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,14 @@ setup: $(VENV)/.synced ## create the virtual environment from uv.lock
 infra: setup ## start Kafka and PostgreSQL (idempotent)
 	deploy/local/kafka.sh start
 	deploy/local/postgres.sh start
+
+stop-infra: ## stop Kafka and PostgreSQL (their data stays under .local/)
+	deploy/local/kafka.sh stop
+	deploy/local/postgres.sh stop
+
+status: ## show whether Kafka and PostgreSQL are running
+	-@deploy/local/kafka.sh status
+	-@deploy/local/postgres.sh status
 
 run: setup ## run the whole pipeline with a demo lecture, until Ctrl-C
 	lecturegen up --demo
