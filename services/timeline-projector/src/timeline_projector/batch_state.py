@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from shared.envelope import Envelope
+from shared.events import AssetEvent, LectureCreated
 
-from timeline_projector.reducers import Changes, reduce
+from timeline_projector.reducers import Changes, attempt_number, reduce
 from timeline_projector.rows import (
     AssetRow,
     AttemptKey,
@@ -33,6 +34,34 @@ class Writes:
     attempts: dict[AttemptKey, AttemptRow] = field(default_factory=dict)
     feed: list[FeedRow] = field(default_factory=list)
     last_seqs: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Needs:
+    """The keys of the stored rows a batch of events may read."""
+
+    lecture_ids: set[str] = field(default_factory=set)
+    asset_ids: set[str] = field(default_factory=set)
+    attempt_keys: set[AttemptKey] = field(default_factory=set)
+    event_ids: set[str] = field(default_factory=set)
+
+
+def needs(envelopes: Iterable[Envelope]) -> Needs:
+    """What to load before folding `envelopes`: every row their reducers can look at."""
+    found = Needs()
+    for env in envelopes:
+        event = env.payload
+        if isinstance(event, LectureCreated):
+            found.lecture_ids.add(event.lecture_id)
+            found.asset_ids.update(plan.asset_id for plan in event.assets)
+        elif isinstance(event, AssetEvent):
+            found.lecture_ids.add(event.lecture_id)
+            found.asset_ids.add(event.asset_id)
+            found.event_ids.add(env.id)
+            number = attempt_number(event)
+            if number is not None:
+                found.attempt_keys.add((event.asset_id, event.prompt_version, number))
+    return found
 
 
 class BatchState:

@@ -172,8 +172,10 @@ def _moved(
 ) -> AssetRow:
     same_version = current is not None and current.prompt_version == event.prompt_version
     base = current if same_version and current is not None else _fresh(current, event, env)
+    # One `replace` per event: rows are wide and replay speed matters.
     return replace(
-        _UPDATE[type(event)](base, event),
+        base,
+        **_UPDATE[type(event)](base, event),
         status=status.value,
         prompt_version=event.prompt_version,
         updated_at=env.time,
@@ -183,105 +185,99 @@ def _moved(
 
 def _fresh(current: AssetRow | None, event: AssetEvent, env: Envelope) -> AssetRow:
     """A new version of the asset: nothing generated, no error, no attempts yet."""
-    if current is None:  # an asset event for an asset no `lecture.created` announced
-        current = AssetRow(
-            asset_id=event.asset_id,
-            lecture_id=event.lecture_id,
-            segment_id=event.segment_id,
-            kind=event.kind.value,
-            position=0,
-            status=None,
-            error=None,
-            prompt=str(getattr(event, "prompt", "")),
-            model=str(getattr(event, "model", "")),
-            params={},
-            prompt_version=event.prompt_version,
-            requested_duration_s=None,
-            media_blob_key=None,
-            media_content_type=None,
-            media_size_bytes=None,
-            duration_s=None,
-            retried_count=0,
-            attempts=0,
-            provider=None,
-            prediction_id=None,
-            created_at=env.time,
-            updated_at=env.time,
-            last_event_id=env.id,
-        )
-    return replace(
-        current,
-        error=None,
-        media_blob_key=None,
-        media_content_type=None,
-        media_size_bytes=None,
-        duration_s=None,
-        retried_count=0,
-        attempts=0,
-        provider=None,
-        prediction_id=None,
+    if current is not None:
+        return replace(current, **_NEW_VERSION)
+    # an asset event for an asset no `lecture.created` announced
+    return AssetRow(
+        asset_id=event.asset_id,
+        lecture_id=event.lecture_id,
+        segment_id=event.segment_id,
+        kind=event.kind.value,
+        position=0,
+        status=None,
+        prompt=str(getattr(event, "prompt", "")),
+        model=str(getattr(event, "model", "")),
+        params={},
+        prompt_version=event.prompt_version,
+        requested_duration_s=None,
+        created_at=env.time,
+        updated_at=env.time,
+        last_event_id=env.id,
+        **_NEW_VERSION,
     )
 
 
-def _regeneration_requested(row: AssetRow, event: Any) -> AssetRow:
+_NEW_VERSION: dict[str, Any] = {
+    "error": None,
+    "media_blob_key": None,
+    "media_content_type": None,
+    "media_size_bytes": None,
+    "duration_s": None,
+    "retried_count": 0,
+    "attempts": 0,
+    "provider": None,
+    "prediction_id": None,
+}
+
+AssetUpdate = dict[str, Any]
+"""Column values an event sets on the asset row of its version."""
+
+
+def _regeneration_requested(row: AssetRow, event: Any) -> AssetUpdate:
     assert isinstance(event, AssetRegenerationRequested)
     duration = row.requested_duration_s if event.duration_s is None else event.duration_s
-    return replace(
-        row,
-        prompt=event.prompt,
-        model=event.model,
-        params=dict(event.params),
-        requested_duration_s=duration,
-        error=None,
-    )
+    return {
+        "prompt": event.prompt,
+        "model": event.model,
+        "params": dict(event.params),
+        "requested_duration_s": duration,
+        "error": None,
+    }
 
 
-def _attempt_started(row: AssetRow, event: Any) -> AssetRow:
+def _attempt_started(row: AssetRow, event: Any) -> AssetUpdate:
     assert isinstance(event, AssetAttemptStarted)
-    return replace(row, attempts=max(row.attempts, event.attempt))
+    return {"attempts": max(row.attempts, event.attempt)}
 
 
-def _retrying(row: AssetRow, event: Any) -> AssetRow:
+def _retrying(row: AssetRow, event: Any) -> AssetUpdate:
     assert isinstance(event, AssetRetrying)
-    return replace(
-        row,
-        error=_error(event),
-        retried_count=event.retried_count,
-        attempts=max(row.attempts, event.attempt),
-    )
+    return {
+        "error": _error(event),
+        "retried_count": event.retried_count,
+        "attempts": max(row.attempts, event.attempt),
+    }
 
 
-def _generated(row: AssetRow, event: Any) -> AssetRow:
+def _generated(row: AssetRow, event: Any) -> AssetUpdate:
     assert isinstance(event, AssetGenerated)
-    return replace(
-        row,
-        error=None,
-        prompt=event.prompt,
-        model=event.model,
-        media_blob_key=event.media.blob_key,
-        media_content_type=event.media.content_type,
-        media_size_bytes=event.media.size_bytes,
-        duration_s=event.media.duration_s,
-        provider=event.provider,
-        prediction_id=event.prediction_id,
-        attempts=event.attempts,
-        retried_count=event.retried_count,
-    )
+    return {
+        "error": None,
+        "prompt": event.prompt,
+        "model": event.model,
+        "media_blob_key": event.media.blob_key,
+        "media_content_type": event.media.content_type,
+        "media_size_bytes": event.media.size_bytes,
+        "duration_s": event.media.duration_s,
+        "provider": event.provider,
+        "prediction_id": event.prediction_id,
+        "attempts": event.attempts,
+        "retried_count": event.retried_count,
+    }
 
 
-def _given_up(row: AssetRow, event: Any) -> AssetRow:
+def _given_up(row: AssetRow, event: Any) -> AssetUpdate:
     assert isinstance(event, AssetFailed | AssetNeedsPromptUpdate)
-    return replace(
-        row,
-        error=_error(event),
-        prompt=event.prompt,
-        model=event.model,
-        retried_count=event.retried_count,
-        attempts=event.attempts,
-    )
+    return {
+        "error": _error(event),
+        "prompt": event.prompt,
+        "model": event.model,
+        "retried_count": event.retried_count,
+        "attempts": event.attempts,
+    }
 
 
-_UPDATE: dict[type[Payload], Callable[[AssetRow, Any], AssetRow]] = {
+_UPDATE: dict[type[Payload], Callable[[AssetRow, Any], AssetUpdate]] = {
     AssetRegenerationRequested: _regeneration_requested,
     AssetAttemptStarted: _attempt_started,
     AssetRetrying: _retrying,
@@ -299,7 +295,7 @@ def _touch(lecture: LectureRow, env: Envelope) -> LectureRow:
     return replace(lecture, updated_at=max(lecture.updated_at, env.time))
 
 
-def _attempt_number(event: AssetEvent) -> int | None:
+def attempt_number(event: AssetEvent) -> int | None:
     if isinstance(event, AssetAttemptStarted | AssetRetrying):
         return event.attempt
     if isinstance(event, AssetGenerated | AssetFailed | AssetNeedsPromptUpdate):
@@ -311,26 +307,34 @@ def _attempt(
     state: ViewState, event: AssetEvent, env: Envelope, superseded: bool
 ) -> AttemptRow | None:
     """The attempt history row this event records, superseded versions included."""
-    number = _attempt_number(event)
+    number = attempt_number(event)
     if number is None:
         return None
     key = (event.asset_id, event.prompt_version, number)
-    row = state.attempt(key) or AttemptRow(
-        *key, event.lecture_id, None, None, None, None, None, env.id, superseded
-    )
-    row = replace(row, event_id=env.id, superseded=superseded)
+    old = state.attempt(key)
+    started_at = None if old is None else old.started_at
+    finished_at = None if old is None else old.finished_at
+    outcome = None if old is None else old.outcome
+    error = None if old is None else old.error
+    prediction_id = None if old is None else old.prediction_id
     if isinstance(event, AssetAttemptStarted):
-        return replace(row, started_at=event.started_at)
-    error = None
-    if isinstance(event, AssetRetrying | AssetFailed | AssetNeedsPromptUpdate):
-        error = _error(event)
-    prediction = event.prediction_id if isinstance(event, AssetGenerated) else row.prediction_id
-    return replace(
-        row,
-        finished_at=env.time,
-        outcome=_STATUS[type(event)].value,
+        started_at = event.started_at
+    else:
+        finished_at, outcome, error = env.time, _STATUS[type(event)].value, None
+        if isinstance(event, AssetRetrying | AssetFailed | AssetNeedsPromptUpdate):
+            error = _error(event)
+        if isinstance(event, AssetGenerated):
+            prediction_id = event.prediction_id
+    return AttemptRow(
+        *key,
+        lecture_id=event.lecture_id,
+        started_at=started_at,
+        finished_at=finished_at,
+        outcome=outcome,
         error=error,
-        prediction_id=prediction,
+        prediction_id=prediction_id,
+        event_id=env.id,
+        superseded=superseded,
     )
 
 

@@ -1,0 +1,44 @@
+"""The projector's settings, read from the environment in the composition root only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from shared.settings import KafkaSettings, PostgresSettings
+
+
+class ProjectorSettings(BaseSettings):
+    """`LECTUREGEN_PROJECTOR_*` variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LECTUREGEN_PROJECTOR_", extra="ignore", populate_by_name=True
+    )
+
+    group_id: str = Field(
+        "lecturegen-timeline-projector",
+        description="Kafka consumer group, also the consumer name of the stored offsets",
+    )
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int = Field(9105, ge=0, le=65535)
+    batch_size: int = Field(500, ge=1, description="records per transaction while live")
+    poll_timeout_ms: int = Field(500, ge=1)
+    rebuild_batch_size: int = Field(5000, ge=1, description="records per transaction in a rebuild")
+    verify_timeout_s: float = Field(
+        120.0, gt=0, description="how long a rebuild waits for the live projector to catch up"
+    )
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the projector and its rebuild need to know."""
+
+    kafka: KafkaSettings
+    postgres: PostgresSettings
+    projector: ProjectorSettings
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(KafkaSettings(), PostgresSettings(), ProjectorSettings())

@@ -1,0 +1,317 @@
+"""Rebuild: replay the whole event log into a new generation, verify it, switch to it.
+
+1. Create generation N+1 (an empty schema with every migration applied).
+2. Replay the log from the beginning up to its end offsets at start, batch by batch.
+3. Wait until the live projector has applied at least as much, catch up to where it is.
+4. In one transaction holding the switch lock (live batches wait for it, briefly): catch up
+   the last few events, compare offsets and the checksums of every view table, and, when
+   they agree (or `force`), re-point `lecturegen_read` at N+1.
+
+The live projector keeps serving throughout; after the switch its next batch sees the new
+generation and continues from the offsets stored there (the same ones it had). A dry run
+stops after the comparison and drops the new generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared import topics
+from timeline_projector import generations, store, verify
+from timeline_projector.batch import LogRecord, apply_records
+from timeline_projector.config import Settings
+from timeline_projector.generations import Generation
+from timeline_projector.metrics import ProjectorMetrics
+from timeline_projector.migrate import create_generation, migrate
+from timeline_projector.sql import META_SCHEMA, REBUILD_LOCK, SWITCH_LOCK, Connection
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (records replayed, records to replay) after every batch."""
+
+
+def no_progress(done: int, total: int) -> None:
+    return None
+
+
+class RebuildError(RuntimeError):
+    """The rebuild could not run (another one is running, the database is unreachable …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildReport:
+    """What a rebuild did."""
+
+    generation: int
+    schema: str
+    previous_generation: int
+    records: int
+    """Log records replayed (rejected ones included)."""
+    rejected: int
+    seconds: float
+    """Wall time of the whole rebuild, verification included."""
+    replay_seconds: float
+    """Time spent reading and applying records."""
+    verified: bool
+    switched: bool
+    dry_run: bool
+    differences: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def records_per_s(self) -> float:
+        """Replay speed: records read and applied per second."""
+        return self.records / self.replay_seconds if self.replay_seconds > 0 else 0.0
+
+
+async def rebuild(
+    settings: Settings,
+    *,
+    dry_run: bool,
+    progress: Progress = no_progress,
+    force: bool = False,
+    metrics: ProjectorMetrics | None = None,
+) -> RebuildReport:
+    """Replay the log into a new generation, verify it against the live one and switch to it
+    (not with `dry_run`; even when verification fails with `force`)."""
+    started = time.perf_counter()
+    conn = await asyncpg.connect(settings.postgres.dsn)
+    try:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK):
+            raise RebuildError("another rebuild is running")
+        try:
+            live = await migrate(conn)
+            await generations.drop_stale(conn, keep={live.number, *await _latest_retired(conn)})
+            new = await create_generation(conn)
+            log.info("rebuild started", extra={"generation": new.number, "dry_run": dry_run})
+            replayer = Replayer(settings, conn, new.schema, progress, metrics)
+            await replayer.start()
+            try:
+                await replayer.replay_to(await replayer.end_offsets())
+                report = await _verify_and_switch(
+                    settings, conn, replayer, live, new, dry_run, force
+                )
+            finally:
+                await replayer.stop()
+            await _tidy(conn, report, live, new)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK)
+    finally:
+        await conn.close()
+    report = replace(report, seconds=time.perf_counter() - started)
+    log.info("rebuild finished", extra={"report": report})
+    return report
+
+
+class Replayer:
+    """Reads the log from the beginning (no consumer group) into one generation."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        conn: Connection,
+        schema: str,
+        progress: Progress,
+        metrics: ProjectorMetrics | None,
+    ) -> None:
+        self._conn = conn
+        self._schema = schema
+        self._progress = progress
+        self._metrics = metrics
+        self._group = settings.projector.group_id
+        self._batch_size = settings.projector.rebuild_batch_size
+        self._kafka = settings.kafka
+        self.topic = topics.events(settings.kafka.topic_namespace)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._partitions: list[TopicPartition] = []
+        self.beginning: dict[int, int] = {}
+        self.position: dict[int, int] = {}
+        """Next offset to apply, by partition: the offsets stored in the new generation."""
+        self.done = 0
+        self.total = 0
+        self.rejected = 0
+        self.seconds = 0.0
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._kafka.bootstrap_servers,
+            client_id=f"{self._kafka.client_id}-rebuild",
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
+        await consumer.start()
+        self._consumer = consumer
+        await consumer.topics()  # loads the cluster metadata
+        partitions = consumer.partitions_for_topic(self.topic) or set()
+        self._partitions = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        if not self._partitions:
+            return
+        consumer.assign(self._partitions)
+        beginning = await consumer.beginning_offsets(self._partitions)
+        self.beginning = {tp.partition: offset for tp, offset in beginning.items()}
+        self.position = dict(self.beginning)
+        for tp in self._partitions:
+            consumer.seek(tp, self.beginning[tp.partition])
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def end_offsets(self) -> dict[int, int]:
+        if not self._partitions:
+            return {}
+        assert self._consumer is not None
+        ends = await self._consumer.end_offsets(self._partitions)
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    async def replay_to(self, targets: dict[int, int]) -> None:
+        """Apply every record below `targets` (next offsets by partition) not applied yet.
+
+        Each batch is its own transaction, or a savepoint when called inside one.
+        """
+        targets = {p: max(targets.get(p, 0), self.position[p]) for p in self.position}
+        self.total = self.done + sum(targets[p] - self.position[p] for p in targets)
+        self._report()
+        started = time.perf_counter()
+        try:
+            await self._replay(targets)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    async def _replay(self, targets: dict[int, int]) -> None:
+        consumer = self._consumer
+        while consumer is not None:
+            pending = [
+                tp for tp in self._partitions if self.position[tp.partition] < targets[tp.partition]
+            ]
+            if not pending:
+                return
+            fetched = await consumer.getmany(*pending, timeout_ms=500, max_records=self._batch_size)
+            records: list[LogRecord] = []
+            for tp, batch in fetched.items():
+                target = targets[tp.partition]
+                kept = [r for r in batch if r.offset < target]
+                records += kept
+                if len(kept) < len(batch):
+                    consumer.seek(tp, target)  # read past the target: come back here next time
+            if records:
+                async with self._conn.transaction():
+                    result = await apply_records(
+                        self._conn, self._schema, self._group, records, notify=False
+                    )
+                self.rejected += result.rejected
+            for tp in pending:
+                position = await consumer.position(tp)
+                self.position[tp.partition] = min(position, targets[tp.partition])
+            self.done = self.total - sum(targets[p] - self.position[p] for p in targets)
+            self._report()
+
+    def _report(self) -> None:
+        self._progress(self.done, self.total)
+        if self._metrics is not None:
+            self._metrics.rebuild_progress.set(self.done / self.total if self.total else 1.0)
+
+
+async def _verify_and_switch(
+    settings: Settings,
+    conn: Connection,
+    replayer: Replayer,
+    live: Generation,
+    new: Generation,
+    dry_run: bool,
+    force: bool,
+) -> RebuildReport:
+    group, topic = settings.projector.group_id, replayer.topic
+    caught_up = await _wait_for_live(
+        conn, live, replayer, group, settings.projector.verify_timeout_s
+    )
+    if caught_up is not None:
+        await replayer.replay_to(caught_up)  # most of the way without holding anything
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", SWITCH_LOCK)
+        live_offsets = _with_beginning(
+            await store.stored_offsets(conn, live.schema, group, topic), replayer
+        )
+        if caught_up is not None:
+            await replayer.replay_to(live_offsets)  # the last few, inside this transaction
+        same_offsets = live_offsets == replayer.position
+        differences = await verify.differences(conn, live.schema, new.schema)
+        verified = same_offsets and not differences
+        note = _note(same_offsets, caught_up is not None, differences)
+        switched = (verified or force) and not dry_run
+        if switched:
+            await generations.make_current(conn, new)
+    return RebuildReport(
+        generation=new.number,
+        schema=new.schema,
+        previous_generation=live.number,
+        records=replayer.done,
+        rejected=replayer.rejected,
+        seconds=0.0,
+        replay_seconds=replayer.seconds,
+        verified=verified,
+        switched=switched,
+        dry_run=dry_run,
+        differences=tuple(differences),
+        note=note,
+    )
+
+
+async def _wait_for_live(
+    conn: Connection, live: Generation, replayer: Replayer, group: str, timeout_s: float
+) -> dict[int, int] | None:
+    """The live generation's offsets once they reach the replayed ones, or None on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        offsets = _with_beginning(
+            await store.stored_offsets(conn, live.schema, group, replayer.topic), replayer
+        )
+        if all(offsets[p] >= replayer.position[p] for p in replayer.position):
+            return offsets
+        if time.monotonic() >= deadline:
+            return None
+        await asyncio.sleep(0.2)
+
+
+def _with_beginning(offsets: dict[int, int], replayer: Replayer) -> dict[int, int]:
+    """Stored offsets for every partition; one never applied counts as at its beginning."""
+    return {p: max(offsets.get(p, 0), start) for p, start in replayer.beginning.items()}
+
+
+def _note(same_offsets: bool, caught_up: bool, differences: list[str]) -> str:
+    if not caught_up:
+        return "the live projector did not catch up in time: not compared at the same offsets"
+    if not same_offsets:
+        return "the live projector is ahead of or behind the rebuilt generation"
+    if differences:
+        return "the rebuilt views differ from the live ones"
+    return "identical to the live views"
+
+
+async def _latest_retired(conn: Connection) -> list[int]:
+    number = await conn.fetchval(
+        f"SELECT max(generation) FROM {META_SCHEMA}.projection_generations WHERE state = 'retired'"
+    )
+    return [] if number is None else [int(number)]
+
+
+async def _tidy(conn: Connection, report: RebuildReport, live: Generation, new: Generation) -> None:
+    """Drop what is no longer needed: a dry run's generation; after a switch, all but the
+    new and the previous generation. An unverified generation stays for inspection."""
+    if report.switched:
+        await generations.drop_stale(conn, keep={new.number, live.number})
+    elif report.dry_run:
+        await generations.drop(conn, new, state="discarded")
+    else:
+        await generations.set_state(conn, new, "unverified")
