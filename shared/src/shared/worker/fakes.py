@@ -63,16 +63,18 @@ class InMemoryGenerator:
 
 
 class InMemorySender:
-    """A `Sender` that keeps what it is given; `fail_next` makes the next send raise."""
+    """A `Sender` that keeps what it is given; `failures[n]` is raised by the n-th send
+    (1-based) instead of keeping its records, as a broker that went away would."""
 
-    def __init__(self) -> None:
+    def __init__(self, failures: Mapping[int, Exception] | None = None) -> None:
         self.sent: list[Outgoing] = []
-        self.fail_next: Exception | None = None
+        self.sends = 0
+        self._failures = dict(failures or {})
 
     async def __call__(self, records: list[Outgoing]) -> None:
-        if self.fail_next is not None:
-            exc, self.fail_next = self.fail_next, None
-            raise exc
+        self.sends += 1
+        if (failure := self._failures.pop(self.sends, None)) is not None:
+            raise failure
         self.sent.extend(records)
 
     def to(self, topic: str) -> list[Outgoing]:

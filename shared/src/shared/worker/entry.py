@@ -1,0 +1,192 @@
+"""A media worker's process: settings read, connections opened, runtime run, all here.
+
+A worker package's `main()` is one call: `run_worker(SPEC, ImageWorkerSettings())`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from shared.blobstore import FilesystemBlobStore
+from shared.kafka import (
+    TopicSettings,
+    create_topics,
+    events_topic,
+    make_consumer,
+    make_producer,
+    medium_topics,
+)
+from shared.media import MediaKind
+from shared.observability import ProbeServer, configure_logging
+from shared.ports import BlobStore, Generator
+from shared.providers import (
+    MediumSpec,
+    ReplicateGenerator,
+    ReplicateOptions,
+    close_replicate_client,
+    replicate_client,
+)
+from shared.retry import RetryPolicy
+from shared.settings import (
+    BlobSettings,
+    KafkaSettings,
+    PostgresSettings,
+    ProviderSettings,
+    RetrySettings,
+)
+from shared.worker.postgres_versions import PostgresVersionStore, create_schema
+from shared.worker.records import Outgoing
+from shared.worker.runtime import WorkerRuntime
+from shared.worker.settings import WorkerSettings
+from shared.worker.turn import Sender
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """Everything a worker process reads from its environment."""
+
+    worker: WorkerSettings
+    kafka: KafkaSettings
+    policy: RetryPolicy
+    postgres: PostgresSettings
+    topics: TopicSettings
+
+    @classmethod
+    def from_env(cls, worker: WorkerSettings) -> WorkerConfig:
+        return cls(
+            worker=worker,
+            kafka=KafkaSettings(),
+            policy=RetrySettings().policy(),
+            postgres=PostgresSettings(),
+            topics=TopicSettings(),
+        )
+
+
+def producer_sender(producer: AIOKafkaProducer) -> Sender:
+    """A `Sender` over a started producer: returns once every record is acknowledged."""
+
+    async def send(records: list[Outgoing]) -> None:
+        acks = [
+            await producer.send(o.topic, o.value, key=o.key, headers=o.headers) for o in records
+        ]
+        results = await asyncio.gather(*acks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    return send
+
+
+@contextlib.asynccontextmanager
+async def open_worker(
+    kind: MediaKind, generator: Generator, config: WorkerConfig
+) -> AsyncIterator[WorkerRuntime]:
+    """A runtime for `kind` over `generator`, with its topics, store, producer and consumer;
+    everything it opened is closed on exit. Call `run()` on it."""
+    ns = config.kafka.topic_namespace
+    await create_topics(
+        config.kafka,
+        [*medium_topics(kind, config.policy, ns, config.topics), events_topic(ns, config.topics)],
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        pool = await asyncpg.create_pool(
+            config.postgres.dsn, min_size=1, max_size=min(16, config.worker.max_in_flight + 2)
+        )
+        stack.push_async_callback(pool.close)
+        await create_schema(pool)
+        producer = make_producer(config.kafka)
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        consumer = make_consumer(
+            config.kafka,
+            config.worker.group_id or f"lecturegen-{kind.value}-worker",
+            session_timeout_ms=config.worker.session_timeout_ms,
+            max_poll_records=config.worker.max_buffered_per_partition,
+        )
+        stack.push_async_callback(consumer.stop)  # `run` stops it; this covers a run never made
+        yield WorkerRuntime(
+            kind=kind,
+            generator=generator,
+            store=PostgresVersionStore(pool),
+            consumer=consumer,
+            send=producer_sender(producer),
+            policy=config.policy,
+            settings=config.worker,
+            namespace=ns,
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_replicate_generator(
+    spec: MediumSpec, provider: ProviderSettings, blobs: BlobSettings
+) -> AsyncIterator[Generator]:
+    """The provider edge of a worker: Replicate (or the local compatible server at
+    `provider.base_url`), storing into the configured blob store."""
+    client = replicate_client(provider)
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as downloads:
+            yield ReplicateGenerator(
+                client,
+                spec,
+                _blob_store(blobs),
+                downloads,
+                ReplicateOptions.from_settings(provider),
+            )
+    finally:
+        await close_replicate_client(client)
+
+
+async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
+    """Run the worker of `spec.kind` until SIGTERM or SIGINT, then stop cleanly."""
+    config = WorkerConfig.from_env(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        generator = await stack.enter_async_context(
+            open_replicate_generator(spec, ProviderSettings(), BlobSettings())
+        )
+        runtime = await stack.enter_async_context(open_worker(spec.kind, generator, config))
+        probe = ProbeServer(
+            runtime.metrics.registry,
+            lambda: runtime.healthy,
+            settings.metrics_host,
+            settings.metrics_port,
+        )
+        await probe.start()
+        stack.push_async_callback(probe.close)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, runtime.stop)
+            stack.callback(loop.remove_signal_handler, signum)
+        log.info(
+            "worker started",
+            extra={"medium": spec.kind.value, "metrics_port": probe.port, "topics": runtime.topics},
+        )
+        await runtime.run()
+        log.info("worker stopped", extra={"medium": spec.kind.value})
+
+
+def run_worker(spec: MediumSpec, settings: WorkerSettings) -> None:
+    """The whole `main()` of a media worker; exits non-zero when the worker failed."""
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(serve(spec, settings))
+    except Exception:
+        log.exception("worker failed", extra={"medium": spec.kind.value})
+        sys.exit(1)
+
+
+def _blob_store(settings: BlobSettings) -> BlobStore:
+    if settings.backend == "filesystem":
+        return FilesystemBlobStore(settings.root)
+    raise ValueError(f"workers cannot store media in blob backend {settings.backend!r} yet")
