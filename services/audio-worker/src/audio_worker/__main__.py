@@ -1,0 +1,3 @@
+from audio_worker.main import main
+
+main()

@@ -1,0 +1,14 @@
+"""Settings of the narration worker: `LECTUREGEN_NARRATION_WORKER_*`, metrics on port 9102."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+from shared.worker import WorkerSettings
+
+
+class NarrationWorkerSettings(WorkerSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LECTUREGEN_NARRATION_WORKER_", extra="ignore", populate_by_name=True
+    )
+
+    metrics_port: int = 9102

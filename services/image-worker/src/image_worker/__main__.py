@@ -1,0 +1,3 @@
+from image_worker.main import main
+
+main()

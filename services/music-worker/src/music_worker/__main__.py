@@ -1,0 +1,3 @@
+from music_worker.main import main
+
+main()

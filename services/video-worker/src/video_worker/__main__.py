@@ -1,0 +1,3 @@
+from video_worker.main import main
+
+main()

@@ -1,0 +1,12 @@
+"""Composition root of the video worker: its medium, its settings, the shared runtime."""
+
+from __future__ import annotations
+
+from shared.worker import run_worker
+
+from video_worker.medium import VIDEO
+from video_worker.settings import VideoWorkerSettings
+
+
+def main() -> None:
+    run_worker(VIDEO, VideoWorkerSettings())
