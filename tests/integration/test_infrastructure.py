@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -136,6 +137,39 @@ async def test_messages_written_before_a_broker_restart_are_read_after_it(
     assert f"kafka ready at {bootstrap}" in restarted.stdout
     received = await consume(bootstrap, topic, f"infra-{unique_name}", len(MESSAGES))
     assert sorted(received) == sorted(MESSAGES)
+
+
+async def test_a_killed_broker_with_a_stale_pid_file_restarts_with_its_messages(
+    private_kafka: dict[str, str], unique_name: str
+) -> None:
+    started = run_script("kafka.sh", "start", private_kafka)
+    assert started.returncode == 0, started.stdout + started.stderr
+    bootstrap = f"127.0.0.1:{private_kafka['LECTUREGEN_KAFKA_PORT']}"
+    topic = f"infra-crash-{unique_name}"
+    await create_topic(bootstrap, topic)
+    await produce_durably(bootstrap, topic, MESSAGES)
+    kafka_dir = Path(private_kafka["LECTUREGEN_LOCAL_DIR"]) / "kafka"
+    os.kill(int((kafka_dir / "kafka.pid").read_text()), signal.SIGKILL)
+
+    restarted = run_script("kafka.sh", "start", private_kafka)
+
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    assert "already running" not in restarted.stdout
+    assert (kafka_dir / "data" / "meta.properties").exists()
+    received = await consume(bootstrap, topic, f"infra-{unique_name}", len(MESSAGES))
+    assert sorted(received) == sorted(MESSAGES)
+
+
+def test_stopping_a_stopped_broker_is_fine_and_status_says_it_is_down(tmp_path: Path) -> None:
+    env = private_kafka_env(tmp_path)
+
+    stopped = run_script("kafka.sh", "stop", env)
+    status = run_script("kafka.sh", "status", env)
+
+    assert stopped.returncode == 0, stopped.stderr
+    assert "kafka is not running" in stopped.stdout
+    assert status.returncode == 3
+    assert "kafka is not running" in status.stdout
 
 
 def test_starting_a_running_local_broker_changes_nothing(kafka_service: Endpoint) -> None:
