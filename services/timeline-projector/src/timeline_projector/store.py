@@ -165,6 +165,12 @@ async def _select(conn: Connection, schema: str, table: Table, where: str, *args
     return [_row(table, record) for record in records]
 
 
+async def select_all(conn: Connection, schema: str, table: Table) -> list[Any]:
+    """Every row of `table` in `schema`, as row values (for checks and tests)."""
+    order = ", ".join(f"t.{ident(name)}" for name in table.key)
+    return await _select(conn, schema, table, f"ORDER BY {order}")
+
+
 # --- a batch's working set --------------------------------------------------------------
 
 
