@@ -1,4 +1,4 @@
-"""Settings of the narration worker: `LECTUREGEN_NARRATION_WORKER_*`, metrics on port 9102."""
+"""Settings of the narration worker: `LECTUREGEN_AUDIO_WORKER_*` variables, metrics on port 9102."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from shared.worker import WorkerSettings
 
 class NarrationWorkerSettings(WorkerSettings):
     model_config = SettingsConfigDict(
-        env_prefix="LECTUREGEN_NARRATION_WORKER_", extra="ignore", populate_by_name=True
+        env_prefix="LECTUREGEN_AUDIO_WORKER_", extra="ignore", populate_by_name=True
     )
 
     metrics_port: int = 9102
