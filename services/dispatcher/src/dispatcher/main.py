@@ -1,0 +1,89 @@
+"""Composition root of the dispatcher: settings read, topics made, clients opened, loop run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from shared.kafka import (
+    TopicSettings,
+    TopicSpec,
+    create_topics,
+    events_topic,
+    make_consumer,
+    make_producer,
+)
+from shared.media import MediaKind
+from shared.observability import ProbeServer, configure_logging
+from shared.settings import KafkaSettings
+from shared.worker.entry import producer_sender
+
+from dispatcher.runner import Dispatcher
+from dispatcher.settings import DispatcherSettings
+from shared import topics
+
+log = logging.getLogger("dispatcher")
+
+
+def request_topics(namespace: str, settings: TopicSettings) -> list[TopicSpec]:
+    return [
+        TopicSpec(
+            topics.requests(kind, namespace),
+            settings.request_partitions,
+            settings.replication_factor,
+        )
+        for kind in MediaKind
+    ]
+
+
+async def serve(settings: DispatcherSettings, kafka: KafkaSettings) -> None:
+    """Dispatch until SIGTERM or SIGINT."""
+    ns = kafka.topic_namespace
+    topic_settings = TopicSettings()
+    await create_topics(
+        kafka, [events_topic(ns, topic_settings), *request_topics(ns, topic_settings)]
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        producer = make_producer(kafka)
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        consumer = make_consumer(
+            kafka,
+            settings.group_id,
+            session_timeout_ms=settings.session_timeout_ms,
+            max_poll_records=settings.max_batch,
+        )
+        stack.push_async_callback(consumer.stop)
+        dispatcher = Dispatcher(
+            consumer, producer_sender(producer), namespace=ns, max_batch=settings.max_batch
+        )
+        probe = ProbeServer(
+            dispatcher.metrics.registry,
+            lambda: dispatcher.healthy,
+            settings.metrics_host,
+            settings.metrics_port,
+        )
+        await probe.start()
+        stack.push_async_callback(probe.close)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, dispatcher.stop)
+            stack.callback(loop.remove_signal_handler, signum)
+        log.info(
+            "dispatcher started", extra={"metrics_port": probe.port, "group_id": settings.group_id}
+        )
+        await dispatcher.run()
+        log.info("dispatcher stopped")
+
+
+def main() -> None:
+    settings = DispatcherSettings()
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(serve(settings, KafkaSettings()))
+    except Exception:
+        log.exception("dispatcher failed")
+        sys.exit(1)

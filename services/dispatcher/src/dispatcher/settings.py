@@ -1,0 +1,19 @@
+"""Settings of the dispatcher process (`LECTUREGEN_DISPATCHER_*`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DispatcherSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LECTUREGEN_DISPATCHER_", extra="ignore", populate_by_name=True
+    )
+
+    group_id: str = "lecturegen-dispatcher"
+    max_batch: int = Field(500, ge=1, description="events read, dispatched and committed at once")
+    session_timeout_ms: int = Field(10_000, ge=1000)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(9100, ge=0, le=65535, description="0: any free port")
+    log_level: str = "INFO"
