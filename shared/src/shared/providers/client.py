@@ -31,17 +31,25 @@ def last_retry_after() -> str | None:
     return _RETRY_AFTER.get()
 
 
-def replicate_client(settings: ProviderSettings, *, timeout: httpx.Timeout | None = None) -> Client:
+def replicate_client(
+    settings: ProviderSettings,
+    *,
+    timeout: httpx.Timeout | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Client:
     """An async-only client for `settings` (the token is never logged or stored elsewhere).
 
-    Close it with `close_replicate_client`.
+    `transport` replaces the network (the client still wraps it in its retrying transport).
+    Close the client with `close_replicate_client`.
     """
     token = settings.api_token.get_secret_value() if settings.api_token else None
+    extra = {"transport": transport} if transport is not None else {}
     return Client(
         api_token=token,
         base_url=settings.base_url,
         timeout=timeout,
         event_hooks={"response": [_remember_retry_after]},
+        **extra,
     )
 
 
