@@ -27,6 +27,7 @@ LOG_DIR="$KAFKA_DIR/logs"
 PID_FILE="$KAFKA_DIR/kafka.pid"
 CONFIG_FILE="$KAFKA_DIR/server.properties"
 POM="$LOCAL_SCRIPTS_DIR/kafka/pom.xml"
+DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 LOG4J_CONFIG="$LOCAL_SCRIPTS_DIR/kafka/log4j2.xml"
 SERVER_LOG="$LOG_DIR/server.log"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
@@ -74,9 +75,12 @@ ensure_jars() {
 	local staging="$KAFKA_DIR/libs.partial" mvn_log="$KAFKA_DIR/maven.log"
 	rm -rf "$staging"
 	mkdir -p "$KAFKA_DIR"
-	if ! mvn -B -q -f "$POM" dependency:copy-dependencies -DoutputDirectory="$staging" >"$mvn_log" 2>&1; then
+	# The goal is spelled out in full so an unreachable repository reports a failed download
+	# rather than an unknown "dependency:" prefix.
+	if ! mvn -B -q -Dstyle.color=never -f "$POM" "$DEPENDENCY_PLUGIN:copy-dependencies" -DoutputDirectory="$staging" \
+		>"$mvn_log" 2>&1; then
 		show_log_tail "$mvn_log" 30
-		if grep -qiE 'transfer|resolve|unknownhost|connect|timed out|network' "$mvn_log"; then
+		if grep -qiE 'transfer|resolve|unknownhost|connect|timed out|network|offline' "$mvn_log"; then
 			die "Maven could not download the Kafka jars (is Maven Central reachable?)" \
 				"fix: check network access to Maven Central, or configure a mirror/proxy in ~/.m2/settings.xml" \
 				"full output: $mvn_log"

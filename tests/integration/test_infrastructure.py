@@ -234,17 +234,17 @@ def test_kafka_start_names_a_taken_port_and_the_fix(tmp_path: Path) -> None:
     assert not (tmp_path / "kafka" / "libs").exists(), "it must fail before fetching jars"
 
 
-def path_without_java(shadow_root: Path) -> str:
-    """PATH with every directory that holds ``java`` replaced by a copy of it without java."""
+def path_without(program: str, shadow_root: Path) -> str:
+    """PATH with every directory that holds ``program`` replaced by a copy without it."""
     directories = []
     for index, directory in enumerate(os.environ["PATH"].split(os.pathsep)):
-        if not (Path(directory) / "java").exists():
+        if not (Path(directory) / program).exists():
             directories.append(directory)
             continue
         shadow = shadow_root / str(index)
         shadow.mkdir(parents=True)
         for entry in Path(directory).iterdir():
-            if entry.name != "java":
+            if entry.name != program:
                 (shadow / entry.name).symlink_to(entry)
         directories.append(str(shadow))
     return os.pathsep.join(directories)
@@ -253,7 +253,7 @@ def path_without_java(shadow_root: Path) -> str:
 def java_free_env(tmp_path: Path) -> dict[str, str]:
     env = {
         **os.environ,
-        "PATH": path_without_java(tmp_path / "path"),
+        "PATH": path_without("java", tmp_path / "path"),
         "LECTUREGEN_LOCAL_DIR": str(tmp_path / "state"),
         "LECTUREGEN_KAFKA_PORT": str(free_port()),
     }
@@ -289,3 +289,16 @@ def test_kafka_start_refuses_a_java_older_than_17(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "Java 11.0.22; Kafka 4 needs Java 17 or newer" in result.stderr
+
+
+def test_kafka_first_start_without_maven_says_how_to_install_it(tmp_path: Path) -> None:
+    env = {
+        **private_kafka_env(tmp_path / "state"),
+        "PATH": path_without("mvn", tmp_path / "path"),
+    }
+
+    result = run_script("kafka.sh", "start", env)
+
+    assert result.returncode != 0
+    assert "mvn (Apache Maven) was not found" in result.stderr
+    assert "apt-get install -y maven" in result.stderr
