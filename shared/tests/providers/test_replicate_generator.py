@@ -24,6 +24,7 @@ from shared.media import MediaKind
 from shared.ports import Attempt, BlobInfo
 from shared.providers import MediumSpec, ReplicateGenerator, ReplicateOptions
 from shared.results import GenerationFailed, GenerationResult, GenerationSucceeded, StoredMedia
+from shared.settings import ProviderSettings
 from shared.testing.fakes import InMemoryBlobStore
 
 API = "https://api.replicate.test"
@@ -348,3 +349,19 @@ async def test_failure_context_names_prompt_model_and_prediction_but_no_token(
     assert error.context["model"] == "black-forest-labs/flux-schnell"
     assert error.context["prediction_id"] == "p0"
     assert "test-token" not in repr(error.context)
+
+
+def test_options_from_settings_allow_the_configured_servers_own_host_and_port() -> None:
+    settings = ProviderSettings(
+        base_url="http://127.0.0.1:18080", deadline_s=30, allowed_output_hosts=("cdn.example",)
+    )
+    options = ReplicateOptions.from_settings(settings)
+    assert options.allowed_output_hosts == ("cdn.example", "127.0.0.1:18080")
+    assert options.deadline_s == 30
+    real = ProviderSettings(
+        base_url="https://api.replicate.com", allowed_output_hosts=("replicate.delivery",)
+    )
+    assert ReplicateOptions.from_settings(real).allowed_output_hosts == (
+        "replicate.delivery",
+        "api.replicate.com:443",
+    )
