@@ -201,6 +201,9 @@ start() {
 	pid="$(running_pid)"
 	if [[ -n "$pid" ]]; then
 		say "kafka already running (pid $pid)"
+		port_in_use "$KAFKA_PORT" || wait_ready "$pid" ||
+			die "kafka (pid $pid) runs but does not answer on $BOOTSTRAP" \
+				"fix: $0 restart (was it started with another LECTUREGEN_KAFKA_PORT?); logs: $0 logs"
 		say "kafka ready at $BOOTSTRAP"
 		return
 	fi
