@@ -1,25 +1,32 @@
-"""Test support: read a topic from its beginning and wait, with a deadline, until what was
-read satisfies a condition. Used by the integration tests of the workers and the dispatcher."""
+"""Test support for the integration tests of the workers and the dispatcher: read a topic
+from its beginning and wait, with a deadline, for a condition; run services in the
+background; publish records; ask the local Replicate-compatible server what it was sent."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
+from typing import Protocol
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 
-from shared.envelope import Envelope, decode
+from shared import topics
+from shared.envelope import Envelope, decode, encode, envelop
 from shared.events import (
     AssetEvent,
     AssetFailed,
     AssetGenerated,
     AssetNeedsPromptUpdate,
+    GenerateAsset,
     OutcomeEvent,
+    Payload,
 )
+from shared.kafka import make_producer
 from shared.settings import KafkaSettings
-from shared.worker.records import Inbound
+from shared.worker.records import Inbound, Outgoing
 
 _OUTCOMES = (AssetGenerated, AssetFailed, AssetNeedsPromptUpdate)
 
@@ -114,3 +121,61 @@ class EventLog(TopicTail):
     def ended(self, *asset_ids: str) -> bool:
         """Whether every one of `asset_ids` has reached a terminal outcome."""
         return all(self.outcomes(a) for a in asset_ids)
+
+
+class Runnable(Protocol):
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def running(*services: Runnable, stop_within_s: float = 30) -> AsyncIterator[None]:
+    """Run `services` in the background; on exit stop them and wait for them to return (an
+    error inside one is raised here)."""
+    tasks = [asyncio.create_task(s.run()) for s in services]
+    try:
+        yield
+    finally:
+        for service in services:
+            service.stop()
+        await asyncio.wait_for(asyncio.gather(*tasks), stop_within_s)
+
+
+async def publish(kafka: KafkaSettings, records: list[Outgoing]) -> None:
+    """Produce `records` in order and wait until the broker has them all."""
+    producer = make_producer(kafka)
+    await producer.start()
+    try:
+        for record in records:
+            await producer.send_and_wait(
+                record.topic, record.value, key=record.key, headers=record.headers
+            )
+    finally:
+        await producer.stop()
+
+
+def command_record(command: GenerateAsset, namespace: str = "") -> Outgoing:
+    """The request-topic record of `command`, as the dispatcher writes it."""
+    value, headers = encode(envelop(command, "test", correlation_id=command.correlation_id))
+    return Outgoing(
+        topics.requests(command.kind, namespace), command.asset_id.encode(), value, headers
+    )
+
+
+def event_record(
+    payload: Payload, namespace: str = "", correlation_id: str | None = None
+) -> Outgoing:
+    """The event-log record of `payload`, keyed by its lecture."""
+    value, headers = encode(envelop(payload, "test", correlation_id=correlation_id))
+    lecture_id = str(getattr(payload, "lecture_id", ""))
+    return Outgoing(topics.events(namespace), lecture_id.encode(), value, headers)
+
+
+async def sim_creates(base_url: str, contains: str) -> int:
+    """How many predictions the local Replicate-compatible server was asked to create for
+    inputs whose text contains `contains`."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        response = await client.get("/sim/stats", params={"contains": contains})
+        response.raise_for_status()
+        return int(response.json()["total_creates"])
