@@ -12,7 +12,8 @@ from shared.providers.classify import (
 from shared.providers.client import close_replicate_client, replicate_client
 from shared.providers.medium import MediumSpec
 from shared.providers.model_ref import ModelRef
-from shared.providers.replicate_generator import ReplicateGenerator, ReplicateOptions
+from shared.providers.options import ReplicateOptions
+from shared.providers.replicate_generator import ReplicateGenerator
 
 __all__ = [
     "HTTP_RULES",

@@ -23,9 +23,7 @@ that one is lost (Replicate has no idempotency key for creates).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pydantic
@@ -41,6 +39,7 @@ from shared.providers.classify import PROVIDER, classify_exception, classify_pre
 from shared.providers.client import forget_retry_after, last_retry_after
 from shared.providers.medium import MediumSpec
 from shared.providers.model_ref import ModelRef
+from shared.providers.options import ReplicateOptions
 from shared.providers.outputs import fetch_output, first_output
 from shared.results import (
     GenerationDebug,
@@ -49,7 +48,6 @@ from shared.results import (
     GenerationSucceeded,
     StoredMedia,
 )
-from shared.settings import ProviderSettings
 
 PROVIDER_ERRORS = (
     ReplicateException,
@@ -61,33 +59,6 @@ PROVIDER_ERRORS = (
 
 _TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 _PROMPT_PREVIEW = 120
-
-
-@dataclass(frozen=True, slots=True)
-class ReplicateOptions:
-    """Limits of one attempt."""
-
-    deadline_s: float = 600.0
-    """The whole attempt (create, wait, download) must end within this; then we cancel."""
-    poll_interval_s: float = 0.5
-    cancel_timeout_s: float = 5.0
-    """How long the cancel call after the deadline may take."""
-    allowed_output_hosts: tuple[str, ...] = ("replicate.delivery",)
-    """`host` (with its subdomains, any port) or `host:port` entries."""
-    max_output_bytes: int = 200 * 1024 * 1024
-
-    @classmethod
-    def from_settings(cls, settings: ProviderSettings) -> ReplicateOptions:
-        """The settings' limits; the configured API server's own `host:port` is allowed too,
-        since a Replicate-compatible local server serves its outputs itself."""
-        api = urlsplit(settings.base_url)
-        own = f"{api.hostname}:{api.port or (443 if api.scheme == 'https' else 80)}"
-        return cls(
-            deadline_s=settings.deadline_s,
-            poll_interval_s=settings.poll_interval_s,
-            allowed_output_hosts=(*settings.allowed_output_hosts, own),
-            max_output_bytes=settings.max_output_bytes,
-        )
 
 
 class ReplicateGenerator:
