@@ -24,6 +24,9 @@ class ProjectorSettings(BaseSettings):
     metrics_port: int = Field(9105, ge=0, le=65535)
     batch_size: int = Field(500, ge=1, description="records per transaction while live")
     poll_timeout_ms: int = Field(500, ge=1)
+    session_timeout_ms: int = Field(
+        10_000, ge=1, description="how soon the group gives the partitions of a dead projector away"
+    )
     rebuild_batch_size: int = Field(5000, ge=1, description="records per transaction in a rebuild")
     verify_timeout_s: float = Field(
         120.0, gt=0, description="how long a rebuild waits for the live projector to catch up"

@@ -79,6 +79,8 @@ class LiveProjector:
             group_id=self._group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            session_timeout_ms=self._settings.projector.session_timeout_ms,
+            heartbeat_interval_ms=max(100, self._settings.projector.session_timeout_ms // 4),
         )
         self._consumer = consumer
         consumer.subscribe([self.topic], listener=_SeekToStoredOffsets(self))

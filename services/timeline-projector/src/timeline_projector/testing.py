@@ -199,16 +199,19 @@ def expected_rows(envelopes: Iterable[Envelope]) -> dict[str, dict[Any, Any]]:
     return {table.name: _keyed(table, rows[table.name]) for table in ROW_TABLES}
 
 
-def make_settings(kafka_bootstrap: str, dsn: str, name: str) -> Settings:
+def make_settings(kafka_bootstrap: str, dsn: str, name: str, **projector: Any) -> Settings:
+    """Settings private to one test: topic namespace, consumer group and database."""
+    options: dict[str, Any] = {
+        "group_id": f"projector-{name}",
+        "metrics_port": 0,
+        "batch_size": 200,
+        "poll_timeout_ms": 100,
+        "rebuild_batch_size": 500,
+        "verify_timeout_s": 60,
+    }
+    options.update(projector)
     return Settings(
         KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_namespace=f"t{name}."),
         PostgresSettings(dsn=dsn),
-        ProjectorSettings(
-            group_id=f"projector-{name}",
-            metrics_port=0,
-            batch_size=200,
-            poll_timeout_ms=100,
-            rebuild_batch_size=500,
-            verify_timeout_s=60,
-        ),
+        ProjectorSettings(**options),
     )
