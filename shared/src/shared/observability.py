@@ -48,8 +48,9 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # aiokafka logs every rebalance step at INFO; keep its warnings and errors.
-    logging.getLogger("aiokafka").setLevel(max(root.level, logging.WARNING))
+    # aiokafka logs every rebalance step and httpx every request at INFO: keep their warnings.
+    for chatty in ("aiokafka", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(root.level, logging.WARNING))
 
 
 HealthCheck = Callable[[], bool]
