@@ -1,0 +1,142 @@
+"""The dispatcher hands every asset of a lecture to its worker once, even when it dies halfway
+through a lecture and its replacement dispatches the lecture again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from audio_worker.medium import NARRATION
+from dispatcher.runner import Dispatcher
+from image_worker.medium import IMAGE
+from replicate_sim.server import serve_in_background
+from replicate_sim.settings import Settings as SimSettings
+from shared.events import AssetGenerated, AssetPlan, LectureCreated, SegmentPlan
+from shared.kafka import TopicSettings, make_consumer, make_producer
+from shared.media import MediaKind
+from shared.providers import MediumSpec
+from shared.settings import (
+    BlobSettings,
+    KafkaSettings,
+    PostgresSettings,
+    ProviderSettings,
+    RetrySettings,
+)
+from shared.worker import WorkerConfig, WorkerRuntime, WorkerSettings, open_worker
+from shared.worker.entry import open_replicate_generator, producer_sender
+from shared.worker.records import Outgoing
+from shared.worker.testing import EventLog, TopicTail, event_record, publish, running, sim_creates
+
+from shared import topics
+
+pytestmark = pytest.mark.integration
+
+ALREADY_SENT = 5
+"""How many commands the first dispatcher gets acknowledged before it dies."""
+
+
+@pytest.fixture
+async def sim_url() -> AsyncIterator[str]:
+    async with serve_in_background(SimSettings(port=0, default_latency_s=0.05)) as url:
+        yield url
+
+
+@pytest.fixture
+def kafka(kafka_bootstrap: str, unique_name: str) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_namespace=f"t{unique_name}.")
+
+
+@contextlib.asynccontextmanager
+async def _worker(
+    spec: MediumSpec, kafka: KafkaSettings, dsn: str, sim_url: str, media: Path, group: str
+) -> AsyncIterator[WorkerRuntime]:
+    config = WorkerConfig(
+        worker=WorkerSettings(group_id=group, commit_interval_s=0.05),
+        kafka=kafka,
+        policy=RetrySettings(base_delay_s=0.3, max_tier_s=1.2).policy(),
+        postgres=PostgresSettings(dsn=dsn),
+        topics=TopicSettings(request_partitions=4, tier_partitions=2, events_partitions=2),
+    )
+    provider = ProviderSettings(base_url=sim_url, api_token="test", poll_interval_s=0.05)
+    async with (
+        open_replicate_generator(spec, provider, BlobSettings(root=media)) as generator,
+        open_worker(spec.kind, generator, config) as runtime,
+    ):
+        yield runtime
+
+
+def _lecture() -> LectureCreated:
+    plans = [(f"img-{i}", MediaKind.IMAGE, f"tide chart {i}") for i in range(8)]
+    plans += [(f"nar-{i}", MediaKind.NARRATION, f"The tide turns, part {i}.") for i in range(4)]
+    return LectureCreated(
+        lecture_id="lecture-1",
+        title="Tides",
+        duration_s=40,
+        segments=tuple(
+            SegmentPlan(segment_id=f"s{i}", start_s=i * 5, duration_s=5) for i in range(8)
+        ),
+        assets=tuple(
+            AssetPlan(
+                asset_id=asset_id,
+                kind=kind,
+                segment_id=f"s{int(asset_id.split('-')[1])}",
+                prompt=prompt,
+                model="",
+            )
+            for asset_id, kind, prompt in plans
+        ),
+    )
+
+
+async def test_a_dispatcher_restarted_mid_lecture_delivers_each_asset_exactly_once(
+    kafka: KafkaSettings, pg_database: str, sim_url: str, unique_name: str, tmp_path: Path
+) -> None:
+    ns = kafka.topic_namespace
+    lecture = _lecture()
+    ids = [a.asset_id for a in lecture.assets]
+    producer = make_producer(kafka)
+    await producer.start()
+    send = producer_sender(producer)
+
+    async def dies_halfway(records: list[Outgoing]) -> None:
+        await send(records[:ALREADY_SENT])
+        raise ConnectionError("the dispatcher process died here")
+
+    def dispatcher(sender) -> Dispatcher:  # type: ignore[no-untyped-def]
+        return Dispatcher(make_consumer(kafka, f"d{unique_name}"), sender, namespace=ns)
+
+    try:
+        async with (
+            _worker(IMAGE, kafka, pg_database, sim_url, tmp_path, f"wi{unique_name}") as images,
+            _worker(NARRATION, kafka, pg_database, sim_url, tmp_path, f"wn{unique_name}") as voice,
+            EventLog(kafka, topics.events(ns)) as log,
+            TopicTail(kafka, topics.requests(MediaKind.IMAGE, ns)) as image_requests,
+            TopicTail(kafka, topics.requests(MediaKind.NARRATION, ns)) as voice_requests,
+            running(images, voice),
+        ):
+            await publish(kafka, [event_record(lecture, ns, correlation_id="req-1")])
+            with pytest.raises(ConnectionError):
+                await asyncio.wait_for(dispatcher(dies_halfway).run(), 30)
+            async with running(dispatcher(send)):
+                await log.wait_for(lambda: log.ended(*ids), 60, "an outcome for every asset")
+
+            def all_requests() -> int:
+                return len(image_requests.records) + len(voice_requests.records)
+
+            # the replacement dispatched the whole lecture again: five commands twice
+            await image_requests.wait_for(
+                lambda: all_requests() == len(ids) + ALREADY_SENT, 10, "every command"
+            )
+            await asyncio.sleep(1)  # room for a duplicate outcome to show up
+    finally:
+        await producer.stop()
+
+    for asset_id in ids:
+        (outcome,) = log.outcomes(asset_id)
+        assert isinstance(outcome, AssetGenerated)
+        assert outcome.correlation_id == "req-1"
+    assert await sim_creates(sim_url, "tide chart") == 8
+    assert await sim_creates(sim_url, "The tide turns") == 4
