@@ -91,17 +91,20 @@ def private_kafka_env(state_dir: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def private_kafka(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A second broker run by kafka.sh, which a test may stop and start at will."""
+@pytest.fixture(scope="module")
+def private_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A running second broker of kafka.sh, which tests may stop, kill and start at will."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("kafka.sh needs Java to run a private broker")
+    state_dir = tmp_path_factory.mktemp("private-kafka")
     shared_libs = find_repo_root() / ".local" / "kafka" / "libs"
     if shared_libs.is_dir():  # reuse the jars instead of copying them again from Maven
-        (tmp_path / "kafka").mkdir()
-        (tmp_path / "kafka" / "libs").symlink_to(shared_libs)
-    env = private_kafka_env(tmp_path)
+        (state_dir / "kafka").mkdir()
+        (state_dir / "kafka" / "libs").symlink_to(shared_libs)
+    env = private_kafka_env(state_dir)
     try:
+        started = run_script("kafka.sh", "start", env)
+        assert started.returncode == 0, started.stdout + started.stderr
         yield env
     finally:
         run_script("kafka.sh", "stop", env)
@@ -122,8 +125,6 @@ async def test_idempotent_acks_all_writes_are_consumed_back(
 async def test_messages_written_before_a_broker_restart_are_read_after_it(
     private_kafka: dict[str, str], unique_name: str
 ) -> None:
-    started = run_script("kafka.sh", "start", private_kafka)
-    assert started.returncode == 0, started.stdout + started.stderr
     bootstrap = f"127.0.0.1:{private_kafka['LECTUREGEN_KAFKA_PORT']}"
     topic = f"infra-restart-{unique_name}"
     await create_topic(bootstrap, topic)
@@ -142,8 +143,6 @@ async def test_messages_written_before_a_broker_restart_are_read_after_it(
 async def test_a_killed_broker_with_a_stale_pid_file_restarts_with_its_messages(
     private_kafka: dict[str, str], unique_name: str
 ) -> None:
-    started = run_script("kafka.sh", "start", private_kafka)
-    assert started.returncode == 0, started.stdout + started.stderr
     bootstrap = f"127.0.0.1:{private_kafka['LECTUREGEN_KAFKA_PORT']}"
     topic = f"infra-crash-{unique_name}"
     await create_topic(bootstrap, topic)
