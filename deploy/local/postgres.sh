@@ -52,7 +52,7 @@ require_postgres() {
 }
 
 # The server's directories must be reachable by its user; a checkout under a private home
-# directory (for example /root) is not, so the data then lives in a per-checkout folder outside.
+# directory is not, so the data then lives in a per-checkout folder outside it.
 choose_data_dir() {
 	mkdir -p "$PG_DIR"
 	[[ "$(id -u)" == 0 ]] || return 0
