@@ -194,7 +194,7 @@ status() {
 		say "postgres is not running"
 		return 3
 	fi
-	if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+	if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres; then
 		say "postgres running at $DSN, data in $PG_DATA"
 	else
 		say "postgres runs (data in $PG_DATA) but 127.0.0.1:$PG_PORT does not answer"
