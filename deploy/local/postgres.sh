@@ -102,6 +102,7 @@ shared_buffers = 128MB
 logging_collector = off
 log_min_messages = warning
 log_connections = off
+log_checkpoints = off
 CONF
 }
 
