@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from shared.kafka import make_admin
 
 from shared import topics
 from timeline_projector import generations, store, verify
@@ -151,9 +152,7 @@ class Replayer:
         )
         await consumer.start()
         self._consumer = consumer
-        await consumer.topics()  # loads the cluster metadata
-        partitions = consumer.partitions_for_topic(self.topic) or set()
-        self._partitions = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        self._partitions = [TopicPartition(self.topic, p) for p in await self._partition_ids()]
         if not self._partitions:
             return
         consumer.assign(self._partitions)
@@ -162,6 +161,16 @@ class Replayer:
         self.position = dict(self.beginning)
         for tp in self._partitions:
             consumer.seek(tp, self.beginning[tp.partition])
+
+    async def _partition_ids(self) -> list[int]:
+        """The log's partitions; none when the topic does not exist (yet)."""
+        admin = make_admin(self._kafka)
+        await admin.start()
+        try:
+            (described,) = await admin.describe_topics([self.topic])
+        finally:
+            await admin.close()
+        return sorted(p["partition"] for p in described["partitions"])
 
     async def stop(self) -> None:
         if self._consumer is not None:

@@ -1,0 +1,180 @@
+import asyncio
+import os
+import sys
+
+import pytest
+from timeline_projector import generations
+from timeline_projector.rebuild import rebuild
+from timeline_projector.synthetic import synthetic_log
+from timeline_projector.testing import (
+    Projection,
+    expected_rows,
+    lecture_key,
+    make_settings,
+    stored_rows,
+)
+from timeline_projector.verify import checksums
+
+pytestmark = pytest.mark.integration
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def __call__(self, done: int, total: int) -> None:
+        self.calls.append((done, total))
+
+
+async def schemas(projection: Projection) -> set[str]:
+    rows = await projection.fetch(
+        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'lecturegen_g%'"
+    )
+    return {row["schema_name"] for row in rows}
+
+
+async def current_generation(projection: Projection) -> int:
+    rows = await projection.fetch("SELECT generation FROM lecturegen_read.current_generation")
+    return int(rows[0]["generation"])
+
+
+async def test_a_dry_run_rebuilds_and_verifies_but_does_not_switch(projection: Projection) -> None:
+    log = list(synthetic_log(8, seed=21))
+    await projection.produce(log)
+    progress = Recorder()
+
+    async with projection.running():
+        await projection.wait_caught_up()
+        report = await rebuild(projection.settings, dry_run=True, progress=progress)
+
+    assert (report.verified, report.switched, report.differences) == (True, False, ())
+    assert (report.records, report.generation, report.previous_generation) == (len(log), 2, 1)
+    assert progress.calls[-1] == (len(log), len(log))
+    assert [done for done, _ in progress.calls] == sorted(done for done, _ in progress.calls)
+    assert await current_generation(projection) == 1
+    assert await schemas(projection) == {"lecturegen_g1"}
+
+
+async def test_a_rebuild_switches_to_identical_views_while_the_live_projector_keeps_going(
+    projection: Projection,
+) -> None:
+    log = list(synthetic_log(24, seed=22))
+    first, second, third = log[:300], log[300:600], log[600:]
+    lecture_id = lecture_key(first[0]).decode()
+    await projection.produce(first)
+    reader = await projection.connect()
+    try:
+        async with projection.running():
+            await projection.wait_caught_up()
+            by_lecture = await reader.prepare(
+                "SELECT asset_id, status FROM lecturegen_read.assets WHERE lecture_id = $1"
+            )
+            before_switch = await by_lecture.fetch(lecture_id)
+
+            rebuilding = asyncio.create_task(rebuild(projection.settings, dry_run=False))
+            await projection.produce(second)  # the live projector has more to do meanwhile
+            report = await rebuilding
+
+            assert (report.verified, report.switched, report.note) == (
+                True,
+                True,
+                "identical to the live views",
+            )
+            assert await current_generation(projection) == 2
+            after_switch = await by_lecture.fetch(lecture_id)
+            assert after_switch
+            assert {r["asset_id"] for r in after_switch} == {r["asset_id"] for r in before_switch}
+
+            await projection.produce(third)  # now applied to generation 2
+            await projection.wait_caught_up()
+
+        conn = await projection.connect()
+        try:
+            assert await stored_rows(conn, "lecturegen_g2") == expected_rows(log)
+            assert await checksums(conn, "lecturegen_g1") != await checksums(conn, "lecturegen_g2")
+        finally:
+            await conn.close()
+        assert await schemas(projection) == {"lecturegen_g1", "lecturegen_g2"}
+    finally:
+        await reader.close()
+
+
+async def test_a_rebuild_that_cannot_verify_does_not_switch_unless_forced(
+    kafka_bootstrap: str, pg_database: str, unique_name: str
+) -> None:
+    settings = make_settings(kafka_bootstrap, pg_database, unique_name, verify_timeout_s=0.5)
+    projection = Projection(settings)
+    await projection.create_topic()
+    log = list(synthetic_log(5, seed=23))
+    await projection.produce(log)  # and no live projector runs
+
+    unverified = await rebuild(settings, dry_run=False)
+    forced = await rebuild(settings, dry_run=False, force=True)
+
+    assert (unverified.verified, unverified.switched) == (False, False)
+    assert "did not catch up" in unverified.note
+    assert (forced.generation, forced.verified, forced.switched) == (3, False, True)
+    assert await schemas(projection) == {"lecturegen_g1", "lecturegen_g3"}  # 2 was dropped
+    async with projection.running():  # continues from the offsets of generation 3
+        await projection.wait_caught_up()
+    conn = await projection.connect()
+    try:
+        generation = await generations.current(conn)
+        assert generation is not None
+        assert generation.schema == "lecturegen_g3"
+        assert await stored_rows(conn, generation.schema) == expected_rows(log)
+    finally:
+        await conn.close()
+
+
+async def test_a_rebuild_reports_views_that_differ_from_the_live_ones(
+    projection: Projection,
+) -> None:
+    await projection.produce(list(synthetic_log(4, seed=24)))
+    async with projection.running():
+        await projection.wait_caught_up()
+        conn = await projection.connect()
+        try:
+            await conn.execute("UPDATE lecturegen_g1.assets SET status = NULL")
+        finally:
+            await conn.close()
+
+        report = await rebuild(projection.settings, dry_run=False)
+
+    assert (report.verified, report.switched) == (False, False)
+    assert [line.split(":")[0] for line in report.differences] == ["assets"]
+    assert await current_generation(projection) == 1
+
+
+async def test_the_standalone_rebuild_command_runs_a_dry_run_with_a_progress_bar(
+    projection: Projection,
+) -> None:
+    await projection.produce(list(synthetic_log(3, seed=25)))
+    settings = projection.settings
+    env = {
+        **os.environ,
+        "LECTUREGEN_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "LECTUREGEN_TOPIC_NAMESPACE": settings.kafka.topic_namespace,
+        "DATABASE_URL": settings.postgres.dsn,
+        "LECTUREGEN_DATABASE_URL": settings.postgres.dsn,
+        "LECTUREGEN_PROJECTOR_GROUP_ID": settings.projector.group_id,
+    }
+    async with projection.running():
+        await projection.wait_caught_up()
+        command = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "timeline_projector",
+            "rebuild",
+            "--dry-run",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(command.communicate(), timeout=120)
+
+    assert command.returncode == 0, err.decode()
+    assert "verified: True" in out.decode()
+    assert "dry run" in out.decode()
+    assert "replaying the event log" in err.decode()
+    assert await current_generation(projection) == 1
