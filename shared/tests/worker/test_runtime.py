@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from shared.media import MediaKind
 from shared.settings import KafkaSettings, PostgresSettings, RetrySettings
 from shared.worker import WorkerConfig, WorkerSettings, open_worker
 from shared.worker.fakes import InMemoryGenerator
-from shared.worker.testing import EventLog
+from shared.worker.testing import EventLog, running
 
 from shared import topics
 
@@ -127,3 +128,28 @@ async def test_stopping_lets_running_calls_finish_and_commits_them(config, publi
 
     assert stopped_after < 5
     assert await _committed(config, topics.requests(KIND, ns)) == len(commands)
+
+
+async def test_a_second_worker_joining_mid_flight_makes_no_call_twice(config, publish) -> None:
+    generator = InMemoryGenerator(KIND, latency_s=0.5)
+    commands = [_command(f"a{i}") for i in range(40)]
+    ns = config.kafka.topic_namespace
+    worker = config.worker.model_copy(update={"max_in_flight": 8})
+    one = dataclasses.replace(config, worker=worker)
+
+    async with (
+        open_worker(KIND, generator, one) as first,
+        open_worker(KIND, generator, one) as second,
+        EventLog(config.kafka, topics.events(ns)) as log,
+        running(first),
+    ):
+        await publish(commands)
+        await log.wait_for(lambda: len(generator.calls) >= 8, 20, "calls in flight")
+        async with running(second):  # the group rebalances while eight calls run
+            await log.wait_for(lambda: log.ended(*(c.asset_id for c in commands)), 60, "all")
+            await log.wait_for(lambda: second.in_flight == 0 and first.in_flight == 0, 10)
+
+    assert sorted(a.command.asset_id for a in generator.calls) == sorted(
+        c.asset_id for c in commands
+    )
+    assert all(len(log.outcomes(c.asset_id)) == 1 for c in commands)

@@ -79,7 +79,7 @@ class WorkerRuntime:
         self._tier_of.update({topics.retry_tier(kind, t, namespace): t for t in policy.tiers_ms})
         self._queues: dict[TopicPartition, PartitionQueue] = {}
         self._retired: dict[TopicPartition, PartitionQueue] = {}
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[asyncio.Task[None], PartitionQueue] = {}
         self._commit_lock = asyncio.Lock()
         self._commit_wanted = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -157,7 +157,7 @@ class WorkerRuntime:
 
     def _start(self, queue: PartitionQueue, record: Inbound, action: Run | Hop) -> None:
         task = asyncio.create_task(self._turn(queue, record, action), name=record.position)
-        self._in_flight.add(task)
+        self._in_flight[task] = queue
         task.add_done_callback(self._turn_done)
 
     async def _turn(self, queue: PartitionQueue, record: Inbound, action: Run | Hop) -> None:
@@ -171,7 +171,7 @@ class WorkerRuntime:
         self._commit_wanted.set()
 
     def _turn_done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
+        self._in_flight.pop(task, None)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error(
                 "worker turn failed; stopping", exc_info=exc, extra={"record": task.get_name()}
@@ -246,6 +246,18 @@ class WorkerRuntime:
 
     async def _revoked(self, revoked: Iterable[TopicPartition]) -> None:
         gone = {tp: self._queues.pop(tp) for tp in revoked if tp in self._queues}
+        # Let the revoked partitions' running turns finish and commit them before the group
+        # moves on: whoever gets a partition next then skips them instead of calling the
+        # provider again. The group waits for this, so the wait is bounded.
+        leaving = set(gone.values())
+        running = [task for task, queue in self._in_flight.items() if queue in leaving]
+        if running:
+            _, late = await asyncio.wait(running, timeout=self._settings.rebalance_drain_s)
+            if late:
+                log.warning(
+                    "%d turns still running at a rebalance; their records may run twice",
+                    len(late),
+                )
         await self._commit(gone)
         self._retired = gone
 
@@ -275,7 +287,7 @@ class WorkerRuntime:
         if self._in_flight:
             self._consumer.pause(*self._queues)
             _, pending = await asyncio.wait(
-                set(self._in_flight), timeout=self._settings.shutdown_grace_s
+                list(self._in_flight), timeout=self._settings.shutdown_grace_s
             )
             for task in pending:
                 task.cancel()
@@ -287,7 +299,7 @@ class WorkerRuntime:
         for task in list(self._in_flight):
             task.cancel()
         if self._in_flight:
-            await asyncio.wait(set(self._in_flight))
+            await asyncio.wait(list(self._in_flight))
         await self._commit(self._queues)
         await self._consumer.stop()
 

@@ -27,6 +27,9 @@ class WorkerSettings(BaseSettings):
     shutdown_grace_s: float = Field(
         30.0, ge=0, description="on SIGTERM, how long running calls may take to finish"
     )
+    rebalance_drain_s: float = Field(
+        20.0, ge=0, description="at a rebalance, how long revoked partitions' calls may finish"
+    )
     commit_interval_s: float = Field(
         0.2, ge=0, description="shortest time between two offset commits"
     )
