@@ -1,4 +1,9 @@
-"""Fixtures of the API tests: an app wired to a fresh database and private topics."""
+"""Fixtures of the API tests.
+
+The tests of one module share a fresh database, a private topic namespace and (when they ask
+for it) one projector process; every test gets its own app and creates its own lectures, so
+tests never see each other's data.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import os
 import socket
 import sys
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import pytest_asyncio
 import uvicorn
 from api.app import create_app
 from api.settings import ApiSettings
@@ -30,6 +37,7 @@ from shared.events import (
 )
 from shared.kafka import make_producer
 from shared.settings import BlobSettings, KafkaSettings, PostgresSettings
+from shared.testing.databases import fresh_database
 
 from shared import topics
 
@@ -42,9 +50,20 @@ def token() -> str:
     return TOKEN
 
 
+@pytest.fixture(scope="module")
+def module_name() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_database(postgres_dsn: str, module_name: str) -> AsyncIterator[str]:
+    async with fresh_database(postgres_dsn, f"api_{module_name}") as dsn:
+        yield dsn
+
+
 @pytest.fixture
 def api_settings(
-    pg_database: str, kafka_bootstrap: str, unique_name: str, tmp_path: Path
+    module_database: str, kafka_bootstrap: str, module_name: str, tmp_path: Path
 ) -> ApiSettings:
     return ApiSettings(
         tokens=TOKEN,
@@ -52,10 +71,10 @@ def api_settings(
         wait_for_timeout_s=10,
         kafka=KafkaSettings(
             bootstrap_servers=kafka_bootstrap,
-            topic_namespace=f"t{unique_name}.",
-            client_id=f"api-test-{unique_name}",
+            topic_namespace=f"t{module_name}.",
+            client_id=f"api-test-{module_name}",
         ),
-        postgres=PostgresSettings(dsn=pg_database),
+        postgres=PostgresSettings(dsn=module_database),
         blob=BlobSettings(root=tmp_path / "media"),
     )
 
@@ -110,21 +129,24 @@ async def live_api(api_settings: ApiSettings) -> AsyncIterator[str]:
         sock.close()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def projector(
-    pg_database: str, kafka_bootstrap: str, unique_name: str, tmp_path: Path
+    module_database: str,
+    kafka_bootstrap: str,
+    module_name: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[None]:
-    """The real timeline projector, as its own process, on this test's database and topics."""
+    """The real timeline projector, as its own process, on this module's database and topics."""
     env = {
         **os.environ,
         "LECTUREGEN_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "LECTUREGEN_TOPIC_NAMESPACE": f"t{unique_name}.",
-        "DATABASE_URL": pg_database,
-        "LECTUREGEN_PROJECTOR_GROUP_ID": f"projector-{unique_name}",
+        "LECTUREGEN_TOPIC_NAMESPACE": f"t{module_name}.",
+        "DATABASE_URL": module_database,
+        "LECTUREGEN_PROJECTOR_GROUP_ID": f"projector-{module_name}",
         "LECTUREGEN_PROJECTOR_METRICS_PORT": "0",
         "LECTUREGEN_PROJECTOR_POLL_TIMEOUT_MS": "100",
     }
-    log_path = tmp_path / "projector.log"
+    log_path = tmp_path_factory.mktemp("projector") / "projector.log"
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "lecturegen-timeline-projector"),
@@ -133,7 +155,7 @@ async def projector(
             stderr=asyncio.subprocess.STDOUT,
         )
         try:
-            await _wait_for_read_model(pg_database, process, log_path)
+            await _wait_for_read_model(module_database, process, log_path)
             yield
         finally:
             if process.returncode is None:
@@ -215,15 +237,17 @@ class AssetEvents:
             error=ERROR_TRANSIENT,
         )
 
-    def failed(self, version: int = 1, error: ErrorInfo | None = None) -> AssetFailed:
+    def failed(
+        self, version: int = 1, error: ErrorInfo | None = None, attempts: int = 1
+    ) -> AssetFailed:
         return AssetFailed(
             **self.base,
             prompt_version=version,
             error=error or ERROR_SENSITIVE,
             prompt=self.prompt,
             model="acme/model",
-            retried_count=0,
-            attempts=1,
+            retried_count=attempts - 1,
+            attempts=attempts,
         )
 
     def generated(self, blob_key: str, version: int = 1) -> AssetGenerated:

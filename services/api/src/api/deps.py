@@ -112,7 +112,7 @@ async def read_your_writes(
     wait_for: Annotated[
         str | None,
         Query(
-            max_length=64,
+            pattern=r"^[A-Za-z0-9-]{1,64}$",
             description="an event id from a command's answer: wait until the read model "
             "reflects it (503 if it does not in time)",
         ),

@@ -44,6 +44,11 @@ async def test_a_token_in_the_query_is_refused_outside_the_event_stream(anonymou
     assert response.status_code == 401
 
 
+async def test_a_token_in_the_query_opens_the_event_stream(anonymous, token, projector):
+    response = await anonymous.get(f"/v1/lectures/unknown/events?access_token={token}")
+    assert response.status_code == 404  # past authentication: the lecture does not exist
+
+
 async def test_operational_routes_are_public(anonymous):
     assert (await anonymous.get("/healthz")).status_code == 200
     assert (await anonymous.get("/metrics")).status_code == 200

@@ -43,7 +43,7 @@ async def get_asset(asset_id: AssetId, reads: Reads) -> AssetView:
     "/{asset_id}/regenerate",
     status_code=202,
     response_model=RegenerationAccepted,
-    responses=responses(404, 409, 422, 503),
+    responses=responses(400, 404, 409, 422, 503),
     summary="Ask for a new version of the asset: appends one `asset.regeneration-requested`",
 )
 async def regenerate_asset(

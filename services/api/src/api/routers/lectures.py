@@ -58,7 +58,7 @@ READ_RESPONSES = responses(404, 422, 503)
     "",
     status_code=202,
     response_model=LectureAccepted,
-    responses=responses(422, 503),
+    responses=responses(400, 422, 503),
     summary="Submit a lecture: appends one `lecture.created` event",
 )
 async def create_lecture(

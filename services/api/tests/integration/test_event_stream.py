@@ -1,0 +1,123 @@
+"""The live event stream: SSE over a real server, resumed with Last-Event-ID."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+LECTURE = {
+    "title": "Rivers",
+    "segments": [{"segment_id": "s1", "duration_s": 4, "video": {"prompt": "a river"}}],
+}
+
+
+async def sse_messages(response: httpx.Response) -> AsyncIterator[dict]:
+    """Parse a `text/event-stream` body into messages (`comment` for comment-only ones)."""
+    message: dict = {}
+    async for line in response.aiter_lines():
+        if line == "":
+            if message:
+                yield message
+            message = {}
+        elif line.startswith(":"):
+            message["comment"] = line[1:].strip()
+        else:
+            field, _, value = line.partition(":")
+            message[field] = value.removeprefix(" ")
+
+
+async def take(stream: AsyncIterator[dict], count: int) -> list[dict]:
+    """The next `count` event messages (heartbeats skipped), within a bounded time."""
+    found: list[dict] = []
+    async with asyncio.timeout(30):
+        async for message in stream:
+            if "event" in message:
+                found.append(message)
+                if len(found) == count:
+                    break
+    return found
+
+
+@pytest.fixture
+async def http(live_api, token) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=live_api, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def lecture(http, projector) -> dict:
+    accepted = (await http.post("/v1/lectures", json=LECTURE)).json()
+    lecture_id, event_id = accepted["lecture_id"], accepted["event_id"]
+    response = await http.get(f"/v1/lectures/{lecture_id}?wait_for={event_id}")
+    assert response.status_code == 200
+    return accepted
+
+
+async def test_a_client_that_reconnects_with_last_event_id_gets_every_later_event_once(
+    http, lecture, emit, asset_events
+):
+    lecture_id = lecture["lecture_id"]
+    events = asset_events(lecture_id, lecture["assets"][0])
+    emitted = [await emit(events.started(1)), await emit(events.retrying(1))]
+    emitted += [await emit(events.started(2)), await emit(events.retrying(2))]
+    path = f"/v1/lectures/{lecture_id}/events"
+
+    async with http.stream("GET", path) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        first = await take(sse_messages(response), 2)
+    # Disconnected: these happen while nobody listens.
+    emitted += [await emit(events.started(3)), await emit(events.retrying(3))]
+
+    async with http.stream("GET", path, headers={"Last-Event-ID": first[-1]["id"]}) as response:
+        stream = sse_messages(response)
+        caught_up = await take(stream, 4)
+        # Live now: these arrive through NOTIFY.
+        emitted += [await emit(events.started(4)), await emit(events.failed())]
+        live = await take(stream, 2)
+        quiet = await anext(stream)  # nothing more but heartbeats: no duplicates
+
+    received = first + caught_up + live
+    assert [int(m["id"]) for m in received] == list(range(1, 9))
+    assert [json.loads(m["data"])["event_id"] for m in received] == emitted
+    assert [m["event"] for m in received[:3]] == [
+        "asset.attempt-started",
+        "asset.retrying",
+        "asset.attempt-started",
+    ]
+    assert received[-1]["event"] == "asset.failed"
+    assert json.loads(received[-1]["data"])["error"]["code"] == "SENSITIVE_CONTENT"
+    assert quiet == {"comment": "heartbeat"}
+
+
+async def test_the_stream_accepts_the_token_in_the_query(live_api, lecture, token):
+    url = f"{live_api}/v1/lectures/{lecture['lecture_id']}/events?access_token={token}"
+    async with httpx.AsyncClient(timeout=10) as client, client.stream("GET", url) as response:
+        assert response.status_code == 200
+        first = await anext(sse_messages(response))
+    assert first == {"comment": "heartbeat"}
+
+
+async def test_a_bad_last_event_id_is_422_before_the_stream_starts(http, lecture):
+    response = await http.get(
+        f"/v1/lectures/{lecture['lecture_id']}/events", headers={"Last-Event-ID": "abc"}
+    )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "header.last-event-id"
+
+
+async def test_an_unknown_lecture_stream_is_404_problem(http, projector):
+    response = await http.get("/v1/lectures/nope/events")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,101 @@
+"""Regeneration: a new prompt_version at pending; one pending regeneration at a time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+LECTURE = {
+    "title": "Bees",
+    "segments": [{"segment_id": "s1", "duration_s": 6, "image": {"prompt": "a bee"}}],
+}
+
+
+@pytest.fixture
+async def failed_image(client, projector, emit, asset_events) -> dict:
+    """An image asset whose first version failed, as the view shows it."""
+    accepted = (await client.post("/v1/lectures", json=LECTURE)).json()
+    [image] = accepted["assets"]
+    last = await emit(asset_events(accepted["lecture_id"], image).failed())
+    asset = (await client.get(f"/v1/assets/{image['asset_id']}?wait_for={last}")).json()
+    assert asset["status"] == "failed"
+    return asset
+
+
+async def test_regenerating_bumps_the_version_and_the_asset_goes_back_to_pending(
+    client, failed_image
+):
+    asset_id = failed_image["asset_id"]
+
+    response = await client.post(
+        f"/v1/assets/{asset_id}/regenerate", json={"prompt": "a friendly bee"}
+    )
+
+    assert response.status_code == 202
+    accepted = response.json()
+    assert (accepted["asset_id"], accepted["prompt_version"]) == (asset_id, 2)
+    asset = (await client.get(f"/v1/assets/{asset_id}?wait_for={accepted['event_id']}")).json()
+    assert asset["prompt_version"] == 2
+    assert asset["status"] == "pending"
+    assert asset["error"] is None
+    assert asset["prompt"] == "a friendly bee"
+    assert asset["model"] == failed_image["model"]
+
+
+async def test_a_second_regeneration_while_the_first_is_pending_is_409(client, failed_image):
+    asset_id = failed_image["asset_id"]
+    first = await client.post(f"/v1/assets/{asset_id}/regenerate", json={})
+    assert first.status_code == 202
+
+    before_projection = await client.post(f"/v1/assets/{asset_id}/regenerate", json={})
+    await client.get(f"/v1/assets/{asset_id}?wait_for={first.json()['event_id']}")
+    while_pending = await client.post(f"/v1/assets/{asset_id}/regenerate", json={})
+
+    for response in (before_projection, while_pending):
+        assert response.status_code == 409
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_finished_regeneration_can_be_regenerated_again(
+    client, failed_image, emit, asset_events
+):
+    asset_id = failed_image["asset_id"]
+    first = (await client.post(f"/v1/assets/{asset_id}/regenerate", json={})).json()
+    events = asset_events(failed_image["lecture_id"], failed_image)
+    last = await emit(events.failed(version=2))
+    await client.get(f"/v1/assets/{asset_id}?wait_for={last}")
+
+    again = await client.post(f"/v1/assets/{asset_id}/regenerate", json={"model": "acme/other"})
+
+    assert first["prompt_version"] == 2
+    assert again.status_code == 202
+    assert again.json()["prompt_version"] == 3
+
+
+async def test_of_concurrent_regenerations_of_one_version_exactly_one_wins(client, failed_image):
+    asset_id = failed_image["asset_id"]
+
+    responses = await asyncio.gather(
+        *(client.post(f"/v1/assets/{asset_id}/regenerate", json={}) for _ in range(5))
+    )
+
+    assert sorted(r.status_code for r in responses) == [202, 409, 409, 409, 409]
+
+
+async def test_regenerating_an_unknown_asset_is_404(client, projector):
+    response = await client.post("/v1/assets/nope/regenerate", json={"prompt": "x"})
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_too_long_prompt_is_422_naming_the_prompt(client, failed_image):
+    response = await client.post(
+        f"/v1/assets/{failed_image['asset_id']}/regenerate", json={"prompt": "x" * 4001}
+    )
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["prompt"]
