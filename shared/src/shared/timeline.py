@@ -9,13 +9,20 @@ their asset's `status` and `error`; a clip without playable media says why in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from shared.errors import ErrorInfo
 from shared.media import MediaKind
 from shared.status import AssetStatus, read_status
+
+
+class Row(Protocol):
+    """A row read by column name: a `dict`, or an asyncpg `Record` as it comes."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
 
 TRACK_ORDER: tuple[str, ...] = ("visual", "video", "narration", "music")
 """Every timeline has these tracks, in this order (empty when nothing was requested)."""
@@ -33,7 +40,7 @@ class TimelineSegment:
     duration_s: float
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> TimelineSegment:
+    def from_row(cls, row: Row) -> TimelineSegment:
         """A segment from a `segments` view row (see the projector's SCHEMA.md)."""
         return cls(str(row["segment_id"]), float(row["start_s"]), float(row["duration_s"]))
 
@@ -50,7 +57,7 @@ class TimelineAsset:
     media_key: str | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> TimelineAsset:
+    def from_row(cls, row: Row) -> TimelineAsset:
         """An asset from an `assets` view row; a NULL status reads as `generated`."""
         return cls(
             asset_id=str(row["asset_id"]),

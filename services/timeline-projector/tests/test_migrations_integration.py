@@ -1,0 +1,108 @@
+import asyncio
+
+import asyncpg
+import pytest
+from shared.status import AssetStatus
+from shared.timeline import TimelineAsset, TimelineSegment, assemble_timeline
+from timeline_projector.migrate import load, migrate
+from timeline_projector.synthetic import synthetic_log
+from timeline_projector.testing import Projection
+
+pytestmark = pytest.mark.integration
+
+
+async def test_projectors_starting_together_migrate_once_and_share_one_generation(
+    pg_database: str,
+) -> None:
+    conns = [await asyncpg.connect(pg_database) for _ in range(3)]
+    try:
+        results = await asyncio.gather(*(migrate(conn) for conn in conns))
+        again = await migrate(conns[0])
+        ledger = await conns[0].fetch(
+            "SELECT schema_name, version FROM lecturegen_meta.schema_migrations "
+            "ORDER BY schema_name, version"
+        )
+        generation = await conns[0].fetchval(
+            "SELECT generation FROM lecturegen_read.current_generation"
+        )
+    finally:
+        for conn in conns:
+            await conn.close()
+
+    assert {r.schema for r in results} == {again.schema} == {"lecturegen_g1"}
+    expected = [("lecturegen_g1", m.version) for m in load("projection")]
+    expected += [("lecturegen_meta", m.version) for m in load("meta")]
+    assert [tuple(row) for row in ledger] == expected
+    assert generation == 1
+
+
+async def test_an_asset_stored_without_a_status_reads_as_generated_on_the_timeline(
+    projection: Projection,
+) -> None:
+    await projection.produce(list(synthetic_log(1, seed=31)))
+    async with projection.running():
+        await projection.wait_caught_up()
+    conn = await projection.connect()
+    try:
+        await conn.execute(
+            "UPDATE lecturegen_g1.assets SET status = NULL, media_blob_key = 'legacy.png', "
+            "error = NULL"
+        )
+        lecture = await conn.fetchrow("SELECT * FROM lecturegen_read.lectures")
+        segments = await conn.fetch("SELECT * FROM lecturegen_read.segments ORDER BY position")
+        assets = await conn.fetch("SELECT * FROM lecturegen_read.assets ORDER BY position")
+    finally:
+        await conn.close()
+    assert lecture is not None
+
+    timeline = assemble_timeline(
+        lecture["lecture_id"],
+        lecture["duration_s"],
+        [TimelineSegment.from_row(row) for row in segments],
+        [TimelineAsset.from_row(row) for row in assets],
+    )
+
+    clips = [clip for track in timeline.tracks for clip in track.clips]
+    assert len(clips) == len(assets)
+    assert all(clip.status is AssetStatus.GENERATED for clip in clips)
+    assert all(clip.media_url == "/media/legacy.png" for clip in clips)
+
+
+async def test_a_timeline_built_from_the_views_has_a_clip_for_every_asset_whatever_its_status(
+    projection: Projection,
+) -> None:
+    await projection.produce(list(synthetic_log(6, seed=32)))
+    async with projection.running():
+        await projection.wait_caught_up()
+    conn = await projection.connect()
+    try:
+        lecture_ids = [
+            r["lecture_id"]
+            for r in await conn.fetch("SELECT lecture_id FROM lecturegen_read.lectures")
+        ]
+        for lecture_id in lecture_ids:
+            lecture = await conn.fetchrow(
+                "SELECT duration_s FROM lecturegen_read.lectures WHERE lecture_id = $1", lecture_id
+            )
+            segments = await conn.fetch(
+                "SELECT * FROM lecturegen_read.segments WHERE lecture_id = $1", lecture_id
+            )
+            assets = await conn.fetch(
+                "SELECT * FROM lecturegen_read.assets WHERE lecture_id = $1", lecture_id
+            )
+            assert lecture is not None
+            timeline = assemble_timeline(
+                lecture_id,
+                lecture["duration_s"],
+                [TimelineSegment.from_row(row) for row in segments],
+                [TimelineAsset.from_row(row) for row in assets],
+            )
+            clips = {c.asset_id: c for t in timeline.tracks for c in t.clips}
+            assert set(clips) == {row["asset_id"] for row in assets}
+            for row in assets:
+                clip = clips[row["asset_id"]]
+                assert clip.status.value == row["status"]
+                assert (clip.missing_reason is None) == (row["status"] == "generated")
+                assert (clip.error is None) == (row["error"] is None)
+    finally:
+        await conn.close()
