@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import uvicorn
@@ -13,6 +14,7 @@ from replicate_sim.app import create_app
 from replicate_sim.settings import Settings
 
 GRACEFUL_SHUTDOWN_S = 2
+THREAD_START_TIMEOUT_S = 30
 
 
 @dataclass
@@ -59,6 +61,26 @@ async def serve_in_background(settings: Settings) -> AsyncIterator[str]:
         yield running.base_url
     finally:
         await running.stop()
+
+
+@contextmanager
+def serve_in_thread(settings: Settings) -> Iterator[str]:
+    """The server on its own event loop in a background thread, for synchronous callers and
+    for tests that share one server across event loops."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="replicate-sim", daemon=True)
+    thread.start()
+    try:
+        starting = asyncio.run_coroutine_threadsafe(start_server(settings), loop)
+        running = starting.result(THREAD_START_TIMEOUT_S)
+        try:
+            yield running.base_url
+        finally:
+            asyncio.run_coroutine_threadsafe(running.stop(), loop).result()
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
 
 
 def _url_host(host: str) -> str:
