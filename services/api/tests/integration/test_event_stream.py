@@ -121,3 +121,20 @@ async def test_an_unknown_lecture_stream_is_404_problem(http, projector):
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_stream_ends_and_unsubscribes_when_its_client_leaves(http, lecture):
+    path = f"/v1/lectures/{lecture['lecture_id']}/events"
+    async with http.stream("GET", path) as response:
+        assert await anext(sse_messages(response)) == {"comment": "heartbeat"}
+        assert await open_streams(http) == 1
+
+    async with asyncio.timeout(10):
+        while await open_streams(http) != 0:  # noqa: ASYNC110 - another process
+            await asyncio.sleep(0.05)
+
+
+async def open_streams(http: httpx.AsyncClient) -> float:
+    metrics = (await http.get("/metrics")).text
+    [line] = [x for x in metrics.splitlines() if x.startswith("lecturegen_api_sse_clients ")]
+    return float(line.split()[1])

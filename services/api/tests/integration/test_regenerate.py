@@ -99,3 +99,17 @@ async def test_a_too_long_prompt_is_422_naming_the_prompt(client, failed_image):
 
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["prompt"]
+
+
+async def test_when_the_broker_does_not_acknowledge_the_answer_is_503_and_the_claim_is_let_go(
+    client, failed_image, app
+):
+    asset_id = failed_image["asset_id"]
+    await app.state.runtime.events._producer.stop()  # the broker is out of reach
+
+    response = await client.post(f"/v1/assets/{asset_id}/regenerate", json={})
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    claim = await app.state.runtime.claims.latest(asset_id)
+    assert (claim.prompt_version, claim.abandoned) == (2, True)
