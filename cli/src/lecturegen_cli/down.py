@@ -1,0 +1,71 @@
+"""`lecturegen down`: stop the supervisor found through the state file, and any child it left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import replace
+
+from rich.console import Console
+
+from lecturegen_cli.infra import InfraError, stop_infra
+from lecturegen_cli.paths import RunPaths
+from lecturegen_cli.processes import is_alive, terminate
+from lecturegen_cli.state import Phase, ProcessState, read_state, write_state
+
+
+def down(paths: RunPaths, console: Console, *, infra: bool, grace_s: float) -> int:
+    """Stop the run; with `infra`, Kafka and PostgreSQL too. Returns the exit code."""
+    state = read_state(paths.state_file)
+    if state is None:
+        console.print(f"no run recorded in {paths.state_file}")
+    else:
+        pid, ticks = state.supervisor_pid, state.supervisor_ticks
+        if pid is not None and is_alive(pid, ticks):
+            console.print(f"stopping the supervisor (pid {pid}) ...")
+            os.kill(pid, signal.SIGTERM)
+            # The supervisor gives each stage `grace_s`; allow it that and a little more.
+            if not _wait_gone(pid, ticks, timeout_s=3 * grace_s + 10):
+                console.print(f"[yellow]the supervisor (pid {pid}) did not exit; killing it[/]")
+                os.kill(pid, signal.SIGKILL)
+                _wait_gone(pid, ticks, timeout_s=5)
+        children = [(r.pid, r.start_ticks) for r in state.processes.values() if r.pid]
+        killed = terminate(children, grace_s)
+        if killed:
+            console.print(f"[yellow]killed leftover processes: {killed}[/]")
+        final = read_state(paths.state_file) or state
+        if final.phase is not Phase.STOPPED:
+            # The supervisor died without recording its end: record it for `status`.
+            processes = {
+                name: replace(r, state=ProcessState.STOPPED, pid=None)
+                for name, r in final.processes.items()
+            }
+            write_state(
+                paths.state_file,
+                replace(
+                    final,
+                    phase=Phase.STOPPED,
+                    supervisor_pid=None,
+                    supervisor_ticks=None,
+                    processes=processes,
+                ),
+            )
+        console.print("lecturegen stopped")
+    if infra:
+        console.print("stopping PostgreSQL and Kafka ...")
+        try:
+            stop_infra(paths, dict(os.environ), console.print)
+        except InfraError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            return 1
+    return 0
+
+
+def _wait_gone(pid: int, ticks: int | None, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not is_alive(pid, ticks):
+            return True
+        time.sleep(0.1)
+    return not is_alive(pid, ticks)

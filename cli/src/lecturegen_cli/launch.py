@@ -1,0 +1,110 @@
+"""What `up` decides on top of the environment it was started with: ports, the API token and
+where the provider is. Pure; the caller passes in how to probe ports and make a token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from lecturegen_cli.components import REPLICATE_SIM, Component, pipeline
+
+SIM_PROVIDER = "replicate-sim"
+REAL_PROVIDER = "replicate"
+SIM_API_TOKEN = "lecturegen-local-sim"
+"""The token the workers present to the local server, which accepts any token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """The decisions of one `up`."""
+
+    components: tuple[Component, ...]
+    ports: dict[str, int]
+    api_token: str
+    provider: str
+    env: dict[str, str] = field(default_factory=dict)
+    """Added to every process's environment."""
+
+    def port(self, component: Component) -> int:
+        return self.ports[component.name]
+
+    def process_env(self, base: Mapping[str, str], component: Component) -> dict[str, str]:
+        """The whole environment of one process: the caller's, the decisions, its port."""
+        return {**base, **self.env, component.port_env: str(self.port(component))}
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['api']}"
+
+
+def plan_launch(
+    env: Mapping[str, str],
+    *,
+    is_free: Callable[[int], bool],
+    pick_free: Callable[[], int],
+    new_token: Callable[[], str],
+) -> Launch:
+    """Decide ports, token and provider for a run started with environment `env`.
+
+    A port named in the environment is taken as given; otherwise the component's default when
+    it is free, else any free port. A real `REPLICATE_API_TOKEN` sends the workers to Replicate;
+    without one they go to the local Replicate-compatible server.
+    """
+    real = bool(env.get("REPLICATE_API_TOKEN"))
+    components = pipeline(with_sim=not real)
+    ports = _choose_ports(components, env, is_free, pick_free)
+    added: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
+
+    tokens = [t.strip() for t in env.get("LECTUREGEN_API_TOKENS", "").split(",") if t.strip()]
+    token = tokens[0] if tokens else new_token()
+    if not tokens:
+        added["LECTUREGEN_API_TOKENS"] = token
+
+    kafka_port = env.get("LECTUREGEN_KAFKA_PORT")
+    bootstrap_vars = ("KAFKA_BOOTSTRAP_SERVERS", "LECTUREGEN_KAFKA_BOOTSTRAP_SERVERS")
+    if kafka_port and not any(env.get(name) for name in bootstrap_vars):
+        added["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
+
+    if not real:
+        added["REPLICATE_API_TOKEN"] = SIM_API_TOKEN
+        added["REPLICATE_BASE_URL"] = f"http://127.0.0.1:{ports[REPLICATE_SIM.name]}"
+        if not env.get("LECTUREGEN_ALLOWED_OUTPUT_HOSTS"):
+            # The local server hands out larger files as URLs on itself.
+            added["LECTUREGEN_ALLOWED_OUTPUT_HOSTS"] = '["127.0.0.1"]'
+    return Launch(
+        components=components,
+        ports=ports,
+        api_token=token,
+        provider=REAL_PROVIDER if real else SIM_PROVIDER,
+        env=added,
+    )
+
+
+def _choose_ports(
+    components: tuple[Component, ...],
+    env: Mapping[str, str],
+    is_free: Callable[[int], bool],
+    pick_free: Callable[[], int],
+) -> dict[str, int]:
+    shared_vars = _shared_port_vars(components)
+    ports: dict[str, int] = {}
+    for component in components:
+        given = None if component.port_env in shared_vars else env.get(component.port_env)
+        if given:
+            ports[component.name] = int(given)
+            continue
+        taken = set(ports.values())
+        port = component.default_port
+        while port in taken or not is_free(port):
+            port = pick_free()
+        ports[component.name] = port
+    return ports
+
+
+def _shared_port_vars(components: tuple[Component, ...]) -> set[str]:
+    """Port variables several components read: one value cannot serve them all."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for component in components:
+        (shared if component.port_env in seen else seen).add(component.port_env)
+    return shared

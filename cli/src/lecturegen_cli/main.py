@@ -1,0 +1,264 @@
+"""The `lecturegen` command. Each command imports what it needs when it runs, so `--help`
+and the quick commands stay fast."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from lecturegen_cli.paths import RunPaths
+from lecturegen_cli.state import RunState
+
+app = typer.Typer(
+    name="lecturegen",
+    help="Run lecturegen on this machine: the whole pipeline, a demo lecture, status, rebuilds.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+projector_app = typer.Typer(
+    help="Operate the timeline projector's PostgreSQL views.", no_args_is_help=True
+)
+app.add_typer(projector_app, name="projector")
+
+DemoTimeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        help="Seconds to wait for every asset to reach a terminal status.",
+        min=1,
+    ),
+]
+
+
+@app.command()
+def up(
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach",
+            "-d",
+            help="Run the supervisor in the background and return once the API answers "
+            "/readyz; its output goes to .local/logs/supervisor.log.",
+        ),
+    ] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Once the API is ready, submit the demo lecture and show its progress."
+        ),
+    ] = False,
+    infra: Annotated[
+        bool,
+        typer.Option(
+            "--infra/--no-infra",
+            help="Start Kafka and PostgreSQL with deploy/local/*.sh first (--no-infra: use the "
+            "ones KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL point at).",
+        ),
+    ] = True,
+    ready_timeout: Annotated[
+        float, typer.Option("--ready-timeout", help="Seconds to wait for the API's /readyz.", min=1)
+    ] = 120.0,
+    demo_timeout: DemoTimeout = 300.0,
+) -> None:
+    """Start Kafka, PostgreSQL, the topics and every service, and keep them running.
+
+    Starts the local Replicate-compatible server too when REPLICATE_API_TOKEN is unset (with a
+    token, the workers call Replicate). Each service is a child process with its log in
+    `.local/logs/<component>.log`; one that crashes is restarted with backoff. Prints the API URL
+    and token (from LECTUREGEN_API_TOKENS, or a generated one). Ctrl-C or `lecturegen down`
+    stops the services; Kafka and PostgreSQL stay up.
+    """
+    from lecturegen_cli import up as run
+
+    console = Console()
+    paths = RunPaths.from_env()
+    if detach:
+        state = run.start_detached(paths, console, infra=infra, ready_timeout_s=ready_timeout)
+        if state is None:
+            raise typer.Exit(1)
+        from lecturegen_cli.banner import print_banner
+
+        print_banner(console, state, paths)
+        console.print("running in the background; `lecturegen down` stops it")
+        if demo:
+            raise typer.Exit(_demo_against(state, console, demo_timeout))
+        return
+
+    after_ready = None
+    if demo:
+
+        async def after_ready(state: RunState) -> object:
+            from lecturegen_cli.demo_command import ApiTarget, demo_main
+
+            code = await demo_main(
+                ApiTarget.of_run(state), console, as_json=False, clean=False, timeout_s=demo_timeout
+            )
+            console.print("the pipeline keeps running; Ctrl-C stops it")
+            return code
+
+    code = asyncio.run(
+        run.serve(
+            paths, console, infra=infra, ready_timeout_s=ready_timeout, after_ready=after_ready
+        )
+    )
+    raise typer.Exit(code)
+
+
+def _demo_against(state: RunState, console: Console, timeout_s: float) -> int:
+    from lecturegen_cli.demo_command import ApiTarget, demo_main
+
+    target = ApiTarget.of_run(state)
+    return asyncio.run(demo_main(target, console, as_json=False, clean=False, timeout_s=timeout_s))
+
+
+@app.command()
+def down(
+    all_: Annotated[
+        bool, typer.Option("--all", help="Stop Kafka and PostgreSQL too (their data stays).")
+    ] = False,
+    grace: Annotated[
+        float,
+        typer.Option(
+            "--grace", help="Seconds each process may take to stop before SIGKILL.", min=0
+        ),
+    ] = 15.0,
+) -> None:
+    """Stop what `lecturegen up` started.
+
+    Finds the supervisor through .local/run/state.json and sends it SIGTERM; it stops each
+    service's process group (SIGTERM, a grace period, then SIGKILL). Any service left behind by
+    a supervisor that died is stopped the same way. Kafka and PostgreSQL keep running unless
+    --all is given.
+    """
+    from lecturegen_cli.down import down as stop
+
+    raise typer.Exit(stop(RunPaths.from_env(), Console(), infra=all_, grace_s=grace))
+
+
+@app.command()
+def status(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (one object per component) instead.")
+    ] = False,
+) -> None:
+    """Show every component with its state, pid, restarts, address and lag.
+
+    Covers Kafka, PostgreSQL, the local Replicate-compatible server, the dispatcher, each
+    worker, the projector and the API. The state is running, starting, crashed (exited; being
+    restarted), stopped, unreachable (Kafka, PostgreSQL) or orphaned (running without its
+    supervisor). For consumers, lag is the number of records their consumer group has not yet
+    processed. Exits 1 when any component is not running.
+    """
+    from lecturegen_cli.status import gather
+    from lecturegen_cli.status_view import status_table
+
+    paths = RunPaths.from_env()
+    state, rows = asyncio.run(gather(paths))
+    healthy = all(r.state == "running" for r in rows)
+    if as_json:
+        payload = {
+            "phase": state.phase.value if state else None,
+            "supervisor_pid": state.supervisor_pid if state else None,
+            "api_url": state.api_url if state else None,
+            "provider": state.provider if state else None,
+            "components": [r.to_json() for r in rows],
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        console = Console()
+        if state is None:
+            console.print(f"no run recorded in {paths.state_file}; `lecturegen up` starts one")
+        else:
+            console.print(
+                f"run {state.phase.value} since {state.started_at} · supervisor pid "
+                f"{state.supervisor_pid or '—'} · API {state.api_url} · provider {state.provider}",
+                highlight=False,
+            )
+        console.print(status_table(rows))
+    raise typer.Exit(0 if healthy else 1)
+
+
+@app.command()
+def demo(
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print only the final report, as JSON, on stdout (no progress bar)."
+        ),
+    ] = False,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url", help="The API to use (default: the one `lecturegen up` started)."
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            help="API token (default: the one of `lecturegen up`, else the first of "
+            "LECTUREGEN_API_TOKENS).",
+        ),
+    ] = None,
+    clean: Annotated[
+        bool,
+        typer.Option(
+            "--clean",
+            help="Submit prompts without fault directives (implied when the pipeline calls the "
+            "real Replicate API).",
+        ),
+    ] = False,
+    timeout: DemoTimeout = 300.0,
+) -> None:
+    """Submit a demo lecture and follow it until every asset is final.
+
+    The lecture has 8 segments (an image and a narration each, 2 with a video) and background
+    music. Five prompts carry fault directives for the local Replicate-compatible server: two
+    transient errors that recover (an image, a narration), a rate limit that recovers, a prompt
+    flagged as sensitive (ends needs_prompt_update) and transient errors that exhaust the
+    retries (a video, ends failed). Shows live progress from the lecture's SSE stream, then a
+    table of every asset: status, error code, attempts. Exits 0 when every asset reached a
+    terminal status, 1 on timeout, 2 when the API could not be used.
+    """
+    from lecturegen_cli.demo_command import NoTokenError, demo_main, resolve_target
+    from lecturegen_cli.state import read_state
+
+    console = Console()
+    errors = Console(stderr=True)
+    state = read_state(RunPaths.from_env().state_file)
+    try:
+        target = resolve_target(api_url, token, state, os.environ)
+    except NoTokenError as exc:
+        errors.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    code = asyncio.run(demo_main(target, console, as_json=as_json, clean=clean, timeout_s=timeout))
+    raise typer.Exit(code)
+
+
+@projector_app.command("rebuild")
+def projector_rebuild(
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Replay the event log into a new generation and verify it, but keep serving "
+            "the current one.",
+        ),
+    ] = False,
+) -> None:
+    """Rebuild the PostgreSQL views from the event log (Kafka is the source of truth).
+
+    Replays lecturegen.events.v1 from the beginning into a new projection generation, checks
+    it, then switches the read views to it in one transaction; readers never see a half-built
+    generation. Uses the same environment as the projector (DATABASE_URL,
+    KAFKA_BOOTSTRAP_SERVERS, LECTUREGEN_TOPIC_NAMESPACE).
+    """
+    from lecturegen_cli.rebuild import rebuild_command
+
+    raise typer.Exit(rebuild_command(Console(), dry_run=dry_run))

@@ -1,0 +1,71 @@
+"""Identifying and stopping processes by pid without hitting a stranger that reused the pid."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+
+def start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (`/proc/<pid>/stat`, field 22), or
+    None if there is no such process. A pid plus its start time names one process for good."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    fields = raw[raw.rfind(")") + 2 :].split()
+    if len(fields) < 20 or fields[0] == "Z":
+        return None  # a zombie has exited; only its exit status is left
+    return int(fields[19])
+
+
+def is_alive(pid: int | None, ticks: int | None) -> bool:
+    """Whether the process that had `pid` and start time `ticks` still runs."""
+    if pid is None or pid <= 0:
+        return False
+    now = start_ticks(pid)
+    return now is not None and (ticks is None or now == ticks)
+
+
+def signal_group(pid: int, sig: signal.Signals) -> bool:
+    """Send `sig` to the process group led by `pid` (each child runs in its own session), or to
+    the process alone when it leads no group; False when it is already gone."""
+    try:
+        os.killpg(pid, sig)
+        return True
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        return False
+    try:
+        os.kill(pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def terminate(
+    targets: Iterable[tuple[int, int | None]],
+    grace_s: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[int]:
+    """SIGTERM every live `(pid, start ticks)` target's group, wait up to `grace_s`, SIGKILL
+    the stragglers. Returns the pids that had to be killed."""
+    live = [(pid, ticks) for pid, ticks in targets if is_alive(pid, ticks)]
+    for pid, _ in live:
+        signal_group(pid, signal.SIGTERM)
+    deadline = clock() + grace_s
+    while clock() < deadline:
+        live = [(pid, ticks) for pid, ticks in live if is_alive(pid, ticks)]
+        if not live:
+            return []
+        sleep(0.1)
+    for pid, _ in live:
+        signal_group(pid, signal.SIGKILL)
+    return [pid for pid, _ in live]

@@ -1,0 +1,269 @@
+"""`lecturegen up`: Kafka and PostgreSQL, the topics, then every service as a supervised child
+process, until Ctrl-C (or `lecturegen down`) stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from shared.settings import KafkaSettings, PostgresSettings, RetrySettings
+
+from lecturegen_cli.api_client import LectureApi
+from lecturegen_cli.banner import print_banner
+from lecturegen_cli.infra import InfraError, start_infra
+from lecturegen_cli.launch import plan_launch
+from lecturegen_cli.paths import RunPaths
+from lecturegen_cli.processes import is_alive, start_ticks
+from lecturegen_cli.recorder import StateRecorder
+from lecturegen_cli.sockets import free_port, port_is_free
+from lecturegen_cli.state import Consumer, Phase, RunState, read_state
+from lecturegen_cli.supervisor import ProcessSpec, Supervisor
+from lecturegen_cli.topic_setup import ensure_pipeline_topics
+
+AfterReady = Callable[[RunState], Coroutine[object, None, object]]
+"""Something to run once the API is ready (the demo), given the run's state."""
+
+
+def already_running(paths: RunPaths) -> RunState | None:
+    """The state of a run whose supervisor is still alive, if there is one."""
+    state = read_state(paths.state_file)
+    if state and is_alive(state.supervisor_pid, state.supervisor_ticks):
+        return state
+    return None
+
+
+def refuse_second_run(paths: RunPaths, console: Console) -> bool:
+    running = already_running(paths)
+    if running is None:
+        return False
+    console.print(
+        f"[red]lecturegen is already running[/] (supervisor pid {running.supervisor_pid}, "
+        f"API {running.api_url}); `lecturegen down` stops it."
+    )
+    return True
+
+
+async def serve(
+    paths: RunPaths,
+    console: Console,
+    *,
+    infra: bool,
+    ready_timeout_s: float,
+    after_ready: AfterReady | None = None,
+) -> int:
+    """Run the pipeline in this process until SIGINT or SIGTERM; returns the exit code."""
+    if refuse_second_run(paths, console):
+        return 1
+
+    def say(message: str) -> None:
+        console.print(message, soft_wrap=True, highlight=False)
+
+    try:
+        if infra:
+            say("starting Kafka and PostgreSQL ...")
+            await asyncio.to_thread(start_infra, paths, dict(os.environ), say)
+        launch = plan_launch(
+            os.environ,
+            is_free=port_is_free,
+            pick_free=free_port,
+            new_token=lambda: secrets.token_urlsafe(24),
+        )
+        # This process is the run's composition root: its settings and every child's
+        # environment are the caller's environment plus these decisions.
+        os.environ.update(launch.env)
+        kafka = KafkaSettings()
+        created = await ensure_pipeline_topics()
+    except (InfraError, OSError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 1
+    except Exception as exc:  # the Kafka client's errors share no base class worth naming
+        console.print(f"[red]error:[/] could not create the topics on {kafka_address()}: {exc!r}")
+        return 1
+    if created:
+        say(f"created {len(created)} topics")
+
+    base_env = dict(os.environ)
+    specs = [
+        ProcessSpec(
+            name=c.name,
+            command=_resolved(c.command(launch.port(c))),
+            env=launch.process_env(base_env, c),
+            address=c.address(launch.port(c)),
+            stop_stage=c.stop_stage,
+        )
+        for c in launch.components
+    ]
+    policy = RetrySettings().policy()
+    consumers = {
+        c.name: Consumer(
+            topics=tuple(c.consumes.topics(kafka.topic_namespace, policy)),
+            group_id=c.consumes.group(launch.process_env(base_env, c)),
+        )
+        for c in launch.components
+        if c.consumes is not None
+    }
+    recorder = StateRecorder(
+        paths.state_file,
+        RunState(
+            supervisor_pid=os.getpid(),
+            supervisor_ticks=start_ticks(os.getpid()),
+            phase=Phase.STARTING,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            api_url=launch.api_url,
+            api_token=launch.api_token,
+            provider=launch.provider,
+            kafka_bootstrap=kafka.bootstrap_servers,
+            database_url=PostgresSettings().dsn,
+            topic_namespace=kafka.topic_namespace,
+            log_dir=str(paths.log_dir),
+            consumers=consumers,
+        ),
+    )
+    supervisor = Supervisor(
+        specs,
+        log_dir=paths.log_dir,
+        cwd=paths.repo_root,
+        on_change=recorder.process_changed,
+        say=say,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    supervisor.start()
+    print_banner(console, recorder.state, paths)
+    tasks: list[asyncio.Task[object]] = []
+    try:
+        async with httpx.AsyncClient() as client:
+            api = LectureApi(client, launch.api_url, launch.api_token)
+            ready = await _wait_ready(api, stop, ready_timeout_s, console)
+            if ready:
+                recorder.phase(Phase.READY)
+                say(f"[green]ready[/]: {launch.api_url} — Ctrl-C or `lecturegen down` stops it")
+                if after_ready is not None:
+                    tasks.append(asyncio.create_task(after_ready(recorder.state)))
+            await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        recorder.phase(Phase.STOPPING)
+        say("stopping ...")
+        await supervisor.stop()
+        recorder.finished()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        say("stopped")
+    return 0
+
+
+def _resolved(command: tuple[str, ...]) -> tuple[str, ...]:
+    """The command with its script looked up beside this Python first (the workspace's
+    virtual environment), then on PATH, so `.venv/bin/lecturegen up` works without activation."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    found = shutil.which(command[0], path=search)
+    return (found or command[0], *command[1:])
+
+
+def kafka_address() -> str:
+    return KafkaSettings().bootstrap_servers
+
+
+async def _wait_ready(
+    api: LectureApi, stop: asyncio.Event, timeout_s: float, console: Console
+) -> bool:
+    """Poll `/readyz` until it answers 200; warn once after `timeout_s` but keep polling,
+    because a component may be restarting."""
+    deadline = time.monotonic() + timeout_s
+    warned = False
+    while not stop.is_set():
+        if await api.ready():
+            return True
+        if not warned and time.monotonic() > deadline:
+            console.print(
+                f"[yellow]the API is not ready after {timeout_s:g}s[/]; still waiting — "
+                "see `lecturegen status` and the logs"
+            )
+            warned = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+    return False
+
+
+def start_detached(
+    paths: RunPaths, console: Console, *, infra: bool, ready_timeout_s: float
+) -> RunState | None:
+    """Start `lecturegen up` as a background process of its own and wait until its API is
+    ready; returns the run's state, or None (after saying why) when it did not get there."""
+    if refuse_second_run(paths, console):
+        return None
+    if infra:
+        console.print("starting Kafka and PostgreSQL ...")
+        try:
+            start_infra(paths, dict(os.environ), console.print)
+        except InfraError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            return None
+    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "lecturegen_cli",
+        "up",
+        "--no-infra",
+        "--ready-timeout",
+        str(ready_timeout_s),
+    ]
+    with paths.supervisor_log.open("ab") as log:
+        log.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} up --detach\n".encode())
+        log.flush()
+        daemon = subprocess.Popen(
+            command,
+            cwd=paths.repo_root,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    console.print(f"supervisor started in the background (pid {daemon.pid}); waiting for the API")
+    deadline = time.monotonic() + ready_timeout_s
+    while time.monotonic() < deadline:
+        if daemon.poll() is not None:
+            console.print(f"[red]the supervisor exited ({daemon.returncode}) during start-up[/]")
+            _show_tail(console, paths)
+            return None
+        state = read_state(paths.state_file)
+        if state and state.supervisor_pid == daemon.pid and state.phase is Phase.READY:
+            # Started in its own session and reaped by init: nothing left for us to wait on.
+            daemon.returncode = 0
+            return state
+        time.sleep(0.2)
+    console.print(
+        f"[red]the API was not ready within {ready_timeout_s:g}s[/]; the supervisor (pid "
+        f"{daemon.pid}) keeps trying — `lecturegen status`, `lecturegen down`"
+    )
+    _show_tail(console, paths)
+    daemon.returncode = 0
+    return None
+
+
+def _show_tail(console: Console, paths: RunPaths, lines: int = 30) -> None:
+    try:
+        tail = paths.supervisor_log.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return
+    console.print(f"--- last lines of {paths.supervisor_log}", highlight=False)
+    for line in tail:
+        console.print(line, markup=False, highlight=False)
