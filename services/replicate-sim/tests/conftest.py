@@ -45,7 +45,7 @@ async def base_url(
     """The shared server, reset before the test, or a fresh in-loop one with `settings`."""
     if settings is None:
         url: str = request.getfixturevalue("shared_base_url")
-        async with httpx.AsyncClient(verify=tls) as raw:
+        async with httpx.AsyncClient(verify=tls, trust_env=False) as raw:
             (await raw.post(f"{url}/sim/reset")).raise_for_status()
         yield url
         return
@@ -62,7 +62,9 @@ async def make_client(
 
     def make(api_token: str = "t", **kwargs: object) -> replicate.Client:
         transport = httpx.AsyncHTTPTransport(verify=tls)
-        client = replicate.Client(api_token, base_url=base_url, transport=transport, **kwargs)
+        client = replicate.Client(
+            api_token, base_url=base_url, transport=transport, trust_env=False, **kwargs
+        )
         client.poll_interval = POLL_INTERVAL_S
         made.append(client)
         return client
@@ -79,7 +81,9 @@ def client(make_client: Callable[..., replicate.Client]) -> replicate.Client:
 
 @pytest.fixture
 async def http(base_url: str, tls: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
-    """A plain HTTP client, for what the `replicate` client hides (headers, raw bodies)."""
+    """A plain HTTP client, for what the `replicate` client hides (headers, raw bodies).
+
+    Clients here ignore proxy variables: the server is always on the loopback interface."""
     headers = {"Authorization": "Bearer t"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10, verify=tls) as raw:
         yield raw

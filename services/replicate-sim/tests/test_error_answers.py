@@ -9,6 +9,7 @@ import httpx
 import pytest
 import replicate
 from replicate.exceptions import ReplicateError
+from replicate_sim.app import create_app
 from replicate_sim.settings import Settings
 
 FLUX_PATH = "/v1/models/black-forest-labs/flux-schnell/predictions"
@@ -25,7 +26,9 @@ async def test_a_request_without_a_usable_token_is_unauthenticated(
     base_url: str, tls: ssl.SSLContext, authorization: str | None
 ) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, verify=tls) as raw:
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, verify=tls, trust_env=False
+    ) as raw:
         response = await raw.post(FLUX_PATH, json={"input": {"prompt": "x"}})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
@@ -188,3 +191,21 @@ async def test_a_wrong_method_answers_405_as_a_problem(http: httpx.AsyncClient) 
     response = await http.delete(FLUX_PATH)
     assert response.status_code == 405
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_unexpected_error_is_a_500_problem_not_a_crash() -> None:
+    app = create_app(Settings())
+
+    def broken(prediction_id: str) -> None:
+        raise RuntimeError("bug")
+
+    app.state.simulator.get = broken
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    headers = {"Authorization": "Bearer t"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sim", headers=headers
+    ) as raw:
+        response = await raw.get("/v1/predictions/abc")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 500

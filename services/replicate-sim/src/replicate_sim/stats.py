@@ -52,5 +52,9 @@ class CreateStats:
             "inputs": {c.key: c.to_json() for c in chosen},
         }
 
+    def creates_for(self, model: str) -> int:
+        """Create calls counted for one model (by the name it was last called with)."""
+        return sum(c.creates for c in self._counts.values() if c.model == model)
+
     def reset(self) -> None:
         self._counts.clear()

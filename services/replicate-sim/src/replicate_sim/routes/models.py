@@ -17,12 +17,7 @@ router = APIRouter()
 @router.get("/models/{owner}/{name}")
 async def get_model(owner: str, name: str, simulator: SimulatorDep) -> JSONResponse:
     spec = _known(simulator, owner, name)
-    runs = sum(
-        entry["creates"]
-        for entry in simulator.stats.snapshot()["inputs"].values()
-        if entry["model"] == spec.ref
-    )
-    return JSONResponse(model_json(spec, runs))
+    return JSONResponse(model_json(spec, simulator.stats.creates_for(spec.ref)))
 
 
 @router.get("/models/{owner}/{name}/versions")
