@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import asyncpg
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from shared.blobstore import BlobStoreError, open_blob_store
 from shared.kafka import TopicSettings, create_topics, events_topic, make_producer
 
 from api.auth import TokenVerifier
-from api.blobs import open_blob_store
 from api.broadcaster import Broadcaster
 from api.claims import Claims
 from api.event_log import EventLog, EventLogUnavailableError
@@ -64,6 +65,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_exception_handler(EventLogUnavailableError, _unavailable("the event log"))
     app.add_exception_handler(asyncpg.PostgresConnectionError, _unavailable("the database"))
     app.add_exception_handler(asyncpg.InterfaceError, _unavailable("the database"))
+    app.add_exception_handler(BlobStoreError, _unavailable("the blob store"))
     app.add_exception_handler(ConnectionError, _unavailable("a backing service"))
     app.add_middleware(RequestObserver, metrics=metrics)
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
@@ -79,17 +81,19 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
     namespace = settings.kafka.topic_namespace
     await create_topics(settings.kafka, [events_topic(namespace, TopicSettings())])
     producer = make_producer(settings.kafka, request_timeout_ms=settings.kafka_timeout_ms)
+    stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
     await producer.start()
-    stack.push_async_callback(producer.stop)
     broadcaster = Broadcaster(dsn)
     await broadcaster.start()
     stack.push_async_callback(broadcaster.close)
+    http = httpx.AsyncClient(timeout=30)  # for an S3 blob store; unused by the filesystem one
+    stack.push_async_callback(http.aclose)
     return Runtime(
         reads=ReadModel(pool),
         claims=claims,
         events=EventLog(producer, topics.events(namespace), settings.source),
         broadcaster=broadcaster,
-        blobs=open_blob_store(settings.blob),
+        blobs=open_blob_store(settings.blob, http),
     )
 
 
