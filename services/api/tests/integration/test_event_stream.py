@@ -113,7 +113,7 @@ async def test_a_bad_last_event_id_is_422_before_the_stream_starts(http, lecture
 
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"][0]["field"] == "header.last-event-id"
+    assert response.json()["errors"][0]["field"] == "header.Last-Event-ID"
 
 
 async def test_an_unknown_lecture_stream_is_404_problem(http, projector):

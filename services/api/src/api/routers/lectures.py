@@ -183,6 +183,6 @@ def _sequence_number(raw: str | None) -> int:
         return 0
     if not _SEQ.match(raw.strip()):
         raise invalid(
-            [FieldError(field="header.last-event-id", message="must be a sequence number")]
+            [FieldError(field="header.Last-Event-ID", message="must be a sequence number")]
         )
     return int(raw.strip())
