@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 
+from replicate_sim.lru import LruCache
 from replicate_sim.media import Media
+
+STORE_BYTES = 512 * 1024 * 1024
 
 
 class FileStore:
-    """Content-addressed: the same bytes get the same id. Keeps the newest `capacity` files."""
+    """Content-addressed (the same bytes get the same id); the least recently used files are
+    dropped past `max_bytes`, as Replicate deletes its output files after an hour."""
 
-    def __init__(self, capacity: int = 512) -> None:
-        self._files: OrderedDict[str, Media] = OrderedDict()
-        self._capacity = capacity
+    def __init__(self, max_bytes: int = STORE_BYTES) -> None:
+        self._files: LruCache[str, Media] = LruCache(max_bytes, lambda media: len(media.data))
 
     def put(self, media: Media) -> str:
         file_id = f"{hashlib.sha256(media.data).hexdigest()[:32]}.{media.extension}"
-        self._files[file_id] = media
-        self._files.move_to_end(file_id)
-        while len(self._files) > self._capacity:
-            self._files.popitem(last=False)
+        self._files.put(file_id, media)
         return file_id
 
     def get(self, file_id: str) -> Media | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 from replicate_sim.directives import strip_directives
 from replicate_sim.images import ImageRequest, render_image
 from replicate_sim.inputs import input_key, seed_of
+from replicate_sim.lru import LruCache
 from replicate_sim.models import Medium, ModelSpec
 from replicate_sim.sounds import music_wav, narration_duration, narration_wav
 from replicate_sim.video import VideoRequest, render_mp4
@@ -18,6 +17,7 @@ from replicate_sim.video import VideoRequest, render_mp4
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 DEFAULT_MUSIC_S = 8.0
 DEFAULT_VIDEO_S = 2.0
+CACHE_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -32,23 +32,16 @@ class Media:
 class MediaRenderer:
     """Renders a model's output files for an input; the same input always gives the same bytes."""
 
-    def __init__(self, cache_size: int = 64) -> None:
-        self._cache: OrderedDict[str, tuple[Media, ...]] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+    def __init__(self, cache_bytes: int = CACHE_BYTES) -> None:
+        self._cache: LruCache[str, tuple[Media, ...]] = LruCache(cache_bytes, _size)
 
     def render(self, spec: ModelSpec, payload: Mapping[str, Any]) -> tuple[Media, ...]:
         """The output files (one, or `num_outputs` images). Safe to call from worker threads."""
         key = f"{spec.ref}:{input_key(payload)}"
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        media = _render(spec, payload)
-        with self._lock:
-            self._cache[key] = media
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        media = self._cache.get(key)
+        if media is None:
+            media = _render(spec, payload)
+            self._cache.put(key, media)
         return media
 
 
@@ -65,6 +58,10 @@ def _render(spec: ModelSpec, payload: Mapping[str, Any]) -> tuple[Media, ...]:
         return (Media(narration_wav(text, duration), "audio/wav", "wav"),)
     duration = _number(payload, "duration", DEFAULT_MUSIC_S)
     return (Media(music_wav(seed, duration), "audio/wav", "wav"),)
+
+
+def _size(media: tuple[Media, ...]) -> int:
+    return sum(len(item.data) for item in media)
 
 
 def _image(text: str, seed: int, payload: Mapping[str, Any]) -> Media:

@@ -27,6 +27,8 @@ from replicate_sim.validation import check_input, input_of
 log = logging.getLogger(__name__)
 MODEL_VERSION = re.compile(r"^(?P<owner>[^/]+)/(?P<name>[^/:]+)(:(?P<id>.+))?$")
 OFFICIAL_VERSION = "hidden"
+MAX_PREDICTIONS = 10_000
+"""Past this many, the oldest finished predictions are forgotten (their GET answers 404)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ class Simulator:
         prediction = Prediction(
             new_prediction_id(), chosen.spec.ref, chosen.version, payload, base_url
         )
-        self._predictions[prediction.id] = prediction
+        self._remember(prediction)
         self._start(prediction.id, self._runner.run(prediction, chosen.spec, plan))
         return prediction
 
@@ -144,6 +146,14 @@ class Simulator:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _remember(self, prediction: Prediction) -> None:
+        self._predictions[prediction.id] = prediction
+        excess = len(self._predictions) - MAX_PREDICTIONS
+        if excess > 0:
+            finished = [key for key, known in self._predictions.items() if known.is_terminal]
+            for key in finished[:excess]:
+                del self._predictions[key]
 
     def _start(self, prediction_id: str, run: Awaitable[None]) -> None:
         task = asyncio.ensure_future(run)
