@@ -13,8 +13,11 @@ from starlette.exceptions import HTTPException
 
 from replicate_sim import problems
 from replicate_sim.dependencies import require_token
+from replicate_sim.models import ModelTable
 from replicate_sim.problems import Problem, ProblemError
-from replicate_sim.routes import models, predictions, sim
+from replicate_sim.routes import models as model_routes
+from replicate_sim.routes import predictions as prediction_routes
+from replicate_sim.routes import sim as sim_routes
 from replicate_sim.settings import Settings
 from replicate_sim.simulator import Simulator
 
@@ -22,9 +25,10 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A Replicate-compatible API over a fresh simulator."""
-    simulator = Simulator(settings or Settings())
+def create_app(settings: Settings | None = None, models: ModelTable | None = None) -> FastAPI:
+    """A Replicate-compatible API over a fresh simulator (with the default model table unless
+    another is given)."""
+    simulator = Simulator(settings or Settings(), models)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -34,9 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="replicate-sim", lifespan=lifespan, openapi_url=None)
     app.state.simulator = simulator
     authenticated = [Depends(require_token)]
-    app.include_router(predictions.router, prefix="/v1", dependencies=authenticated)
-    app.include_router(models.router, prefix="/v1", dependencies=authenticated)
-    app.include_router(sim.router)
+    app.include_router(prediction_routes.router, prefix="/v1", dependencies=authenticated)
+    app.include_router(model_routes.router, prefix="/v1", dependencies=authenticated)
+    app.include_router(sim_routes.router)
     _add_error_handlers(app)
     return app
 
