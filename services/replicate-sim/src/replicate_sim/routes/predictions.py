@@ -99,6 +99,7 @@ def _reported(prediction: Prediction, done: bool) -> dict[str, object]:
 
 
 async def _gone(request: Request) -> None:
-    """Return once the client has disconnected (the body has already been read)."""
+    """Return once the client has disconnected (the body has already been read, so the server's
+    `receive` blocks until the connection closes)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
