@@ -70,3 +70,22 @@ def test_a_custom_kafka_port_becomes_the_bootstrap_address_unless_one_is_set():
     )
     given = {"LECTUREGEN_KAFKA_PORT": "29092", "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"}
     assert "KAFKA_BOOTSTRAP_SERVERS" not in _plan(given).env
+
+
+def test_in_a_topic_namespace_consumer_groups_get_the_namespace_as_prefix():
+    env = {"LECTUREGEN_TOPIC_NAMESPACE": "e2e1."}
+    launch = _plan(env)
+    by_name = {c.name: c for c in launch.components}
+    image_env = launch.process_env(env, by_name["image-worker"])
+    assert image_env["LECTUREGEN_IMAGE_WORKER_GROUP_ID"] == "e2e1.lecturegen-image-worker"
+    projector_env = launch.process_env(env, by_name["timeline-projector"])
+    assert projector_env["LECTUREGEN_PROJECTOR_GROUP_ID"] == "e2e1.lecturegen-timeline-projector"
+
+
+def test_a_configured_group_is_kept_and_no_namespace_means_the_services_defaults():
+    env = {"LECTUREGEN_TOPIC_NAMESPACE": "e2e1.", "LECTUREGEN_DISPATCHER_GROUP_ID": "mine"}
+    launch = _plan(env)
+    dispatcher = next(c for c in launch.components if c.name == "dispatcher")
+    assert launch.process_env(env, dispatcher)["LECTUREGEN_DISPATCHER_GROUP_ID"] == "mine"
+    plain = _plan({})
+    assert "LECTUREGEN_DISPATCHER_GROUP_ID" not in plain.process_env({}, dispatcher)

@@ -23,13 +23,13 @@ class Consumes:
     """What a consuming component reads, so `status` can show its lag."""
 
     topics: TopicsOf
-    group_env: str | None = None
-    """The variable naming its consumer group; None when its offsets live in PostgreSQL."""
-    default_group: str | None = None
+    group_env: str
+    """The variable naming its consumer group."""
+    default_group: str
+    offsets_in_postgres: bool = False
+    """It stores its offsets next to its views (the projector), not in Kafka."""
 
-    def group(self, env: Mapping[str, str]) -> str | None:
-        if self.group_env is None:
-            return None
+    def group(self, env: Mapping[str, str]) -> str:
         return env.get(self.group_env) or self.default_group
 
 
@@ -84,7 +84,6 @@ DISPATCHER = Component(
     script="lecturegen-dispatcher",
     port_env="LECTUREGEN_DISPATCHER_METRICS_PORT",
     default_port=9100,
-    address_path="/metrics",
     consumes=Consumes(_event_log, "LECTUREGEN_DISPATCHER_GROUP_ID", "lecturegen-dispatcher"),
 )
 PROJECTOR = Component(
@@ -92,9 +91,13 @@ PROJECTOR = Component(
     script="lecturegen-timeline-projector",
     port_env="LECTUREGEN_PROJECTOR_METRICS_PORT",
     default_port=9105,
-    address_path="/metrics",
     stop_stage=2,
-    consumes=Consumes(_event_log),
+    consumes=Consumes(
+        _event_log,
+        "LECTUREGEN_PROJECTOR_GROUP_ID",
+        "lecturegen-timeline-projector",
+        offsets_in_postgres=True,
+    ),
 )
 
 WORKER_NAMES: dict[MediaKind, str] = {
@@ -118,7 +121,6 @@ def _worker(kind: MediaKind, port: int) -> Component:
         script=f"lecturegen-{name}",
         port_env=f"{prefix}METRICS_PORT",
         default_port=port,
-        address_path="/metrics",
         consumes=Consumes(requests_and_tiers, f"{prefix}GROUP_ID", f"lecturegen-{kind}-worker"),
     )
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 from rich.console import Console
 
+from lecturegen_cli import consoles
 from lecturegen_cli.api_client import ApiError, LectureApi
 from lecturegen_cli.demo import DemoResult, run_demo
 from lecturegen_cli.demo_plan import build_demo_plan
@@ -68,7 +69,7 @@ async def demo_main(
     timeout_s: float,
 ) -> int:
     """Run the demo; 0 when every asset reached a terminal status, 1 on timeout, 2 on error."""
-    errors = Console(stderr=True)
+    errors = consoles.console(stderr=True)
     if target.real_provider and not clean:
         errors.print(
             "[yellow]warning:[/] the pipeline calls the real Replicate API, where fault "

@@ -22,13 +22,9 @@ class Scenario:
 
 
 RECOVERS = Scenario("[[sim:transient x2]]", AssetStatus.GENERATED, "2 transient errors, recovers")
-RATE_LIMITED = Scenario(
-    "[[sim:rate-limit x1 after=2]]", AssetStatus.GENERATED, "rate-limited once, recovers"
-)
-SENSITIVE = Scenario(
-    "[[sim:sensitive]]", AssetStatus.NEEDS_PROMPT_UPDATE, "flagged as sensitive: edit the prompt"
-)
-EXHAUSTS = Scenario("[[sim:transient x9]]", AssetStatus.FAILED, "transient errors exhaust retries")
+RATE_LIMITED = Scenario("[[sim:rate-limit x1 after=2]]", AssetStatus.GENERATED, "429, recovers")
+SENSITIVE = Scenario("[[sim:sensitive]]", AssetStatus.NEEDS_PROMPT_UPDATE, "flagged sensitive")
+EXHAUSTS = Scenario("[[sim:transient x9]]", AssetStatus.FAILED, "retries exhausted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +91,7 @@ FAULTS: dict[tuple[MediaKind, int], Scenario] = {
     (MediaKind.IMAGE, 3): SENSITIVE,
     (MediaKind.VIDEO, 5): EXHAUSTS,
 }
-CLEAN_STORY = "clean prompt"
+CLEAN_STORY = ""
 
 
 @dataclass(frozen=True, slots=True)

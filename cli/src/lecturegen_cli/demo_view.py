@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -50,14 +51,18 @@ class ProgressDisplay:
 
 
 def outcome_table(result: DemoResult) -> Table:
-    table = Table(title=f"lecture {result.lecture_id}", title_justify="left")
-    for column in ("asset", "kind", "segment", "status", "error code", "attempts", "scenario"):
-        table.add_column(column, no_wrap=column != "scenario")
+    """One row per asset, in timeline order (asset ids: `--json`, or the assets endpoint)."""
+    table = Table(title=f"lecture {result.lecture_id}", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("seg", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("error code", no_wrap=True)
+    table.add_column("tries", justify="right")
+    table.add_column("scenario", overflow="fold", min_width=14)
     for asset in sorted(result.assets, key=_order):
         table.add_row(
-            asset.asset_id[:8],
-            asset.kind.value,
             asset.segment_id or "—",
+            asset.kind.value,
             f"[{STATUS_STYLES[asset.status]}]{asset.status.value}[/]",
             asset.error_code or "",
             str(asset.attempts),
@@ -79,10 +84,10 @@ def summary_line(result: DemoResult) -> str:
 
 
 def _scenario(asset: AssetOutcome) -> str:
-    if asset.story is None:
-        return ""
-    mark = "" if asset.as_expected else f" [yellow](expected {asset.expected})[/]"
-    return f"{asset.story}{mark}"
+    story = asset.story or ""
+    if asset.as_expected is False:
+        return f"{story} [yellow](expected {asset.expected})[/]".strip()
+    return story
 
 
 def _order(asset: AssetOutcome) -> tuple[int, str, str]:

@@ -47,14 +47,12 @@ async def read_group_lags(
     try:
         await consumer.start()
         try:
-            existing = await consumer.topics()
+            wanted = sorted({t for names in groups.values() for t in names})
+            counts = await _partition_ids(admin, wanted)
             lags: dict[str, int | None] = {}
             for group, topic_names in groups.items():
                 partitions = [
-                    TopicPartition(topic, p)
-                    for topic in topic_names
-                    if topic in existing
-                    for p in sorted(consumer.partitions_for_topic(topic) or ())
+                    TopicPartition(topic, p) for topic in topic_names for p in counts.get(topic, ())
                 ]
                 if not partitions:
                     lags[group] = None
@@ -74,7 +72,9 @@ async def read_group_lags(
         await admin.close()
 
 
-async def read_projector_lag(bootstrap: str, dsn: str, events_topic: str) -> int | None:
+async def read_projector_lag(
+    bootstrap: str, dsn: str, events_topic: str, consumer_name: str
+) -> int | None:
     """The projector keeps its offsets in PostgreSQL, next to its views: compare those with
     the event log's end offsets."""
     connection = await asyncpg.connect(dsn, timeout=5)
@@ -87,20 +87,22 @@ async def read_projector_lag(bootstrap: str, dsn: str, events_topic: str) -> int
         return None
     finally:
         await connection.close()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lecturegen-status")
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="lecturegen-status")
-    await consumer.start()
+    await admin.start()
     try:
-        await consumer.topics()
-        partitions = [
-            TopicPartition(events_topic, p)
-            for p in sorted(consumer.partitions_for_topic(events_topic) or ())
-        ]
+        ids = (await _partition_ids(admin, [events_topic])).get(events_topic, [])
+        partitions = [TopicPartition(events_topic, p) for p in ids]
         if not partitions:
             return None
-        end = await consumer.end_offsets(partitions)
-        beginning = await consumer.beginning_offsets(partitions)
+        await consumer.start()
+        try:
+            end = await consumer.end_offsets(partitions)
+            beginning = await consumer.beginning_offsets(partitions)
+        finally:
+            await consumer.stop()
     finally:
-        await consumer.stop()
+        await admin.close()
     positions: dict[Partition, int | None] = {
         (events_topic, row["partition"]): row["next_offset"] for row in rows
     }
@@ -109,3 +111,13 @@ async def read_projector_lag(bootstrap: str, dsn: str, events_topic: str) -> int
         positions,
         {(tp.topic, tp.partition): o for tp, o in beginning.items()},
     )
+
+
+async def _partition_ids(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, list[int]]:
+    """The partition numbers of each topic that exists."""
+    existing = set(await admin.list_topics())
+    present = [name for name in names if name in existing]
+    if not present:
+        return {}
+    described = await admin.describe_topics(present)
+    return {d["topic"]: sorted(p["partition"] for p in d["partitions"]) for d in described}

@@ -29,8 +29,15 @@ class Launch:
         return self.ports[component.name]
 
     def process_env(self, base: Mapping[str, str], component: Component) -> dict[str, str]:
-        """The whole environment of one process: the caller's, the decisions, its port."""
-        return {**base, **self.env, component.port_env: str(self.port(component))}
+        """The whole environment of one process: the caller's, the decisions, its port, and
+        in a topic namespace its consumer group prefixed with the namespace, so two runs in
+        different namespaces never share a group."""
+        env = {**base, **self.env, component.port_env: str(self.port(component))}
+        namespace = env.get("LECTUREGEN_TOPIC_NAMESPACE", "")
+        consumes = component.consumes
+        if namespace and consumes is not None and not env.get(consumes.group_env):
+            env[consumes.group_env] = f"{namespace}{consumes.default_group}"
+        return env
 
     @property
     def api_url(self) -> str:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from lecturegen_cli import consoles
 from lecturegen_cli.paths import RunPaths
 from lecturegen_cli.state import RunState
 
@@ -76,7 +77,7 @@ def up(
     """
     from lecturegen_cli import up as run
 
-    console = Console()
+    console = consoles.console()
     paths = RunPaths.from_env()
     if detach:
         state = run.start_detached(paths, console, infra=infra, ready_timeout_s=ready_timeout)
@@ -138,7 +139,7 @@ def down(
     """
     from lecturegen_cli.down import down as stop
 
-    raise typer.Exit(stop(RunPaths.from_env(), Console(), infra=all_, grace_s=grace))
+    raise typer.Exit(stop(RunPaths.from_env(), consoles.console(), infra=all_, grace_s=grace))
 
 
 @app.command()
@@ -171,7 +172,7 @@ def status(
         }
         print(json.dumps(payload, indent=2))
     else:
-        console = Console()
+        console = consoles.console()
         if state is None:
             console.print(f"no run recorded in {paths.state_file}; `lecturegen up` starts one")
         else:
@@ -229,8 +230,8 @@ def demo(
     from lecturegen_cli.demo_command import NoTokenError, demo_main, resolve_target
     from lecturegen_cli.state import read_state
 
-    console = Console()
-    errors = Console(stderr=True)
+    console = consoles.console()
+    errors = consoles.console(stderr=True)
     state = read_state(RunPaths.from_env().state_file)
     try:
         target = resolve_target(api_url, token, state, os.environ)
@@ -261,4 +262,4 @@ def projector_rebuild(
     """
     from lecturegen_cli.rebuild import rebuild_command
 
-    raise typer.Exit(rebuild_command(Console(), dry_run=dry_run))
+    raise typer.Exit(rebuild_command(consoles.console(), dry_run=dry_run))

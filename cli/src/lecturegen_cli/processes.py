@@ -31,6 +31,21 @@ def is_alive(pid: int | None, ticks: int | None) -> bool:
     return now is not None and (ticks is None or now == ticks)
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether any process (zombies aside) is still in process group `pgid`."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, _ppid, pgrp = raw[raw.rfind(")") + 2 :].split()[:3]
+        if state != "Z" and int(pgrp) == pgid:
+            return True
+    return False
+
+
 def signal_group(pid: int, sig: signal.Signals) -> bool:
     """Send `sig` to the process group led by `pid` (each child runs in its own session), or to
     the process alone when it leads no group; False when it is already gone."""
@@ -55,17 +70,16 @@ def terminate(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[int]:
-    """SIGTERM every live `(pid, start ticks)` target's group, wait up to `grace_s`, SIGKILL
-    the stragglers. Returns the pids that had to be killed."""
-    live = [(pid, ticks) for pid, ticks in targets if is_alive(pid, ticks)]
-    for pid, _ in live:
+    """SIGTERM the process group of every live `(pid, start ticks)` target (each leads its
+    own), wait up to `grace_s` for the groups to empty, SIGKILL what is left. Returns the
+    pids whose groups had to be killed."""
+    live = [pid for pid, ticks in targets if is_alive(pid, ticks)]
+    for pid in live:
         signal_group(pid, signal.SIGTERM)
     deadline = clock() + grace_s
-    while clock() < deadline:
-        live = [(pid, ticks) for pid, ticks in live if is_alive(pid, ticks)]
-        if not live:
-            return []
+    while live and clock() < deadline:
         sleep(0.1)
-    for pid, _ in live:
+        live = [pid for pid in live if group_alive(pid)]
+    for pid in live:
         signal_group(pid, signal.SIGKILL)
-    return [pid for pid, _ in live]
+    return live

@@ -55,8 +55,9 @@ class Consumer:
     """Where a consuming process's position is kept, so `status` can compute its lag."""
 
     topics: tuple[str, ...]
-    group_id: str | None
-    """Its Kafka consumer group; None when it keeps its offsets in PostgreSQL (projector)."""
+    group_id: str
+    offsets_in_postgres: bool = False
+    """Its offsets are kept in PostgreSQL next to its views (the projector), not in Kafka."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ class RunState:
             for name, raw in data.get("processes", {}).items()
         }
         consumers = {
-            name: Consumer(topics=tuple(raw["topics"]), group_id=raw["group_id"])
+            name: Consumer(**{**raw, "topics": tuple(raw["topics"])})
             for name, raw in data.get("consumers", {}).items()
         }
         fields = {k: v for k, v in data.items() if k not in ("processes", "consumers")}

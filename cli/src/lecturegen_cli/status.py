@@ -115,21 +115,22 @@ async def gather(paths: RunPaths) -> tuple[RunState | None, list[ComponentStatus
 async def _lags(state: RunState, *, kafka_up: bool, postgres_up: bool) -> dict[str, int | None]:
     if not kafka_up:
         return {}
-    by_group = {c.group_id: c.topics for c in state.consumers.values() if c.group_id}
+    by_group = {c.group_id: c.topics for c in state.consumers.values() if not c.offsets_in_postgres}
     lags: dict[str, int | None] = {}
     try:
         group_lags = await asyncio.wait_for(read_group_lags(state.kafka_bootstrap, by_group), 15)
     except (KafkaError, OSError, TimeoutError):
         group_lags = {}  # status shows what it can: an unknown lag reads as "?"
     for name, consumer in state.consumers.items():
-        if consumer.group_id:
+        if not consumer.offsets_in_postgres:
             lags[name] = group_lags.get(consumer.group_id)
         elif postgres_up:
             events = topics.events(state.topic_namespace)
+            read = read_projector_lag(
+                state.kafka_bootstrap, state.database_url, events, consumer.group_id
+            )
             try:
-                lags[name] = await asyncio.wait_for(
-                    read_projector_lag(state.kafka_bootstrap, state.database_url, events), 15
-                )
+                lags[name] = await asyncio.wait_for(read, 15)
             except (KafkaError, OSError, TimeoutError, asyncpg.PostgresError):
                 lags[name] = None
     return lags

@@ -41,9 +41,17 @@ class ComponentStatus:
 
 def status_table(rows: list[ComponentStatus]) -> Table:
     table = Table(box=None, pad_edge=False)
-    for column in ("component", "state", "pid", "restarts", "address", "lag", "detail"):
+    columns = ["component", "state", "pid", "restarts", "address", "lag"]
+    if any(row.detail for row in rows):
+        columns.append("detail")
+    for column in columns:
         numeric = column in ("pid", "restarts", "lag")
-        table.add_column(column, justify="right" if numeric else "left")
+        table.add_column(
+            column,
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=column in ("component", "state"),
+        )
     for row in rows:
         style = STATE_STYLES.get(row.state, "")
         table.add_row(
@@ -53,7 +61,7 @@ def status_table(rows: list[ComponentStatus]) -> Table:
             _number(row.restarts),
             row.address or "",
             _lag(row),
-            row.detail or "",
+            *([row.detail or ""] if "detail" in columns else []),
         )
     return table
 

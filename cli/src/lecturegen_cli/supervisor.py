@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lecturegen_cli.processes import signal_group, start_ticks
+from lecturegen_cli.processes import group_alive, signal_group, start_ticks
 from lecturegen_cli.restart import Backoff, RestartPolicy
 from lecturegen_cli.state import ProcessRecord, ProcessState
 
@@ -95,22 +95,27 @@ class Supervisor:
             self._update(name, replace(record, state=ProcessState.STOPPED, pid=None))
 
     async def _stop_group(self, names: Sequence[str], grace_s: float) -> None:
-        procs = [p for n in names if (p := self._procs.get(n)) and p.returncode is None]
-        for proc in procs:
+        """SIGTERM each process's group, wait up to `grace_s` for the groups to empty (a
+        process's own children included), then SIGKILL what is left."""
+        procs = {n: p for n in names if (p := self._procs.get(n)) and p.returncode is None}
+        for proc in procs.values():
             signal_group(proc.pid, signal.SIGTERM)
-        waits = [asyncio.create_task(proc.wait()) for proc in procs]
-        if not waits:
-            return
-        _, late = await asyncio.wait(waits, timeout=grace_s)
-        for proc in procs:
-            if proc.returncode is None:
-                self._say(f"{self._name_of(proc)} did not stop within {grace_s:g}s; killing it")
-                signal_group(proc.pid, signal.SIGKILL)
-        if late:
-            await asyncio.gather(*late)
-
-    def _name_of(self, proc: asyncio.subprocess.Process) -> str:
-        return next(n for n, p in self._procs.items() if p is proc)
+        deadline = self._clock() + grace_s
+        waits = [asyncio.create_task(proc.wait()) for proc in procs.values()]
+        if waits:
+            await asyncio.wait(waits, timeout=grace_s)
+        pending = [n for n, p in self._procs.items() if n in names and group_alive(p.pid)]
+        while pending and self._clock() < deadline:
+            await asyncio.sleep(0.05)  # other processes' exits: nothing to await but time
+            pending = [n for n in pending if group_alive(self._procs[n].pid)]
+        for name in pending:
+            self._say(f"{name} did not stop within {grace_s:g}s; killing it")
+            signal_group(self._procs[name].pid, signal.SIGKILL)
+        await asyncio.gather(*waits)
+        killed_by = self._clock() + 5.0
+        while pending and self._clock() < killed_by:
+            await asyncio.sleep(0.05)  # SIGKILL is delivered asynchronously
+            pending = [n for n in pending if group_alive(self._procs[n].pid)]
 
     async def _keep_running(self, spec: ProcessSpec) -> None:
         backoff = Backoff(self._policy)

@@ -110,6 +110,7 @@ async def serve(
         c.name: Consumer(
             topics=tuple(c.consumes.topics(kafka.topic_namespace, policy)),
             group_id=c.consumes.group(launch.process_env(base_env, c)),
+            offsets_in_postgres=c.consumes.offsets_in_postgres,
         )
         for c in launch.components
         if c.consumes is not None
