@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import httpx
 import pytest
@@ -70,15 +71,18 @@ async def test_a_client_that_reconnects_with_last_event_id_gets_every_later_even
     emitted += [await emit(events.started(2)), await emit(events.retrying(2))]
     path = f"/v1/lectures/{lecture_id}/events"
 
-    async with http.stream("GET", path) as response:
+    async with http.stream("GET", path) as response, aclosing(sse_messages(response)) as stream:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        first = await take(sse_messages(response), 2)
+        first = await take(stream, 2)
     # Disconnected: these happen while nobody listens.
     emitted += [await emit(events.started(3)), await emit(events.retrying(3))]
 
-    async with http.stream("GET", path, headers={"Last-Event-ID": first[-1]["id"]}) as response:
-        stream = sse_messages(response)
+    resume = {"Last-Event-ID": first[-1]["id"]}
+    async with (
+        http.stream("GET", path, headers=resume) as response,
+        aclosing(sse_messages(response)) as stream,
+    ):
         caught_up = await take(stream, 4)
         # Live now: these arrive through NOTIFY.
         emitted += [await emit(events.started(4)), await emit(events.failed())]
@@ -100,9 +104,13 @@ async def test_a_client_that_reconnects_with_last_event_id_gets_every_later_even
 
 async def test_the_stream_accepts_the_token_in_the_query(live_api, lecture, token):
     url = f"{live_api}/v1/lectures/{lecture['lecture_id']}/events?access_token={token}"
-    async with httpx.AsyncClient(timeout=10) as client, client.stream("GET", url) as response:
+    async with (
+        httpx.AsyncClient(timeout=10) as client,
+        client.stream("GET", url) as response,
+        aclosing(sse_messages(response)) as stream,
+    ):
         assert response.status_code == 200
-        first = await anext(sse_messages(response))
+        first = await anext(stream)
     assert first == {"comment": "heartbeat"}
 
 
@@ -125,8 +133,8 @@ async def test_an_unknown_lecture_stream_is_404_problem(http, projector):
 
 async def test_a_stream_ends_and_unsubscribes_when_its_client_leaves(http, lecture):
     path = f"/v1/lectures/{lecture['lecture_id']}/events"
-    async with http.stream("GET", path) as response:
-        assert await anext(sse_messages(response)) == {"comment": "heartbeat"}
+    async with http.stream("GET", path) as response, aclosing(sse_messages(response)) as stream:
+        assert await anext(stream) == {"comment": "heartbeat"}
         assert await open_streams(http) == 1
 
     async with asyncio.timeout(10):
