@@ -26,7 +26,8 @@ from shared.settings import (
     RetrySettings,
 )
 from shared.worker import WorkerConfig, WorkerRuntime, WorkerSettings, open_worker
-from shared.worker.entry import open_replicate_generator, producer_sender
+from shared.worker.entry import open_replicate_generator
+from shared.worker.publisher import Acks, KafkaPublisher
 from shared.worker.records import Outgoing
 from shared.worker.testing import EventLog, TopicTail, event_record, publish, running, sim_creates
 
@@ -99,14 +100,17 @@ async def test_a_dispatcher_restarted_mid_lecture_delivers_each_asset_exactly_on
     ids = [a.asset_id for a in lecture.assets]
     producer = make_producer(kafka)
     await producer.start()
-    send = producer_sender(producer)
+    publisher = KafkaPublisher(producer)
 
-    async def dies_halfway(records: list[Outgoing]) -> None:
-        await send(records[:ALREADY_SENT])
-        raise ConnectionError("the dispatcher process died here")
+    class DiesHalfway:
+        """Gets the first commands acknowledged, then the process dies."""
 
-    def dispatcher(sender) -> Dispatcher:  # type: ignore[no-untyped-def]
-        return Dispatcher(make_consumer(kafka, f"d{unique_name}"), sender, namespace=ns)
+        async def enqueue(self, records: list[Outgoing]) -> Acks:
+            await (await publisher.enqueue(records[:ALREADY_SENT]))
+            raise ConnectionError("the dispatcher process died here")
+
+    def dispatcher(out) -> Dispatcher:  # type: ignore[no-untyped-def]
+        return Dispatcher(make_consumer(kafka, f"d{unique_name}"), out, namespace=ns)
 
     try:
         async with (
@@ -119,8 +123,8 @@ async def test_a_dispatcher_restarted_mid_lecture_delivers_each_asset_exactly_on
         ):
             await publish(kafka, [event_record(lecture, ns, correlation_id="req-1")])
             with pytest.raises(ConnectionError):
-                await asyncio.wait_for(dispatcher(dies_halfway).run(), 30)
-            async with running(dispatcher(send)):
+                await asyncio.wait_for(dispatcher(DiesHalfway()).run(), 30)
+            async with running(dispatcher(publisher)):
                 await log.wait_for(lambda: log.ended(*ids), 60, "an outcome for every asset")
 
             def all_requests() -> int:

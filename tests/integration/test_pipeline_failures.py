@@ -37,7 +37,7 @@ from shared.settings import (
     ProviderSettings,
     RetrySettings,
 )
-from shared.worker import WorkerConfig, WorkerSettings, open_worker, producer_sender
+from shared.worker import KafkaPublisher, WorkerConfig, WorkerSettings, open_worker
 from shared.worker.entry import open_replicate_generator
 from shared.worker.records import Outgoing
 from shared.worker.testing import (
@@ -92,9 +92,7 @@ async def dispatcher(config: WorkerConfig, unique_name: str) -> AsyncIterator[Di
     await producer.start()
     try:
         consumer = make_consumer(config.kafka, f"d{unique_name}")
-        yield Dispatcher(
-            consumer, producer_sender(producer), namespace=config.kafka.topic_namespace
-        )
+        yield Dispatcher(consumer, KafkaPublisher(producer), namespace=config.kafka.topic_namespace)
     finally:
         await producer.stop()
 

@@ -25,7 +25,7 @@ from shared.media import MediaKind
 from shared.ports import Attempt
 from shared.results import GenerationResult
 from shared.retry import RetryPolicy
-from shared.worker.fakes import InMemoryGenerator, InMemorySender
+from shared.worker.fakes import InMemoryGenerator, InMemoryPublisher
 from shared.worker.metrics import WorkerMetrics
 from shared.worker.records import Inbound
 from shared.worker.turn import Turns
@@ -39,26 +39,26 @@ EVENTS = topics.events()
 DLT = topics.dead_letter(MediaKind.IMAGE)
 
 
-def _turns(generator: object, sender: InMemorySender, store: InMemoryVersionStore) -> Turns:
+def _turns(generator: object, sender: InMemoryPublisher, store: InMemoryVersionStore) -> Turns:
     return Turns(
         kind=MediaKind.IMAGE,
         namespace="",
         generator=generator,  # type: ignore[arg-type]
         store=store,
-        send=sender,
+        publisher=sender,
         policy=RetryPolicy(),
         metrics=WorkerMetrics(MediaKind.IMAGE),
         clock=lambda: NOW,
     )
 
 
-def _events(sender: InMemorySender) -> list[Payload]:
+def _events(sender: InMemoryPublisher) -> list[Payload]:
     return [decode(o.value, o.headers).payload for o in sender.to(EVENTS)]
 
 
-async def _chain(generator: object, first: Inbound, read_back) -> InMemorySender:  # type: ignore[no-untyped-def]
+async def _chain(generator: object, first: Inbound, read_back) -> InMemoryPublisher:  # type: ignore[no-untyped-def]
     """Run `first`, then every retry record it leads to, as a tier consumer would."""
-    sender = InMemorySender()
+    sender = InMemoryPublisher()
     turns = _turns(generator, sender, InMemoryVersionStore())
     record, offset = first, 100
     while True:
@@ -137,7 +137,7 @@ async def test_a_redelivered_request_whose_version_ended_calls_no_provider(
     command, request_record
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
-    sender, store = InMemorySender(), InMemoryVersionStore()
+    sender, store = InMemoryPublisher(), InMemoryVersionStore()
     turns = _turns(generator, sender, store)
     cmd = command()
 
@@ -153,7 +153,7 @@ async def test_a_request_of_an_older_prompt_version_is_dropped_as_superseded(
     command, request_record
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
-    sender, store = InMemorySender(), InMemoryVersionStore()
+    sender, store = InMemoryPublisher(), InMemoryVersionStore()
     turns = _turns(generator, sender, store)
 
     await turns.run(request_record(command(prompt="v2", prompt_version=2), offset=5))
@@ -166,8 +166,8 @@ async def test_outcome_records_saved_before_a_failed_send_are_resent_without_a_n
     command, request_record
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
-    # send 1 announces the attempt, send 2 carries the outcome: the broker is gone by then
-    sender, store = InMemorySender({2: ConnectionError("broker gone")}), InMemoryVersionStore()
+    # enqueue 1 announces the attempt, 2 carries the outcome: the broker is gone by then
+    sender, store = InMemoryPublisher({2: ConnectionError("broker gone")}), InMemoryVersionStore()
     record = request_record(command(), offset=3)
     with pytest.raises(ConnectionError):
         await _turns(generator, sender, store).run(record)
@@ -192,7 +192,7 @@ async def test_undecodable_records_are_dead_lettered_without_a_call(
     command, request_record, value, headers_of, reason
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
-    sender, store = InMemorySender(), InMemoryVersionStore()
+    sender, store = InMemoryPublisher(), InMemoryVersionStore()
     good = request_record(command(), offset=4)
     headers = headers_of(good.headers) if headers_of else good.headers
     bad = Inbound(good.topic, 0, 4, good.timestamp_ms, good.key, value, headers)
@@ -210,7 +210,7 @@ async def test_a_request_for_another_medium_or_another_type_is_poison(
     command, request_record
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
-    sender, store = InMemorySender(), InMemoryVersionStore()
+    sender, store = InMemoryPublisher(), InMemoryVersionStore()
     turns = _turns(generator, sender, store)
     wrong_kind = request_record(command(kind=MediaKind.MUSIC), offset=1)
     wrong_kind = Inbound(
@@ -241,7 +241,7 @@ class _RaisingGenerator:
 async def test_a_generator_that_raises_counts_as_an_unknown_error_and_is_retried(
     command, request_record
 ) -> None:
-    sender, store = InMemorySender(), InMemoryVersionStore()
+    sender, store = InMemoryPublisher(), InMemoryVersionStore()
 
     await _turns(_RaisingGenerator(), sender, store).run(request_record(command()))
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from shared.media import MediaKind
 from shared.status import AssetStatus
-from shared.worker.postgres_versions import PostgresVersionStore, create_schema
+from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.versions import (
     Claim,
     Ended,
@@ -33,7 +33,7 @@ def memory_store() -> VersionStore:
 
 @pytest.fixture
 async def postgres_store(pg_database: str) -> AsyncIterator[VersionStore]:
-    pool = await asyncpg.create_pool(pg_database, min_size=1, max_size=4)
+    pool = await create_pool(pg_database, max_size=4)
     try:
         await create_schema(pool)
         await create_schema(pool)  # idempotent
@@ -155,3 +155,40 @@ async def test_each_asset_and_medium_has_its_own_record(store: VersionStore) -> 
 
     assert (await store.claim(other_asset))[0] is Verdict.PROCEED
     assert (await store.claim(other_kind))[0] is Verdict.PROCEED
+
+
+async def test_of_two_copies_of_a_command_judged_at_once_exactly_one_proceeds(
+    store: VersionStore,
+) -> None:
+    claims = [_claim(position=REQUEST + str(offset)) for offset in range(10, 16)]
+
+    verdicts = await asyncio.gather(*(store.claim(c) for c in claims))
+
+    assert sorted(v for v, _ in verdicts) == sorted(
+        [Verdict.PROCEED] + [Verdict.DUPLICATE] * (len(claims) - 1)
+    )
+
+
+@pytest.mark.integration
+async def test_the_schema_upgrades_a_table_of_the_first_version_in_place(
+    pg_database: str,
+) -> None:
+    pool = await create_pool(pg_database, max_size=2)
+    try:
+        await pool.execute(
+            """CREATE TABLE worker_asset_versions (
+                kind text NOT NULL, asset_id text NOT NULL,
+                latest_requested_version integer NOT NULL, attempt integer NOT NULL,
+                claimed_by text, terminal_version integer NOT NULL DEFAULT 0, outcome text,
+                pending_position text, pending_plan jsonb,
+                updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kind, asset_id))"""
+        )
+        await create_schema(pool)
+        store = PostgresVersionStore(pool)
+        claim = _claim()
+        await store.claim(claim)
+        await store.settle(claim, Ended(AssetStatus.GENERATED), '[{"saved": 1}]')
+
+        assert await store.claim(claim) == (Verdict.RESEND, '[{"saved": 1}]')
+    finally:
+        await pool.close()

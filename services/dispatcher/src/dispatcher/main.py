@@ -19,7 +19,7 @@ from shared.kafka import (
 from shared.media import MediaKind
 from shared.observability import ProbeServer, configure_logging
 from shared.settings import KafkaSettings
-from shared.worker.entry import producer_sender
+from shared.worker.publisher import KafkaPublisher
 
 from dispatcher.runner import Dispatcher
 from dispatcher.settings import DispatcherSettings
@@ -58,7 +58,7 @@ async def serve(settings: DispatcherSettings, kafka: KafkaSettings) -> None:
         )
         stack.push_async_callback(consumer.stop)
         dispatcher = Dispatcher(
-            consumer, producer_sender(producer), namespace=ns, max_batch=settings.max_batch
+            consumer, KafkaPublisher(producer), namespace=ns, max_batch=settings.max_batch
         )
         probe = ProbeServer(
             dispatcher.metrics.registry,

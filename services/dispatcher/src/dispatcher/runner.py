@@ -13,8 +13,8 @@ from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter
 from shared.envelope import decode, header
 from shared.events import PayloadError
+from shared.worker.publisher import Publisher, publish
 from shared.worker.records import Outgoing
-from shared.worker.turn import Sender
 
 from dispatcher.commands import WANTED_TYPES, command_records
 from shared import topics
@@ -42,19 +42,19 @@ class DispatcherMetrics:
 
 
 class Dispatcher:
-    """Runs on a consumer (not started) and a `Sender` over a started producer."""
+    """Runs on a consumer (not started) and a publisher over a started producer."""
 
     def __init__(
         self,
         consumer: AIOKafkaConsumer,
-        send: Sender,
+        publisher: Publisher,
         *,
         namespace: str = "",
         max_batch: int = 500,
         metrics: DispatcherMetrics | None = None,
     ) -> None:
         self._consumer = consumer
-        self._send = send
+        self._publisher = publisher
         self._namespace = namespace
         self._max_batch = max_batch
         self.metrics = metrics or DispatcherMetrics()
@@ -94,7 +94,7 @@ class Dispatcher:
                 outgoing += self._commands_of(record)
             offsets[tp] = records[-1].offset + 1
         if outgoing:
-            await self._send(outgoing)  # every command acknowledged before the commit
+            await publish(self._publisher, outgoing)  # every command acked before the commit
         try:
             await self._consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:

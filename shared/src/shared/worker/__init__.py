@@ -4,16 +4,19 @@ A worker's `main()`: `run_worker(SPEC, ImageWorkerSettings())`. Tests and benchm
 `WorkerRuntime` with `open_worker(kind, generator, config)` and any `Generator`.
 """
 
-from shared.worker.entry import WorkerConfig, open_worker, producer_sender, run_worker, serve
+from shared.worker.entry import WorkerConfig, open_worker, run_worker, serve
+from shared.worker.publisher import KafkaPublisher, Publisher, publish
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.settings import WorkerSettings
 
 __all__ = [
+    "KafkaPublisher",
+    "Publisher",
     "WorkerConfig",
     "WorkerRuntime",
     "WorkerSettings",
     "open_worker",
-    "producer_sender",
+    "publish",
     "run_worker",
     "serve",
 ]

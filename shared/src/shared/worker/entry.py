@@ -13,11 +13,9 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import asyncpg
 import httpx
-from aiokafka import AIOKafkaProducer
 
-from shared.blobstore import FilesystemBlobStore
+from shared.blobstore import open_blob_store
 from shared.kafka import (
     TopicSettings,
     create_topics,
@@ -28,7 +26,7 @@ from shared.kafka import (
 )
 from shared.media import MediaKind
 from shared.observability import ProbeServer, configure_logging
-from shared.ports import BlobStore, Generator
+from shared.ports import Generator
 from shared.providers import (
     MediumSpec,
     ReplicateGenerator,
@@ -44,11 +42,11 @@ from shared.settings import (
     ProviderSettings,
     RetrySettings,
 )
-from shared.worker.postgres_versions import PostgresVersionStore, create_schema
-from shared.worker.records import Outgoing
+from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
+from shared.worker.publisher import KafkaPublisher
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.settings import WorkerSettings
-from shared.worker.turn import Sender
+from shared.worker.versions import VersionStore
 
 log = logging.getLogger(__name__)
 
@@ -74,38 +72,25 @@ class WorkerConfig:
         )
 
 
-def producer_sender(producer: AIOKafkaProducer) -> Sender:
-    """A `Sender` over a started producer: returns once every record is acknowledged."""
-
-    async def send(records: list[Outgoing]) -> None:
-        acks = [
-            await producer.send(o.topic, o.value, key=o.key, headers=o.headers) for o in records
-        ]
-        results = await asyncio.gather(*acks, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-
-    return send
-
-
 @contextlib.asynccontextmanager
 async def open_worker(
-    kind: MediaKind, generator: Generator, config: WorkerConfig
+    kind: MediaKind, generator: Generator, config: WorkerConfig, store: VersionStore | None = None
 ) -> AsyncIterator[WorkerRuntime]:
-    """A runtime for `kind` over `generator`, with its topics, store, producer and consumer;
-    everything it opened is closed on exit. Call `run()` on it."""
+    """A runtime for `kind` over `generator`, with its topics, store (PostgreSQL unless one is
+    given), producer and consumer; everything it opened is closed on exit. Call `run()` on it."""
     ns = config.kafka.topic_namespace
     await create_topics(
         config.kafka,
         [*medium_topics(kind, config.policy, ns, config.topics), events_topic(ns, config.topics)],
     )
     async with contextlib.AsyncExitStack() as stack:
-        pool = await asyncpg.create_pool(
-            config.postgres.dsn, min_size=1, max_size=min(16, config.worker.max_in_flight + 2)
-        )
-        stack.push_async_callback(pool.close)
-        await create_schema(pool)
+        if store is None:
+            pool = await create_pool(
+                config.postgres.dsn, max_size=min(16, config.worker.max_in_flight + 2)
+            )
+            stack.push_async_callback(pool.close)
+            await create_schema(pool)
+            store = PostgresVersionStore(pool)
         producer = make_producer(config.kafka)
         await producer.start()
         stack.push_async_callback(producer.stop)
@@ -119,9 +104,9 @@ async def open_worker(
         yield WorkerRuntime(
             kind=kind,
             generator=generator,
-            store=PostgresVersionStore(pool),
+            store=store,
             consumer=consumer,
-            send=producer_sender(producer),
+            publisher=KafkaPublisher(producer),
             policy=config.policy,
             settings=config.worker,
             namespace=ns,
@@ -140,7 +125,7 @@ async def open_replicate_generator(
             yield ReplicateGenerator(
                 client,
                 spec,
-                _blob_store(blobs),
+                open_blob_store(blobs, http=downloads),
                 downloads,
                 ReplicateOptions.from_settings(provider),
             )
@@ -184,9 +169,3 @@ def run_worker(spec: MediumSpec, settings: WorkerSettings) -> None:
     except Exception:
         log.exception("worker failed", extra={"medium": spec.kind.value})
         sys.exit(1)
-
-
-def _blob_store(settings: BlobSettings) -> BlobStore:
-    if settings.backend == "filesystem":
-        return FilesystemBlobStore(settings.root)
-    raise ValueError(f"workers cannot store media in blob backend {settings.backend!r} yet")

@@ -16,6 +16,7 @@ from shared.results import (
     GenerationSucceeded,
     StoredMedia,
 )
+from shared.worker.publisher import Acks
 from shared.worker.records import Outgoing
 
 
@@ -62,20 +63,23 @@ class InMemoryGenerator:
         return GenerationSucceeded(kind=self.kind, media=media, debug=debug)
 
 
-class InMemorySender:
-    """A `Sender` that keeps what it is given; `failures[n]` is raised by the n-th send
-    (1-based) instead of keeping its records, as a broker that went away would."""
+class InMemoryPublisher:
+    """A `Publisher` that keeps what it is given, in order; `failures[n]` is raised by the
+    n-th `enqueue` (1-based) instead of keeping its records, as a broker that went away would."""
 
     def __init__(self, failures: Mapping[int, Exception] | None = None) -> None:
         self.sent: list[Outgoing] = []
-        self.sends = 0
+        self.enqueued = 0
         self._failures = dict(failures or {})
 
-    async def __call__(self, records: list[Outgoing]) -> None:
-        self.sends += 1
-        if (failure := self._failures.pop(self.sends, None)) is not None:
+    async def enqueue(self, records: list[Outgoing]) -> Acks:
+        self.enqueued += 1
+        if (failure := self._failures.pop(self.enqueued, None)) is not None:
             raise failure
         self.sent.extend(records)
+        acked: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        acked.set_result(None)
+        return acked
 
     def to(self, topic: str) -> list[Outgoing]:
         return [o for o in self.sent if o.topic == topic]

@@ -1,13 +1,19 @@
 """`VersionStore` in PostgreSQL: the table `worker_asset_versions`, owned by the workers.
 
-Each call locks the asset (a transaction-scoped advisory lock), loads its row, applies the
-pure rule of `shared.worker.versions` and writes the result in the same transaction, so two
-records of one asset judged at once (a duplicate fetched next to its original) see each other.
+Each step reads the asset's row, applies the pure rule of `shared.worker.versions` and writes
+the result only if the row is still the one it read (compare-and-set on `revision`); when
+another record of the asset got there first, it reads again and decides again. So two records
+of one asset judged at once (a duplicate fetched next to its original, in one worker or two)
+see each other, without a transaction spanning round trips.
+
+A turn costs four short statements: read and write for the claim, then one write each for
+settle and confirm, which start from the row this process wrote last.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -32,35 +38,43 @@ CREATE TABLE IF NOT EXISTS worker_asset_versions (
     terminal_version integer NOT NULL DEFAULT 0,
     outcome text,
     pending_position text,
-    pending_plan jsonb,
+    pending_plan text,
+    revision bigint NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (kind, asset_id)
-)
+);
+-- tables made by the first version of this store
+ALTER TABLE worker_asset_versions ADD COLUMN IF NOT EXISTS revision bigint NOT NULL DEFAULT 0;
+ALTER TABLE worker_asset_versions ALTER COLUMN pending_plan TYPE text;
 """
 _SCHEMA_LOCK = 0x6C67_7776  # pg_advisory_xact_lock key: one CREATE TABLE at a time
 
-# The transaction-scoped advisory lock serialises every turn of one asset, including the
-# first, when there is no row yet that `FOR UPDATE` could lock.
-_LOCK_AND_SELECT = """
-SELECT w.kind, w.latest_requested_version, w.attempt, w.claimed_by, w.terminal_version,
-       w.outcome, w.pending_position, w.pending_plan::text AS pending_plan
-FROM (SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))) AS lock
-LEFT JOIN worker_asset_versions AS w ON w.kind = $1 AND w.asset_id = $2
+_COLUMNS = (
+    "latest_requested_version, attempt, claimed_by, terminal_version, outcome, "
+    "pending_position, pending_plan"
+)
+_SELECT = (
+    f"SELECT {_COLUMNS}, revision FROM worker_asset_versions WHERE kind = $1 AND asset_id = $2"
+)
+_INSERT = f"""
+INSERT INTO worker_asset_versions (kind, asset_id, {_COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (kind, asset_id) DO NOTHING
+RETURNING revision
 """
-_UPSERT = """
-INSERT INTO worker_asset_versions AS w (kind, asset_id, latest_requested_version, attempt,
-    claimed_by, terminal_version, outcome, pending_position, pending_plan, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, now())
-ON CONFLICT (kind, asset_id) DO UPDATE SET
-    latest_requested_version = EXCLUDED.latest_requested_version,
-    attempt = EXCLUDED.attempt,
-    claimed_by = EXCLUDED.claimed_by,
-    terminal_version = EXCLUDED.terminal_version,
-    outcome = EXCLUDED.outcome,
-    pending_position = EXCLUDED.pending_position,
-    pending_plan = EXCLUDED.pending_plan,
-    updated_at = now()
+_UPDATE = """
+UPDATE worker_asset_versions SET
+    latest_requested_version = $3, attempt = $4, claimed_by = $5, terminal_version = $6,
+    outcome = $7, pending_position = $8, pending_plan = $9,
+    revision = revision + 1, updated_at = now()
+WHERE kind = $1 AND asset_id = $2 AND revision = $10
+RETURNING revision
 """
+
+R = TypeVar("R")
+_Key = tuple[str, str]
+_Known = tuple[VersionRow | None, int | None]
+"""A row as last read or written, and its revision (None: there is no row)."""
 
 
 async def create_schema(pool: asyncpg.Pool) -> None:
@@ -70,40 +84,105 @@ async def create_schema(pool: asyncpg.Pool) -> None:
         await conn.execute(SCHEMA)
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """A pool `reset` that skips asyncpg's reset query: the store leaves no session state
+    behind (no temporary tables, listeners or session locks), so it saves a round trip."""
+
+
+async def create_pool(dsn: str, max_size: int) -> asyncpg.Pool:
+    """A pool for `PostgresVersionStore`."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        dsn, min_size=1, max_size=max_size, reset=keep_session
+    )
+    return pool
+
+
 class PostgresVersionStore:
     """Idempotency records in PostgreSQL; the caller owns the pool."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._known: dict[_Key, _Known] = {}
+        """The rows of assets this process is working on, as it last wrote them."""
 
     async def claim(self, claim: Claim) -> tuple[Verdict, str | None]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            row = await _load(conn, claim)
+        def rule(row: VersionRow | None) -> tuple[tuple[Verdict, str | None], VersionRow | None]:
             verdict, new = judge(row, claim)
-            if new is not None:
-                await _save(conn, claim, new)
-        plan = row.pending_plan if verdict is Verdict.RESEND and row is not None else None
-        return verdict, plan
+            plan = row.pending_plan if verdict is Verdict.RESEND and row is not None else None
+            return (verdict, plan), new
+
+        # always read afresh: a stale row could turn a record away that should run
+        answer = await self._apply(claim, rule, await self._load(claim))
+        if answer[0] not in (Verdict.PROCEED, Verdict.RESEND):
+            self._known.pop(_key(claim), None)  # no settle or confirm follows
+        return answer
 
     async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            row = await _load(conn, claim)
+        def rule(row: VersionRow | None) -> tuple[None, VersionRow | None]:
             if row is None:
                 raise LookupError(f"no claim for {claim.kind} asset {claim.asset_id}")
-            await _save(conn, claim, settle(row, claim, result, plan))
+            return None, settle(row, claim, result, plan)
+
+        await self._apply(claim, rule, self._known.get(_key(claim)))
 
     async def confirm(self, claim: Claim) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            row = await _load(conn, claim)
-            new = None if row is None else confirm(row, claim.position)
-            if new is not None:
-                await _save(conn, claim, new)
+        def rule(row: VersionRow | None) -> tuple[None, VersionRow | None]:
+            return None, None if row is None else confirm(row, claim.position)
+
+        try:
+            await self._apply(claim, rule, self._known.get(_key(claim)))
+        finally:
+            self._known.pop(_key(claim), None)
+
+    async def _apply(
+        self,
+        claim: Claim,
+        rule: Callable[[VersionRow | None], tuple[R, VersionRow | None]],
+        known: _Known | None,
+    ) -> R:
+        """Apply `rule` to the row and write its result if the row did not change meanwhile;
+        otherwise read it again and apply the rule again."""
+        key = _key(claim)
+        while True:
+            row, revision = known if known is not None else await self._load(claim)
+            answer, new = rule(row)
+            if new is None or new == row:
+                self._known[key] = (row, revision)
+                return answer
+            written = await self._write(key, new, revision)
+            if written is not None:
+                self._known[key] = (new, written)
+                return answer
+            known = None  # someone else wrote first: read again
+
+    async def _load(self, claim: Claim) -> _Known:
+        found = await self._pool.fetchrow(_SELECT, *_key(claim))
+        if found is None:
+            return None, None
+        return _row(found), int(found["revision"])
+
+    async def _write(self, key: _Key, row: VersionRow, revision: int | None) -> int | None:
+        values = (
+            row.latest_requested_version,
+            row.attempt,
+            row.claimed_by,
+            row.terminal_version,
+            None if row.outcome is None else row.outcome.value,
+            row.pending_position,
+            row.pending_plan,
+        )
+        if revision is None:
+            written = await self._pool.fetchval(_INSERT, *key, *values)
+        else:
+            written = await self._pool.fetchval(_UPDATE, *key, *values, revision)
+        return None if written is None else int(written)
 
 
-async def _load(conn: Any, claim: Claim) -> VersionRow | None:
-    found = await conn.fetchrow(_LOCK_AND_SELECT, claim.kind.value, claim.asset_id)
-    if found is None or found["kind"] is None:
-        return None
+def _key(claim: Claim) -> _Key:
+    return claim.kind.value, claim.asset_id
+
+
+def _row(found: Any) -> VersionRow:
     return VersionRow(
         latest_requested_version=found["latest_requested_version"],
         attempt=found["attempt"],
@@ -112,19 +191,4 @@ async def _load(conn: Any, claim: Claim) -> VersionRow | None:
         outcome=None if found["outcome"] is None else AssetStatus(found["outcome"]),
         pending_position=found["pending_position"],
         pending_plan=found["pending_plan"],
-    )
-
-
-async def _save(conn: Any, claim: Claim, row: VersionRow) -> None:
-    await conn.execute(
-        _UPSERT,
-        claim.kind.value,
-        claim.asset_id,
-        row.latest_requested_version,
-        row.attempt,
-        row.claimed_by,
-        row.terminal_version,
-        None if row.outcome is None else row.outcome.value,
-        row.pending_position,
-        row.pending_plan,
     )

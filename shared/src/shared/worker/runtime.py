@@ -26,10 +26,11 @@ from shared.ports import Generator
 from shared.retry import RetryPolicy
 from shared.worker.metrics import WorkerMetrics
 from shared.worker.partitions import PartitionQueue
+from shared.worker.publisher import Publisher
 from shared.worker.records import Inbound
 from shared.worker.settings import WorkerSettings
 from shared.worker.tiers import Hop, Run
-from shared.worker.turn import Sender, Turns
+from shared.worker.turn import Turns
 from shared.worker.versions import VersionStore
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def utc_now() -> datetime:
 
 
 class WorkerRuntime:
-    """Runs one medium's worker on a consumer (not started) and a started producer's `send`."""
+    """Runs one medium's worker on a consumer (not started) and a publisher."""
 
     def __init__(
         self,
@@ -52,7 +53,7 @@ class WorkerRuntime:
         generator: Generator,
         store: VersionStore,
         consumer: AIOKafkaConsumer,
-        send: Sender,
+        publisher: Publisher,
         policy: RetryPolicy,
         settings: WorkerSettings,
         namespace: str = "",
@@ -70,7 +71,7 @@ class WorkerRuntime:
             namespace=namespace,
             generator=generator,
             store=store,
-            send=send,
+            publisher=publisher,
             policy=policy,
             metrics=self.metrics,
             clock=clock,
@@ -85,6 +86,9 @@ class WorkerRuntime:
         self._stopping = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: datetime | None = None
+        self._wake_pending = False
+        self._paused: set[TopicPartition] = set()
+        """Partitions this runtime paused in the current assignment."""
         self._fatal: BaseException | None = None
         self._running = False
 
@@ -180,17 +184,29 @@ class WorkerRuntime:
                 self._fatal = exc
             self._stopping.set()
             return
+        self._wake()
+
+    def _wake(self) -> None:
+        """Schedule once for every turn that ended in this pass of the event loop."""
+        if not self._wake_pending:
+            self._wake_pending = True
+            asyncio.get_running_loop().call_soon(self._woken)
+
+    def _woken(self) -> None:
+        self._wake_pending = False
         self._schedule()
 
     def _adjust_fetching(self, now: datetime) -> None:
-        paused = self._consumer.paused()
+        paused = self._paused
         wake: datetime | None = None
         for tp, queue in self._queues.items():
             if queue.wants_pause(now, self._settings.max_buffered_per_partition):
                 if tp not in paused:
                     self._consumer.pause(tp)
+                    paused.add(tp)
             elif tp in paused:
                 self._consumer.resume(tp)
+                paused.discard(tp)
             at = queue.wake_at(now)
             if at is not None and (wake is None or at < wake):
                 wake = at
@@ -218,34 +234,41 @@ class WorkerRuntime:
     # --- commits ------------------------------------------------------------------------
 
     async def _commit_loop(self) -> None:
-        while True:
-            await self._commit_wanted.wait()
-            self._commit_wanted.clear()
-            await self._commit(self._queues)
-            await asyncio.sleep(self._settings.commit_interval_s)
+        try:
+            while True:
+                await self._commit_wanted.wait()
+                self._commit_wanted.clear()
+                await self._commit(self._queues)
+                await asyncio.sleep(self._settings.commit_interval_s)
+        except Exception as exc:  # without commits the worker would redo all its work later
+            log.exception("offset commits failed; stopping")
+            self._fatal = self._fatal or exc
+            self._stopping.set()
 
     async def _commit(self, queues: dict[TopicPartition, PartitionQueue]) -> None:
         """Commit every queue's watermark that moved; a failed commit is retried next time."""
         async with self._commit_lock:
-            offsets = {
-                tp: mark
-                for tp, q in list(queues.items())
-                if (mark := q.offsets.to_commit()) is not None
-            }
-            if not offsets:
+            # a snapshot: a rebalance may change `queues` while the commit is under way
+            marks = [
+                (tp, queue, mark)
+                for tp, queue in list(queues.items())
+                if (mark := queue.offsets.to_commit()) is not None
+            ]
+            if not marks:
                 return
             try:
-                await self._consumer.commit(offsets)
+                await self._consumer.commit({tp: mark for tp, _, mark in marks})
             except KafkaError as exc:  # a rebalance is under way: the listener commits
                 log.warning("offset commit failed: %r", exc)
                 return
-            for tp, mark in offsets.items():
-                queues[tp].offsets.committed(mark)
+            for _, queue, mark in marks:
+                queue.offsets.committed(mark)
 
     # --- rebalances ---------------------------------------------------------------------
 
     async def _revoked(self, revoked: Iterable[TopicPartition]) -> None:
         gone = {tp: self._queues.pop(tp) for tp in revoked if tp in self._queues}
+        self._paused.difference_update(gone)  # a new assignment starts unpaused
         # Let the revoked partitions' running turns finish and commit them before the group
         # moves on: whoever gets a partition next then skips them instead of calling the
         # provider again. The group waits for this, so the wait is bounded.

@@ -7,11 +7,9 @@ retry decision → save the outcome records with the new state → send them and
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,13 +25,11 @@ from shared.retry import Decision, Fail, NeedsPromptUpdate, Retry, RetryPolicy, 
 from shared.status import AssetStatus
 from shared.worker import plan
 from shared.worker.metrics import WorkerMetrics
-from shared.worker.records import Inbound, Outgoing, dump_plan, load_plan
+from shared.worker.publisher import Publisher, publish
+from shared.worker.records import Inbound, dump_plan, load_plan
 from shared.worker.versions import Claim, Ended, Scheduled, Verdict, VersionStore
 
 log = logging.getLogger("shared.worker")
-
-Sender = Callable[[list[Outgoing]], Awaitable[None]]
-"""Produces records and returns once the broker acknowledged every one of them."""
 
 
 class PoisonRecordError(Exception):
@@ -57,7 +53,7 @@ class Turns:
         namespace: str,
         generator: Generator,
         store: VersionStore,
-        send: Sender,
+        publisher: Publisher,
         policy: RetryPolicy,
         metrics: WorkerMetrics,
         clock: Callable[[], datetime],
@@ -66,7 +62,7 @@ class Turns:
         self._requests_topic = topics.requests(kind, namespace)
         self._generator = generator
         self._store = store
-        self._send = send
+        self._publisher = publisher
         self._policy = policy
         self._metrics = metrics
         self._clock = clock
@@ -76,7 +72,7 @@ class Turns:
         try:
             request = self._read(record)
         except PoisonRecordError as exc:
-            await self._send(plan.poison(self._ctx, record, str(exc)))
+            await publish(self._publisher, plan.poison(self._ctx, record, str(exc)))
             self._metrics.dead_letter("poison")
             log.warning(
                 "poison record sent to the dead-letter topic",
@@ -93,7 +89,7 @@ class Turns:
         )
         verdict, saved = await self._store.claim(claim)
         if verdict is Verdict.RESEND and saved is not None:
-            await self._send(load_plan(saved))
+            await publish(self._publisher, load_plan(saved))
             await self._store.confirm(claim)
             log.info("re-sent the saved outcome of a redelivered record", extra=_fields(request))
             return
@@ -105,32 +101,29 @@ class Turns:
 
     async def hop(self, record: Inbound, tier_ms: int) -> None:
         """Write a retry that is not due yet through tier `tier_ms` once more."""
-        await self._send(plan.hop(self._ctx, record, tier_ms))
+        await publish(self._publisher, plan.hop(self._ctx, record, tier_ms))
         self._metrics.retry(tier_ms)
 
     async def _attempt(self, record: Inbound, request: _Request, claim: Claim) -> None:
         command, number = request.command, request.attempt
         started = plan.attempt_started(self._ctx, command, number, self._clock())
-        # Sent alongside the call, not before it: the call need not wait for the ack, and
-        # the outcome records cannot overtake it (same key, same partition, sent later).
-        announcing = asyncio.ensure_future(self._send([started]))
+        # Handed to the producer before the call, so it precedes the outcome on the log (same
+        # key, same partition); its ack is awaited with the outcome's, so neither the call
+        # nor the outcome waits for it.
+        announced = await self._publisher.enqueue([started])
         try:
             result = await self._call(Attempt(command, number, request.resume_prediction_id))
-        except BaseException:
-            announcing.cancel()
-            with contextlib.suppress(BaseException):
-                await announcing
-            raise
-        await announcing
-        now = self._clock()
-        decision = None if result.ok else decide(result.error, number, self._policy, now)
-        records = plan.outcome(self._ctx, record, command, number, result, decision, now)
-        status = _status(decision)
-        settlement = Scheduled() if status is AssetStatus.RETRYING else Ended(status)
-        # Saved before sending: a crash from here on re-sends these very records on
-        # redelivery instead of calling the provider again (decision 0003).
-        await self._store.settle(claim, settlement, dump_plan(records))
-        await self._send(records)
+            now = self._clock()
+            decision = None if result.ok else decide(result.error, number, self._policy, now)
+            records = plan.outcome(self._ctx, record, command, number, result, decision, now)
+            status = _status(decision)
+            settlement = Scheduled() if status is AssetStatus.RETRYING else Ended(status)
+            # Saved before sending: a crash from here on re-sends these very records on
+            # redelivery instead of calling the provider again (decision 0003).
+            await self._store.settle(claim, settlement, dump_plan(records))
+            await publish(self._publisher, records)
+        finally:
+            await announced
         await self._store.confirm(claim)
         self._account(request, result, decision, status, now)
 
