@@ -358,3 +358,21 @@ def test_each_kustomization_lists_every_manifest_of_its_folder() -> None:
         [spec] = documents(kustomization)
         manifests = {p.name for p in kustomization.parent.glob("*.yaml")} - {kustomization.name}
         assert set(spec["resources"]) == manifests, kustomization
+
+
+def test_compose_mounts_prometheus_rules_and_grafana_dashboards_where_their_configs_look() -> None:
+    def mounts(service: str) -> dict[str, str]:
+        volumes = [v.split(":") for v in COMPOSE["services"][service]["volumes"]]
+        return {target: source for source, target, *_ in volumes}
+
+    prometheus = mounts("prometheus")
+    config = documents(DEPLOY / "compose" / prometheus["/etc/prometheus/prometheus.yml"])[0]
+    for rules in config["rule_files"]:
+        assert (DEPLOY / "compose" / prometheus[f"/etc/prometheus/{rules}"]).is_file()
+    grafana = mounts("grafana")
+    [provider] = documents(DEPLOY / "grafana/provisioning/dashboards/lecturegen.yaml")[0][
+        "providers"
+    ]
+    dashboards = DEPLOY / "compose" / grafana[provider["options"]["path"]]
+    assert (dashboards / "lecturegen.json").is_file()
+    assert (DEPLOY / "compose" / grafana["/etc/grafana/provisioning"]).is_dir()
