@@ -89,3 +89,11 @@ def test_a_configured_group_is_kept_and_no_namespace_means_the_services_defaults
     assert launch.process_env(env, dispatcher)["LECTUREGEN_DISPATCHER_GROUP_ID"] == "mine"
     plain = _plan({})
     assert "LECTUREGEN_DISPATCHER_GROUP_ID" not in plain.process_env({}, dispatcher)
+
+
+def test_a_custom_postgres_port_becomes_the_database_url_unless_one_is_set():
+    assert _plan({"LECTUREGEN_POSTGRES_PORT": "5433"}).env["DATABASE_URL"] == (
+        "postgresql://lecturegen@127.0.0.1:5433/lecturegen"
+    )
+    given = {"LECTUREGEN_POSTGRES_PORT": "5433", "DATABASE_URL": "postgresql://db/x"}
+    assert "DATABASE_URL" not in _plan(given).env

@@ -9,10 +9,12 @@ from dataclasses import replace
 
 from rich.console import Console
 
+from lecturegen_cli.components import pipeline
 from lecturegen_cli.infra import InfraError, stop_infra
 from lecturegen_cli.paths import RunPaths
 from lecturegen_cli.processes import is_alive, terminate
 from lecturegen_cli.state import Phase, ProcessState, read_state, write_state
+from lecturegen_cli.supervisor import STOP_GRACE_S
 
 
 def down(paths: RunPaths, console: Console, *, infra: bool, grace_s: float) -> int:
@@ -25,8 +27,9 @@ def down(paths: RunPaths, console: Console, *, infra: bool, grace_s: float) -> i
         if pid is not None and is_alive(pid, ticks):
             console.print(f"stopping the supervisor (pid {pid}) ...")
             os.kill(pid, signal.SIGTERM)
-            # The supervisor gives each stage `grace_s`; allow it that and a little more.
-            if not _wait_gone(pid, ticks, timeout_s=3 * grace_s + 10):
+            # The supervisor gives each stage of its shutdown up to STOP_GRACE_S.
+            stages = len({c.stop_stage for c in pipeline(with_sim=True)})
+            if not _wait_gone(pid, ticks, timeout_s=stages * STOP_GRACE_S + 10):
                 console.print(f"[yellow]the supervisor (pid {pid}) did not exit; killing it[/]")
                 os.kill(pid, signal.SIGKILL)
                 _wait_gone(pid, ticks, timeout_s=5)

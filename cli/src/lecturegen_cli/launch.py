@@ -72,6 +72,10 @@ def plan_launch(
     if kafka_port and not any(env.get(name) for name in bootstrap_vars):
         added["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
 
+    pg_port = env.get("LECTUREGEN_POSTGRES_PORT")
+    if pg_port and not any(env.get(name) for name in ("DATABASE_URL", "LECTUREGEN_DATABASE_URL")):
+        added["DATABASE_URL"] = f"postgresql://lecturegen@127.0.0.1:{pg_port}/lecturegen"
+
     if not real:
         added["REPLICATE_API_TOKEN"] = SIM_API_TOKEN
         added["REPLICATE_BASE_URL"] = f"http://127.0.0.1:{ports[REPLICATE_SIM.name]}"

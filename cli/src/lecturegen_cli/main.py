@@ -126,16 +126,19 @@ def down(
     grace: Annotated[
         float,
         typer.Option(
-            "--grace", help="Seconds each process may take to stop before SIGKILL.", min=0
+            "--grace",
+            help="Seconds a process left behind by a dead supervisor may take to stop before "
+            "SIGKILL (a live supervisor gives each stage of its shutdown up to 40 s).",
+            min=0,
         ),
     ] = 15.0,
 ) -> None:
     """Stop what `lecturegen up` started.
 
-    Finds the supervisor through .local/run/state.json and sends it SIGTERM; it stops each
-    service's process group (SIGTERM, a grace period, then SIGKILL). Any service left behind by
-    a supervisor that died is stopped the same way. Kafka and PostgreSQL keep running unless
-    --all is given.
+    Finds the supervisor through `.local/run/state.json` and sends it SIGTERM; it stops the
+    services stage by stage (SIGTERM to each process group, a grace period, then SIGKILL) and
+    exits. Services left behind by a supervisor that died are stopped the same way. Kafka and
+    PostgreSQL keep running unless --all is given.
     """
     from lecturegen_cli.down import down as stop
 

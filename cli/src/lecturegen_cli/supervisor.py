@@ -21,6 +21,10 @@ from lecturegen_cli.processes import group_alive, signal_group, start_ticks
 from lecturegen_cli.restart import Backoff, RestartPolicy
 from lecturegen_cli.state import ProcessRecord, ProcessState
 
+STOP_GRACE_S = 40.0
+"""How long each stage of a shutdown may take before SIGKILL: the workers' own grace for calls
+in flight (30 s by default) and a margin."""
+
 COMMAND_NOT_STARTED = 127
 """The exit code recorded when a command could not be started at all (as a shell does)."""
 

@@ -29,7 +29,7 @@ from lecturegen_cli.processes import is_alive, start_ticks
 from lecturegen_cli.recorder import StateRecorder
 from lecturegen_cli.sockets import free_port, port_is_free
 from lecturegen_cli.state import Consumer, Phase, RunState, read_state
-from lecturegen_cli.supervisor import ProcessSpec, Supervisor
+from lecturegen_cli.supervisor import STOP_GRACE_S, ProcessSpec, Supervisor
 from lecturegen_cli.topic_setup import ensure_pipeline_topics
 
 AfterReady = Callable[[RunState], Coroutine[object, None, object]]
@@ -162,7 +162,7 @@ async def serve(
         await asyncio.gather(*tasks, return_exceptions=True)
         recorder.phase(Phase.STOPPING)
         say("stopping ...")
-        await supervisor.stop()
+        await supervisor.stop(STOP_GRACE_S)
         recorder.finished()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
