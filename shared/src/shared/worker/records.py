@@ -24,6 +24,19 @@ class Inbound:
     value: bytes | None
     headers: Headers
 
+    @classmethod
+    def of(cls, record: Any) -> Inbound:
+        """From a consumed record (aiokafka's `ConsumerRecord` or anything shaped like it)."""
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            timestamp_ms=record.timestamp,
+            key=record.key,
+            value=record.value,
+            headers=list(record.headers),
+        )
+
     @property
     def written_at(self) -> datetime:
         """The record's timestamp (when the producer wrote it)."""

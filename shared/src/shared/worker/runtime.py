@@ -17,13 +17,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError
-from aiokafka.structs import ConsumerRecord
 
 from shared import topics
 from shared.media import MediaKind
 from shared.ports import Generator
 from shared.retry import RetryPolicy
+from shared.worker.commits import Committer
 from shared.worker.metrics import WorkerMetrics
 from shared.worker.partitions import PartitionQueue
 from shared.worker.publisher import Publisher
@@ -81,8 +80,9 @@ class WorkerRuntime:
         self._queues: dict[TopicPartition, PartitionQueue] = {}
         self._retired: dict[TopicPartition, PartitionQueue] = {}
         self._in_flight: dict[asyncio.Task[None], PartitionQueue] = {}
-        self._commit_lock = asyncio.Lock()
-        self._commit_wanted = asyncio.Event()
+        self._committer = Committer(
+            consumer, settings.commit_interval_s, lambda: self._queues, self._fail
+        )
         self._stopping = asyncio.Event()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: datetime | None = None
@@ -115,7 +115,7 @@ class WorkerRuntime:
         (the broker or the store unreachable), after committing what is done."""
         self._consumer.subscribe(self.topics, listener=_Listener(self))
         await self._consumer.start()
-        committer = asyncio.create_task(self._commit_loop(), name="worker-commits")
+        committer = asyncio.create_task(self._committer.loop(), name="worker-commits")
         self._running = True
         try:
             while not self._stopping.is_set():
@@ -126,7 +126,7 @@ class WorkerRuntime:
                 for tp, records in batch.items():
                     queue = self._queues.get(tp)
                     if queue is not None:
-                        queue.add(_inbound(r) for r in records)
+                        queue.add(Inbound.of(r) for r in records)
                 self._schedule()
             await self._drain()
         finally:
@@ -172,7 +172,7 @@ class WorkerRuntime:
         # Everything the turn wrote is acknowledged: its offset may be committed. (A queue
         # that was revoked meanwhile is no longer committed from: the new owner redoes it.)
         queue.offsets.done(record.offset)
-        self._commit_wanted.set()
+        self._committer.wanted()
 
     def _turn_done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
@@ -180,11 +180,14 @@ class WorkerRuntime:
             log.error(
                 "worker turn failed; stopping", exc_info=exc, extra={"record": task.get_name()}
             )
-            if self._fatal is None:
-                self._fatal = exc
-            self._stopping.set()
+            self._fail(exc)
             return
         self._wake()
+
+    def _fail(self, exc: BaseException) -> None:
+        """Something a restart must fix went wrong: stop, and let `run` raise it."""
+        self._fatal = self._fatal or exc
+        self._stopping.set()
 
     def _wake(self) -> None:
         """Schedule once for every turn that ended in this pass of the event loop."""
@@ -231,39 +234,6 @@ class WorkerRuntime:
         self._timer = None
         self._timer_at = None
 
-    # --- commits ------------------------------------------------------------------------
-
-    async def _commit_loop(self) -> None:
-        try:
-            while True:
-                await self._commit_wanted.wait()
-                self._commit_wanted.clear()
-                await self._commit(self._queues)
-                await asyncio.sleep(self._settings.commit_interval_s)
-        except Exception as exc:  # without commits the worker would redo all its work later
-            log.exception("offset commits failed; stopping")
-            self._fatal = self._fatal or exc
-            self._stopping.set()
-
-    async def _commit(self, queues: dict[TopicPartition, PartitionQueue]) -> None:
-        """Commit every queue's watermark that moved; a failed commit is retried next time."""
-        async with self._commit_lock:
-            # a snapshot: a rebalance may change `queues` while the commit is under way
-            marks = [
-                (tp, queue, mark)
-                for tp, queue in list(queues.items())
-                if (mark := queue.offsets.to_commit()) is not None
-            ]
-            if not marks:
-                return
-            try:
-                await self._consumer.commit({tp: mark for tp, _, mark in marks})
-            except KafkaError as exc:  # a rebalance is under way: the listener commits
-                log.warning("offset commit failed: %r", exc)
-                return
-            for _, queue, mark in marks:
-                queue.offsets.committed(mark)
-
     # --- rebalances ---------------------------------------------------------------------
 
     async def _revoked(self, revoked: Iterable[TopicPartition]) -> None:
@@ -281,7 +251,7 @@ class WorkerRuntime:
                     "%d turns still running at a rebalance; their records may run twice",
                     len(late),
                 )
-        await self._commit(gone)
+        await self._committer.commit(gone)
         self._retired = gone
 
     async def _assigned(self, assigned: Iterable[TopicPartition]) -> None:
@@ -323,7 +293,7 @@ class WorkerRuntime:
             task.cancel()
         if self._in_flight:
             await asyncio.wait(list(self._in_flight))
-        await self._commit(self._queues)
+        await self._committer.commit(self._queues)
         await self._consumer.stop()
 
 
@@ -336,15 +306,3 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self._runtime._assigned(assigned)
-
-
-def _inbound(record: ConsumerRecord[bytes, bytes]) -> Inbound:
-    return Inbound(
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        timestamp_ms=record.timestamp,
-        key=record.key,
-        value=record.value,
-        headers=list(record.headers),
-    )

@@ -68,18 +68,7 @@ class TopicTail:
         while True:
             batch = await self._consumer.getmany(timeout_ms=200)
             for records in batch.values():
-                self.records.extend(
-                    Inbound(
-                        r.topic,
-                        r.partition,
-                        r.offset,
-                        r.timestamp,
-                        r.key,
-                        r.value,
-                        list(r.headers),
-                    )
-                    for r in records
-                )
+                self.records.extend(Inbound.of(r) for r in records)
             if batch:
                 self._changed.set()
 
