@@ -152,6 +152,7 @@ class Projection:
             bootstrap_servers=self.settings.kafka.bootstrap_servers,
             group_id=None,
             enable_auto_commit=False,
+            auto_offset_reset="earliest",
         )
         await consumer.start()
         try:

@@ -1,0 +1,142 @@
+"""How fast does a projector rebuild replay the event log, next to a bare aiokafka read?
+
+Writes a realistic event log (default 200,000 events: lectures, retries, failures,
+regenerations with late results) to a fresh topic, then in the same run:
+
+1. reads the whole topic with a bare aiokafka consumer (no decoding, nothing stored), and
+2. rebuilds the projection from it into a fresh PostgreSQL database (decode, reduce, write
+   the views and offsets, one transaction per batch),
+
+and prints records per second for both and their ratio. The topic and the database are
+removed afterwards. Needs the local Kafka and PostgreSQL (`make infra`).
+
+    python bench/projector_rebuild.py [--events 200000] [--batch 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import uuid
+from itertools import islice
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from shared.envelope import encode
+from shared.events import AssetEvent, LectureCreated
+from shared.kafka import TopicSpec, create_topics, make_admin, make_producer
+from shared.settings import KafkaSettings, PostgresSettings
+from shared.testing.databases import fresh_database
+from timeline_projector.config import ProjectorSettings, Settings
+from timeline_projector.migrate import migrate
+from timeline_projector.rebuild import rebuild
+from timeline_projector.synthetic import synthetic_log
+
+from shared import topics
+
+PARTITIONS = 8
+EVENTS_PER_LECTURE = 41  # what the synthetic log averages; only used to size it
+
+
+async def write_log(kafka: KafkaSettings, topic: str, events: int) -> int:
+    """Write at least `events` events, batched by the producer; wait once at the end."""
+    producer = make_producer(kafka, linger_ms=50, max_batch_size=1024 * 1024)
+    await producer.start()
+    written = 0
+    try:
+        pending = []
+        lectures = events // EVENTS_PER_LECTURE + 1
+        for envelope in islice(synthetic_log(lectures, seed=42), events):
+            payload = envelope.payload
+            assert isinstance(payload, LectureCreated | AssetEvent)
+            value, headers = encode(envelope)
+            pending.append(
+                await producer.send(
+                    topic, value=value, key=payload.lecture_id.encode(), headers=headers
+                )
+            )
+            written += 1
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return written
+
+
+async def bare_read(kafka: KafkaSettings, topic: str) -> tuple[int, float]:
+    """Read every record of `topic` once; (records, seconds)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        want = sum(ends.values())
+        started = time.perf_counter()
+        await consumer.seek_to_beginning(*tps)
+        count = 0
+        while count < want:
+            fetched = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            count += sum(len(batch) for batch in fetched.values())
+        return count, time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+async def main(events: int, batch: int) -> None:
+    kafka = KafkaSettings(topic_namespace=f"bench{uuid.uuid4().hex[:8]}.")
+    server = PostgresSettings()
+    topic = topics.events(kafka.topic_namespace)
+    await create_topics(kafka, [TopicSpec(topic, PARTITIONS)])
+    try:
+        started = time.perf_counter()
+        written = await write_log(kafka, topic, events)
+        print(f"wrote {written:,} events to {topic} in {time.perf_counter() - started:.1f} s")
+
+        read, read_s = await bare_read(kafka, topic)
+        print(f"bare aiokafka read: {read:,} records in {read_s:.2f} s = {read / read_s:,.0f}/s")
+
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        async with fresh_database(server.dsn, name) as dsn:
+            settings = Settings(
+                kafka,
+                PostgresSettings(dsn=dsn),
+                ProjectorSettings(rebuild_batch_size=batch, verify_timeout_s=0.1),
+            )
+            conn = await asyncpg.connect(dsn)
+            try:
+                await migrate(conn)
+            finally:
+                await conn.close()
+            # A dry run: replay and compare, nothing to switch (no live projector runs here).
+            report = await rebuild(settings, dry_run=True)
+        rate = report.records_per_s
+        print(
+            f"rebuild replay:     {report.records:,} records in {report.replay_seconds:.2f} s "
+            f"= {rate:,.0f}/s ({report.rejected} rejected; {report.seconds:.1f} s in all)"
+        )
+        print(
+            f"ratio: the rebuild replays at {rate / (read / read_s):.3f}x the bare read speed "
+            f"({(read / read_s) / rate:.1f}x slower)"
+        )
+    finally:
+        admin = make_admin(kafka)
+        await admin.start()
+        try:
+            await admin.delete_topics([topic])
+        finally:
+            await admin.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=5000, help="records per transaction")
+    args = parser.parse_args()
+    asyncio.run(main(args.events, args.batch))
