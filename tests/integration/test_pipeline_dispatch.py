@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 from audio_worker.medium import NARRATION
+from dispatcher.main import request_topics
 from dispatcher.runner import Dispatcher
 from image_worker.medium import IMAGE
 from replicate_sim.server import serve_in_background
 from replicate_sim.settings import Settings as SimSettings
 from shared.events import AssetGenerated, AssetPlan, LectureCreated, SegmentPlan
-from shared.kafka import TopicSettings, make_consumer, make_producer
+from shared.kafka import TopicSettings, create_topics, make_consumer, make_producer
 from shared.media import MediaKind
 from shared.providers import MediumSpec
 from shared.settings import (
@@ -144,3 +145,33 @@ async def test_a_dispatcher_restarted_mid_lecture_delivers_each_asset_exactly_on
         assert outcome.correlation_id == "req-1"
     assert await sim_creates(sim_url, "tide chart") == 8
     assert await sim_creates(sim_url, "The tide turns") == 4
+
+
+async def test_an_undecodable_event_is_skipped_and_the_next_lecture_is_dispatched(
+    kafka: KafkaSettings, pg_database: str, sim_url: str, unique_name: str, tmp_path: Path
+) -> None:
+    ns = kafka.topic_namespace
+    lecture = _lecture()
+    good = event_record(lecture, ns)
+    broken = Outgoing(good.topic, good.key, b'{"lecture_id": 1}', good.headers)
+    await create_topics(kafka, request_topics(ns, TopicSettings(request_partitions=2)))
+    producer = make_producer(kafka)
+    await producer.start()
+    dispatcher = Dispatcher(
+        make_consumer(kafka, f"d{unique_name}"), KafkaPublisher(producer), namespace=ns
+    )
+    try:
+        async with (
+            _worker(IMAGE, kafka, pg_database, sim_url, tmp_path, f"wi{unique_name}") as images,
+            EventLog(kafka, topics.events(ns)) as log,
+            running(dispatcher, images),
+        ):
+            await publish(kafka, [broken, good])
+            await log.wait_for(lambda: log.ended("img-0", "img-7"), 60, "the images")
+    finally:
+        await producer.stop()
+
+    rejected = dispatcher.metrics.registry.get_sample_value(
+        "lecturegen_dispatcher_events_total", {"result": "rejected"}
+    )
+    assert rejected == 1

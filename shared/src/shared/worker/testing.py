@@ -23,6 +23,7 @@ from shared.events import (
     GenerateAsset,
     OutcomeEvent,
     Payload,
+    PayloadError,
 )
 from shared.kafka import make_producer
 from shared.settings import KafkaSettings
@@ -91,9 +92,20 @@ class TopicTail:
 class EventLog(TopicTail):
     """The event log of one namespace, decoded."""
 
+    def __init__(self, kafka: KafkaSettings, topic: str) -> None:
+        super().__init__(kafka, topic)
+        self._decoded: list[Envelope | None] = []
+
     @property
     def envelopes(self) -> list[Envelope]:
-        return [decode(r.value, r.headers) for r in self.records]
+        """The decodable records, in log order (each decoded once)."""
+        cache = self._decoded
+        for record in self.records[len(cache) :]:
+            try:
+                cache.append(decode(record.value, record.headers))
+            except PayloadError:
+                cache.append(None)
+        return [e for e in cache if e is not None]
 
     def of_asset(self, asset_id: str) -> list[AssetEvent]:
         """The asset's events in log order."""
