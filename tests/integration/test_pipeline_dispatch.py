@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from audio_worker.medium import NARRATION
 from dispatcher.main import request_topics
@@ -175,3 +180,61 @@ async def test_an_undecodable_event_is_skipped_and_the_next_lecture_is_dispatche
         "lecturegen_dispatcher_events_total", {"result": "rejected"}
     )
     assert rejected == 1
+
+
+async def test_the_dispatcher_process_dispatches_serves_health_and_stops_on_sigterm(
+    kafka: KafkaSettings, unique_name: str, tmp_path: Path
+) -> None:
+    ns = kafka.topic_namespace
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LECTUREGEN_")}
+    env.update(
+        KAFKA_BOOTSTRAP_SERVERS=kafka.bootstrap_servers,
+        LECTUREGEN_TOPIC_NAMESPACE=ns,
+        LECTUREGEN_TOPIC_REQUEST_PARTITIONS="2",
+        LECTUREGEN_TOPIC_EVENTS_PARTITIONS="2",
+        LECTUREGEN_DISPATCHER_GROUP_ID=f"d{unique_name}",
+        LECTUREGEN_DISPATCHER_METRICS_PORT="0",
+    )
+    log_path = tmp_path / "dispatcher.log"
+    script = Path(sys.executable).with_name("lecturegen-dispatcher")
+    with log_path.open("ab") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            str(script), env=env, stdout=log_file, stderr=log_file
+        )
+    try:
+        port = await _logged_port(log_path, "dispatcher started")
+        async with (
+            TopicTail(kafka, topics.requests(MediaKind.IMAGE, ns)) as images,
+            TopicTail(kafka, topics.requests(MediaKind.NARRATION, ns)) as voices,
+        ):
+            await publish(kafka, [event_record(_lecture(), ns)])
+            await images.wait_for(lambda: len(images.records) == 8, 30, "image commands")
+            await voices.wait_for(lambda: len(voices.records) == 4, 30, "narration commands")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            health = await client.get("/healthz")
+            metrics = await client.get("/metrics")
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    assert health.status_code == 200
+    assert 'lecturegen_dispatcher_commands_total{medium="image"} 8.0' in metrics.text
+
+
+async def _logged_port(log_path: Path, message: str, within_s: float = 30) -> int:
+    """The metrics port in the process's JSON log line `message`, once it is there."""
+    async with asyncio.timeout(within_s):
+        while True:
+            if (port := _port_in(log_path, message)) is not None:
+                return port
+            await asyncio.sleep(0.1)
+
+
+def _port_in(log_path: Path, message: str) -> int | None:
+    for line in log_path.read_text(errors="replace").splitlines():
+        if line.startswith("{") and (fields := json.loads(line)).get("message") == message:
+            return int(fields["metrics_port"])
+    return None
