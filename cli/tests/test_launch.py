@@ -97,3 +97,14 @@ def test_a_custom_postgres_port_becomes_the_database_url_unless_one_is_set():
     )
     given = {"LECTUREGEN_POSTGRES_PORT": "5433", "DATABASE_URL": "postgresql://db/x"}
     assert "DATABASE_URL" not in _plan(given).env
+
+
+def test_the_rebuild_compares_against_the_group_the_live_projector_got_from_up():
+    from lecturegen_cli.rebuild import projector_settings
+
+    env = {"LECTUREGEN_TOPIC_NAMESPACE": "e2e1."}
+    launch = _plan(env)
+    projector = next(c for c in launch.components if c.name == "timeline-projector")
+    live_group = launch.process_env(env, projector)["LECTUREGEN_PROJECTOR_GROUP_ID"]
+    assert projector_settings(env).projector.group_id == live_group
+    assert projector_settings({}).projector.group_id == "lecturegen-timeline-projector"

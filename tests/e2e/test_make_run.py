@@ -160,6 +160,10 @@ def test_make_run_end_to_end(run: Run) -> None:
     for consumer in ("dispatcher", "timeline-projector", "image-worker", "music-worker"):
         assert isinstance(components[consumer]["lag"], int), components[consumer]
 
+    rebuilt = run.lecturegen("projector", "rebuild", timeout_s=180)
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert "views now read generation 2" in rebuilt.stdout
+
     with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}) as client:
         _regenerate_with_a_clean_prompt(client, token, report["lecture_id"], sensitive)
         _kill_a_worker_during_a_lecture(client, token, run)

@@ -30,7 +30,10 @@ class Consumes:
     """It stores its offsets next to its views (the projector), not in Kafka."""
 
     def group(self, env: Mapping[str, str]) -> str:
-        return env.get(self.group_env) or self.default_group
+        """The group named in `env`, else the service's default, prefixed with the topic
+        namespace: two runs in different namespaces never share a consumer group."""
+        namespace = env.get("LECTUREGEN_TOPIC_NAMESPACE", "")
+        return env.get(self.group_env) or f"{namespace}{self.default_group}"
 
 
 @dataclass(frozen=True, slots=True)

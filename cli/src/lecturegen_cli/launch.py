@@ -33,10 +33,9 @@ class Launch:
         in a topic namespace its consumer group prefixed with the namespace, so two runs in
         different namespaces never share a group."""
         env = {**base, **self.env, component.port_env: str(self.port(component))}
-        namespace = env.get("LECTUREGEN_TOPIC_NAMESPACE", "")
         consumes = component.consumes
-        if namespace and consumes is not None and not env.get(consumes.group_env):
-            env[consumes.group_env] = f"{namespace}{consumes.default_group}"
+        if consumes is not None and env.get("LECTUREGEN_TOPIC_NAMESPACE"):
+            env[consumes.group_env] = consumes.group(env)
         return env
 
     @property

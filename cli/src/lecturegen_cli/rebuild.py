@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Mapping
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from timeline_projector.config import Settings
+from shared.settings import KafkaSettings, PostgresSettings
+from timeline_projector.config import ProjectorSettings, Settings
 from timeline_projector.rebuild import RebuildError, RebuildReport, rebuild
+
+from lecturegen_cli.components import PROJECTOR
 
 
 def rebuild_command(console: Console, *, dry_run: bool) -> int:
     """Run the rebuild; 0 when it switched (or, dry, when it verified), else 1."""
-    settings = Settings.from_env()
+    settings = projector_settings(os.environ)
     bar = Progress(
         TextColumn("[bold]replaying the event log"),
         BarColumn(),
@@ -35,6 +40,14 @@ def rebuild_command(console: Console, *, dry_run: bool) -> int:
     console.print(report_table(report))
     ok = report.verified if report.dry_run else report.switched
     return 0 if ok else 1
+
+
+def projector_settings(env: Mapping[str, str]) -> Settings:
+    """The projector's settings from the environment, with its consumer group chosen as
+    `lecturegen up` chooses it, so the rebuild compares against the live projector's offsets."""
+    assert PROJECTOR.consumes is not None
+    group = PROJECTOR.consumes.group(env)
+    return Settings(KafkaSettings(), PostgresSettings(), ProjectorSettings(group_id=group))
 
 
 def report_table(report: RebuildReport) -> Table:
