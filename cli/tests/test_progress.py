@@ -1,5 +1,5 @@
 from lecturegen_cli.progress import LectureProgress, counts_line
-from shared.status import AssetStatus
+from shared.status import AssetStatus, VersionedStatus
 
 
 def test_events_move_assets_and_count_them_per_status():
@@ -35,7 +35,7 @@ def test_a_terminal_status_stays_until_a_newer_prompt_version_arrives():
     assert not progress.apply_event("asset.generated", {"asset_id": "a", "prompt_version": 1})
 
 
-def test_a_snapshot_of_the_assets_endpoint_updates_statuses():
+def test_a_snapshot_of_the_assets_endpoint_brings_terminal_statuses_and_new_versions():
     progress = LectureProgress.starting(["a", "b"])
     changed = progress.apply_view(
         [
@@ -46,6 +46,15 @@ def test_a_snapshot_of_the_assets_endpoint_updates_statuses():
     assert changed
     assert not progress.apply_view([{"asset_id": "a", "status": "generated", "prompt_version": 1}])
     assert progress.terminal == 1
+    assert progress.apply_view([{"asset_id": "a", "status": "pending", "prompt_version": 2}])
+    assert progress.statuses["a"] == VersionedStatus(2, AssetStatus.PENDING)
+
+
+def test_an_older_snapshot_never_takes_back_what_the_stream_said():
+    progress = LectureProgress.starting(["a"])
+    progress.apply_event("asset.retrying", {"asset_id": "a", "asset_status": "retrying"})
+    assert not progress.apply_view([{"asset_id": "a", "status": "pending", "prompt_version": 1}])
+    assert progress.statuses["a"].status is AssetStatus.RETRYING
 
 
 def test_messages_without_an_asset_id_or_a_known_type_change_nothing():

@@ -144,6 +144,7 @@ async def follow(
     *,
     timeout_s: float,
     on_progress: Observer,
+    poll_interval_s: float = POLL_INTERVAL_S,
 ) -> bool:
     """Update `progress` from the live stream (and a slow poll) until the assets endpoint
     shows every asset terminal; False if that did not happen within `timeout_s`."""
@@ -164,9 +165,12 @@ async def follow(
                 if view and all(AssetStatus(a["status"]).is_terminal for a in view):
                     return True
                 changed.clear()
-                wait = POLL_INTERVAL_S if not progress.done else 0.3
+                wait = poll_interval_s if not progress.done else min(poll_interval_s, 0.3)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                # that arrives as the event is set.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await changed.wait()
     except TimeoutError:
         return False
     finally:

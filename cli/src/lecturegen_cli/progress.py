@@ -44,11 +44,21 @@ class LectureProgress:
         return self._set(asset_id, int(version), status)
 
     def apply_view(self, assets: Iterable[Mapping[str, Any]]) -> bool:
-        """Take in the assets endpoint's answer; True when anything changed."""
+        """Take in the assets endpoint's answer; True when anything changed.
+
+        A poll may have been answered before the stream's latest message was projected, so
+        it only brings news the stream cannot take back: a terminal status, a newer version.
+        The steps in between come from the stream.
+        """
         changed = False
         for asset in assets:
+            asset_id = asset["asset_id"]
+            version = int(asset.get("prompt_version", 1))
             status = AssetStatus(asset.get("status") or AssetStatus.GENERATED)
-            changed |= self._set(asset["asset_id"], int(asset.get("prompt_version", 1)), status)
+            current = self.statuses.get(asset_id)
+            newer = current is None or version > current.prompt_version
+            if newer or status.is_terminal:
+                changed |= self._set(asset_id, version, status)
         return changed
 
     def _set(self, asset_id: str, version: int, status: AssetStatus) -> bool:

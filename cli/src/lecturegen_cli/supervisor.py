@@ -146,7 +146,8 @@ class Supervisor:
                 f"log: {self.log_file(spec.name)}"
             )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._stopping.wait()
             if not self._stopping.is_set():
                 self._update(spec.name, replace(crashed, restarts=crashed.restarts + 1))
 

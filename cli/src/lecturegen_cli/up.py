@@ -199,7 +199,8 @@ async def _wait_ready(
             )
             warned = True
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.5)
+            async with asyncio.timeout(0.5):
+                await stop.wait()
     return False
 
 
