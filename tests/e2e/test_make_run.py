@@ -281,3 +281,34 @@ def _wait(condition, *, timeout_s: float, what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.2)
+
+
+def test_ctrl_c_during_the_demo_stops_everything_make_run_started(run: Run) -> None:
+    infra_flag = "--infra" if run.infra else "--no-infra"
+    out = run.log_dir.parent / "up.out"
+    run.log_dir.mkdir(parents=True, exist_ok=True)
+    with out.open("w") as sink:
+        up = subprocess.Popen(
+            [LECTUREGEN, "up", "--demo", infra_flag],
+            env=run.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C in a terminal reaches the foreground group only
+        )
+    try:
+        _wait(
+            lambda: "submitted lecture" in out.read_text() or up.poll() is not None,
+            timeout_s=300,
+            what="the demo to start",
+        )
+        assert up.poll() is None, out.read_text()
+        ours = run.our_processes()
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=120) == 0, out.read_text()
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    assert "stopped" in out.read_text().splitlines()[-1]
+    assert [p for p in ours if is_alive(*p)] == []
+    assert run.state()["phase"] == "stopped"
