@@ -160,6 +160,12 @@ def test_make_run_end_to_end(run: Run) -> None:
     for consumer in ("dispatcher", "timeline-projector", "image-worker", "music-worker"):
         assert isinstance(components[consumer]["lag"], int), components[consumer]
 
+    dead = run.lecturegen("dlt", "show", "--json", timeout_s=60)
+    assert dead.returncode == 0, dead.stdout + dead.stderr
+    assert [(d["asset_id"], d["reason"]) for d in json.loads(dead.stdout)] == [
+        (exhausted["asset_id"], "exhausted")
+    ]
+
     rebuilt = run.lecturegen("projector", "rebuild", timeout_s=180)
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert "views now read generation 2" in rebuilt.stdout

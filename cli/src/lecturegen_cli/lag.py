@@ -48,7 +48,7 @@ async def read_group_lags(
         await consumer.start()
         try:
             wanted = sorted({t for names in groups.values() for t in names})
-            counts = await _partition_ids(admin, wanted)
+            counts = await partition_ids(admin, wanted)
             lags: dict[str, int | None] = {}
             for group, topic_names in groups.items():
                 partitions = [
@@ -91,7 +91,7 @@ async def read_projector_lag(
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="lecturegen-status")
     await admin.start()
     try:
-        ids = (await _partition_ids(admin, [events_topic])).get(events_topic, [])
+        ids = (await partition_ids(admin, [events_topic])).get(events_topic, [])
         partitions = [TopicPartition(events_topic, p) for p in ids]
         if not partitions:
             return None
@@ -113,7 +113,7 @@ async def read_projector_lag(
     )
 
 
-async def _partition_ids(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, list[int]]:
+async def partition_ids(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, list[int]]:
     """The partition numbers of each topic that exists."""
     existing = set(await admin.list_topics())
     present = [name for name in names if name in existing]

@@ -26,6 +26,8 @@ projector_app = typer.Typer(
     help="Operate the timeline projector's PostgreSQL views.", no_args_is_help=True
 )
 app.add_typer(projector_app, name="projector")
+dlt_app = typer.Typer(help="Look into the dead-letter topics.", no_args_is_help=True)
+app.add_typer(dlt_app, name="dlt")
 
 DemoTimeout = Annotated[
     float,
@@ -266,3 +268,49 @@ def projector_rebuild(
     from lecturegen_cli.rebuild import rebuild_command
 
     raise typer.Exit(rebuild_command(consoles.console(), dry_run=dry_run))
+
+
+@dlt_app.command("show")
+def dlt_show(
+    media: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--media",
+            "-m",
+            help="Only this medium (image, narration, video, music); repeatable. Default: all.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="The last N records of each partition.", min=1)
+    ] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead.")] = False,
+) -> None:
+    """Show the latest records of the dead-letter topics `lecturegen.<media>.dlt.v1`.
+
+    Each record is a request the pipeline gave up on: `poison` (it could not be decoded),
+    `exhausted` (its retries ran out) or `failed` (a permanent provider error), with the error,
+    the asset, and where the request first entered. Reads without a consumer group: nothing
+    is committed or changed. Uses KAFKA_BOOTSTRAP_SERVERS and LECTUREGEN_TOPIC_NAMESPACE.
+    A failed asset is retried by regenerating it (`POST /v1/assets/{id}/regenerate`).
+    """
+    from shared.media import MediaKind
+    from shared.settings import KafkaSettings
+
+    from lecturegen_cli.dead_letters import dead_letter_lines, read_dead_letters
+
+    errors = consoles.console(stderr=True)
+    try:
+        kinds = [MediaKind(m) for m in media] if media else list(MediaKind)
+    except ValueError as exc:
+        errors.print(f"[red]error:[/] {exc}; the media are {', '.join(MediaKind)}")
+        raise typer.Exit(2) from exc
+    letters = asyncio.run(read_dead_letters(KafkaSettings(), kinds, limit))
+    if as_json:
+        print(json.dumps([d.to_json() for d in letters], indent=2))
+        return
+    console = consoles.console()
+    if not letters:
+        console.print("the dead-letter topics are empty")
+        return
+    for line in dead_letter_lines(letters):
+        console.print(line, highlight=False)
