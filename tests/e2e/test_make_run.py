@@ -35,6 +35,15 @@ PORT_VARIABLES = (
     "LECTUREGEN_VIDEO_WORKER_METRICS_PORT",
     "LECTUREGEN_MUSIC_WORKER_METRICS_PORT",
 )
+INFRA_VARIABLES = {
+    # where the local Kafka and PostgreSQL scripts put their services: kept, so `up` finds the
+    # same ones the test fixtures started
+    "LECTUREGEN_KAFKA_PORT",
+    "LECTUREGEN_KAFKA_CONTROLLER_PORT",
+    "LECTUREGEN_POSTGRES_PORT",
+    "LECTUREGEN_LOCAL_DIR",
+    "LECTUREGEN_PG_BIN",
+}
 TERMINAL = {"generated", "needs_prompt_update", "failed"}
 
 
@@ -91,7 +100,11 @@ def run(
     pg_database: str,
     unique_name: str,
 ) -> Iterator[Run]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LECTUREGEN_", "MEDIA_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in INFRA_VARIABLES or not k.startswith(("LECTUREGEN_", "MEDIA_"))
+    }
     env.pop("REPLICATE_API_TOKEN", None)
     env.pop("REPLICATE_BASE_URL", None)
     env.update({name: str(_free_port()) for name in PORT_VARIABLES})
