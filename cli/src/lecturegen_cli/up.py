@@ -25,7 +25,7 @@ from lecturegen_cli.banner import print_banner
 from lecturegen_cli.infra import InfraError, start_infra
 from lecturegen_cli.launch import plan_launch
 from lecturegen_cli.paths import RunPaths
-from lecturegen_cli.processes import is_alive, start_ticks
+from lecturegen_cli.processes import is_alive, start_ticks, terminate
 from lecturegen_cli.recorder import StateRecorder
 from lecturegen_cli.sockets import free_port, port_is_free
 from lecturegen_cli.state import Consumer, Phase, RunState, read_state
@@ -45,14 +45,23 @@ def already_running(paths: RunPaths) -> RunState | None:
 
 
 def refuse_second_run(paths: RunPaths, console: Console) -> bool:
+    """True (after saying so) when a run is going on; stops the orphans of a run whose
+    supervisor died, which would otherwise keep consuming next to the new run."""
     running = already_running(paths)
-    if running is None:
-        return False
-    console.print(
-        f"[red]lecturegen is already running[/] (supervisor pid {running.supervisor_pid}, "
-        f"API {running.api_url}); `lecturegen down` stops it."
-    )
-    return True
+    if running is not None:
+        console.print(
+            f"[red]lecturegen is already running[/] (supervisor pid {running.supervisor_pid}, "
+            f"API {running.api_url}); `lecturegen down` stops it."
+        )
+        return True
+    previous = read_state(paths.state_file)
+    if previous is not None:
+        orphans = [(r.pid, r.start_ticks) for r in previous.processes.values() if r.pid]
+        orphans = [(pid, ticks) for pid, ticks in orphans if is_alive(pid, ticks)]
+        if orphans:
+            console.print(f"stopping {len(orphans)} processes left by a previous run ...")
+            terminate(orphans, grace_s=STOP_GRACE_S)
+    return False
 
 
 async def serve(
