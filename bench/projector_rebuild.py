@@ -42,9 +42,9 @@ EVENTS_PER_LECTURE = 41  # what the synthetic log averages; only used to size it
 async def write_log(kafka: KafkaSettings, topic: str, events: int) -> int:
     """Write at least `events` events, batched by the producer; wait once at the end."""
     producer = make_producer(kafka, linger_ms=50, max_batch_size=1024 * 1024)
-    await producer.start()
     written = 0
     try:
+        await producer.start()
         pending = []
         lectures = events // EVENTS_PER_LECTURE + 1
         for envelope in islice(synthetic_log(lectures, seed=42), events):
@@ -72,8 +72,8 @@ async def bare_read(kafka: KafkaSettings, topic: str) -> tuple[int, float]:
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
-    await consumer.start()
     try:
+        await consumer.start()
         tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)

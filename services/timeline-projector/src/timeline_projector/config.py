@@ -28,6 +28,9 @@ class ProjectorSettings(BaseSettings):
         10_000, ge=1, description="how soon the group gives the partitions of a dead projector away"
     )
     rebuild_batch_size: int = Field(5000, ge=1, description="records per transaction in a rebuild")
+    rebuild_workers: int = Field(
+        2, ge=1, description="connections a rebuild applies partitions over, side by side"
+    )
     verify_timeout_s: float = Field(
         120.0, gt=0, description="how long a rebuild waits for the live projector to catch up"
     )

@@ -84,8 +84,8 @@ class LiveProjector:
         )
         self._consumer = consumer
         consumer.subscribe([self.topic], listener=_SeekToStoredOffsets(self))
-        await consumer.start()
         try:
+            await consumer.start()  # inside: a stop while it joins the group must close it
             await self._loop(consumer)
         finally:
             await consumer.stop()

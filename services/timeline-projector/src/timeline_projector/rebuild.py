@@ -94,8 +94,8 @@ async def rebuild(
             new = await create_generation(conn)
             log.info("rebuild started", extra={"generation": new.number, "dry_run": dry_run})
             replayer = Replayer(settings, conn, new.schema, progress, metrics)
-            await replayer.start()
             try:
+                await replayer.start()
                 await replayer.replay_to(await replayer.end_offsets())
                 report = await _verify_and_switch(
                     settings, conn, replayer, live, new, dry_run, force
@@ -129,6 +129,8 @@ class Replayer:
         self._metrics = metrics
         self._group = settings.projector.group_id
         self._batch_size = settings.projector.rebuild_batch_size
+        self._workers = settings.projector.rebuild_workers
+        self._dsn = settings.postgres.dsn
         self._kafka = settings.kafka
         self.topic = topics.events(settings.kafka.topic_namespace)
         self._consumer: AIOKafkaConsumer | None = None
@@ -150,8 +152,8 @@ class Replayer:
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
-        await consumer.start()
         self._consumer = consumer
+        await consumer.start()
         self._partitions = [TopicPartition(self.topic, p) for p in await self._partition_ids()]
         if not self._partitions:
             return
@@ -184,46 +186,74 @@ class Replayer:
         ends = await self._consumer.end_offsets(self._partitions)
         return {tp.partition: offset for tp, offset in ends.items()}
 
-    async def replay_to(self, targets: dict[int, int]) -> None:
+    async def replay_to(self, targets: dict[int, int], *, parallel: bool = True) -> None:
         """Apply every record below `targets` (next offsets by partition) not applied yet.
 
-        Each batch is its own transaction, or a savepoint when called inside one.
+        With `parallel`, partitions are shared among `rebuild_workers` connections, each batch
+        its own transaction (partitions hold disjoint lectures, so the workers never touch the
+        same rows). Without, every batch goes through this replayer's connection: as its own
+        transaction, or as a savepoint when that connection is inside one.
         """
         targets = {p: max(targets.get(p, 0), self.position[p]) for p in self.position}
-        self.total = self.done + sum(targets[p] - self.position[p] for p in targets)
+        total = self.done + sum(targets[p] - self.position[p] for p in targets)
+        self.total = total
         self._report()
         started = time.perf_counter()
+        workers = self._workers if parallel else 1
+        conns = [self._conn]
         try:
-            await self._replay(targets)
+            conns += [await asyncpg.connect(self._dsn) for _ in range(workers - 1)]
+            queues: list[asyncio.Queue[list[LogRecord] | None]] = [
+                asyncio.Queue(maxsize=2) for _ in conns
+            ]
+            async with asyncio.TaskGroup() as group:
+                for conn, queue in zip(conns, queues, strict=True):
+                    group.create_task(self._apply_from(queue, conn))
+                group.create_task(self._fetch_into(queues, targets))
+            self.done = total  # offsets without a record (compaction, markers) count as done
+            self._report()
         finally:
+            for conn in conns[1:]:
+                await conn.close()
             self.seconds += time.perf_counter() - started
 
-    async def _replay(self, targets: dict[int, int]) -> None:
+    async def _fetch_into(
+        self, queues: list[asyncio.Queue[list[LogRecord] | None]], targets: dict[int, int]
+    ) -> None:
+        """Read up to `targets`, handing each partition's records, in order, to one worker;
+        then tell every worker it is done. (On failure the task group cancels the workers.)"""
         consumer = self._consumer
-        while consumer is not None:
-            pending = [
-                tp for tp in self._partitions if self.position[tp.partition] < targets[tp.partition]
-            ]
-            if not pending:
-                return
+        while consumer is not None and (pending := self._pending(targets)):
             fetched = await consumer.getmany(*pending, timeout_ms=500, max_records=self._batch_size)
-            records: list[LogRecord] = []
+            shares: list[list[LogRecord]] = [[] for _ in queues]
             for tp, batch in fetched.items():
                 target = targets[tp.partition]
                 kept = [r for r in batch if r.offset < target]
-                records += kept
+                shares[tp.partition % len(queues)] += kept
                 if len(kept) < len(batch):
                     consumer.seek(tp, target)  # read past the target: come back here next time
-            if records:
-                async with self._conn.transaction():
-                    result = await apply_records(
-                        self._conn, self._schema, self._group, records, notify=False
-                    )
-                self.rejected += result.rejected
+            for queue, share in zip(queues, shares, strict=True):
+                if share:
+                    await queue.put(share)
             for tp in pending:
                 position = await consumer.position(tp)
                 self.position[tp.partition] = min(position, targets[tp.partition])
-            self.done = self.total - sum(targets[p] - self.position[p] for p in targets)
+        for queue in queues:
+            await queue.put(None)
+
+    def _pending(self, targets: dict[int, int]) -> list[TopicPartition]:
+        return [
+            tp for tp in self._partitions if self.position[tp.partition] < targets[tp.partition]
+        ]
+
+    async def _apply_from(
+        self, queue: asyncio.Queue[list[LogRecord] | None], conn: Connection
+    ) -> None:
+        while (records := await queue.get()) is not None:
+            async with conn.transaction():
+                result = await apply_records(conn, self._schema, self._group, records, notify=False)
+            self.rejected += result.rejected
+            self.done += len(records)
             self._report()
 
     def _report(self) -> None:
@@ -253,7 +283,8 @@ async def _verify_and_switch(
             await store.stored_offsets(conn, live.schema, group, topic), replayer
         )
         if caught_up is not None:
-            await replayer.replay_to(live_offsets)  # the last few, inside this transaction
+            # the last few, inside this transaction
+            await replayer.replay_to(live_offsets, parallel=False)
         same_offsets = live_offsets == replayer.position
         differences = await verify.differences(conn, live.schema, new.schema)
         verified = same_offsets and not differences

@@ -62,8 +62,8 @@ class Projection:
     async def produce(self, items: Iterable[Envelope | RawRecord]) -> None:
         """Write `items` in order (events keyed by lecture), waiting only once at the end."""
         producer = make_producer(self.settings.kafka, linger_ms=20)
-        await producer.start()
         try:
+            await producer.start()
             pending = []
             for item in items:
                 if isinstance(item, RawRecord):
@@ -154,8 +154,8 @@ class Projection:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        await consumer.start()
         try:
+            await consumer.start()
             tps = [TopicPartition(self.topic, p) for p in (partitions or sorted(self.ends))]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
