@@ -10,7 +10,7 @@ regenerations with late results) to a fresh topic, then in the same run:
 and prints records per second for both and their ratio. The topic and the database are
 removed afterwards. Needs the local Kafka and PostgreSQL (`make infra`).
 
-    python bench/projector_rebuild.py [--events 200000] [--batch 5000]
+    python bench/projector_rebuild.py [--events 200000] [--batch 5000] [--workers 2]
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ async def bare_read(kafka: KafkaSettings, topic: str) -> tuple[int, float]:
         await consumer.stop()
 
 
-async def main(events: int, batch: int) -> None:
+async def main(events: int, batch: int, workers: int) -> None:
     kafka = KafkaSettings(topic_namespace=f"bench{uuid.uuid4().hex[:8]}.")
     server = PostgresSettings()
     topic = topics.events(kafka.topic_namespace)
@@ -107,7 +107,9 @@ async def main(events: int, batch: int) -> None:
             settings = Settings(
                 kafka,
                 PostgresSettings(dsn=dsn),
-                ProjectorSettings(rebuild_batch_size=batch, verify_timeout_s=0.1),
+                ProjectorSettings(
+                    rebuild_batch_size=batch, rebuild_workers=workers, verify_timeout_s=0.1
+                ),
             )
             conn = await asyncpg.connect(dsn)
             try:
@@ -138,5 +140,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=5000, help="records per transaction")
+    parser.add_argument("--workers", type=int, default=2, help="connections applying partitions")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.batch))
+    asyncio.run(main(args.events, args.batch, args.workers))
