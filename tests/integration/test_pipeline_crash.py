@@ -169,8 +169,9 @@ async def test_a_worker_killed_with_calls_in_flight_loses_no_asset(
     for asset_id in ids:
         (outcome,) = log.outcomes(asset_id)
         assert isinstance(outcome, AssetGenerated)
-    # the killed calls were made again, once each
-    assert await sim_creates(sim_url, "harbour view") == 40
+    # a call whose prediction was saved before the kill is resumed, not made again; only one
+    # cut off between the create and saving its id is made twice (test_pipeline_resume.py)
+    assert 20 <= await sim_creates(sim_url, "harbour view") <= 40
 
 
 async def test_sigterm_lets_calls_in_flight_finish_and_exits_cleanly(

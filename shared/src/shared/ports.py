@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +19,11 @@ class Attempt:
     """1-based attempt number; retries are attempts 2 and up."""
     resume_prediction_id: str | None = None
     """A prediction an earlier attempt started but never saw finish: poll it, don't re-create."""
+    on_created: Callable[[str], Awaitable[None]] | None = None
+    """Awaited with the id of a prediction as soon as the provider has created it, before
+    waiting for it to finish, so the caller can save the id and resume that prediction if
+    the process dies mid-call. Not called when resuming. It should not raise: a generator
+    lets its exceptions through."""
 
 
 class Generator(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -138,6 +138,7 @@ def generate(
         *,
         model: str = "",
         resume: str | None = None,
+        on_created: Callable[[str], Awaitable[None]] | None = None,
         deadline_s: float = 5.0,
         blobs: InMemoryBlobStore | None = None,
         max_bytes: int = 10_000,
@@ -162,7 +163,8 @@ def generate(
             requested_at=datetime(2026, 1, 1, tzinfo=UTC),
             correlation_id="k1",
         )
-        return await generator.generate(Attempt(command, 1, resume_prediction_id=resume))
+        attempt = Attempt(command, 1, resume_prediction_id=resume, on_created=on_created)
+        return await generator.generate(attempt)
 
     return run
 
@@ -204,6 +206,37 @@ async def test_a_resumed_prediction_that_already_succeeded_is_collected_without_
     assert isinstance(result, GenerationSucceeded)
     assert result.debug.prediction_id == "p-old"
     assert not any(call.startswith("POST") for call in fake.calls)
+
+
+async def test_a_new_prediction_is_reported_as_created_before_it_is_polled(
+    generate: Callable[..., Any], fake: InMemoryReplicate
+) -> None:
+    reported: list[tuple[str, list[str]]] = []
+
+    async def on_created(prediction_id: str) -> None:
+        reported.append((prediction_id, list(fake.calls)))
+
+    result = await generate(on_created=on_created)
+
+    assert isinstance(result, GenerationSucceeded)
+    ((prediction_id, calls_so_far),) = reported
+    assert prediction_id == result.debug.prediction_id
+    assert calls_so_far == ["POST /v1/models/black-forest-labs/flux-schnell/predictions"]
+
+
+async def test_a_resumed_prediction_is_not_reported_as_created(
+    generate: Callable[..., Any], fake: InMemoryReplicate
+) -> None:
+    fake.predictions["p-old"] = [RUNNING, {"status": "succeeded", "output": FILE_URL}]
+    reported: list[str] = []
+
+    async def on_created(prediction_id: str) -> None:
+        reported.append(prediction_id)
+
+    result = await generate(resume="p-old", on_created=on_created)
+
+    assert isinstance(result, GenerationSucceeded)
+    assert reported == []
 
 
 # --- the deadline and the cancel that follows -----------------------------------------------

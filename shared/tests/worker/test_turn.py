@@ -25,11 +25,11 @@ from shared.media import MediaKind
 from shared.ports import Attempt
 from shared.results import GenerationResult
 from shared.retry import RetryPolicy
-from shared.worker.fakes import InMemoryGenerator, InMemoryPublisher
+from shared.worker.fakes import InMemoryGenerator, InMemoryPublisher, ProcessKilled
 from shared.worker.metrics import WorkerMetrics
 from shared.worker.records import Inbound
 from shared.worker.turn import Turns
-from shared.worker.versions import InMemoryVersionStore
+from shared.worker.versions import Claim, InMemoryVersionStore
 
 from shared import headers as h
 from shared import topics
@@ -267,3 +267,54 @@ async def test_a_retry_carries_the_prediction_to_resume_into_the_next_attempt(
     await _chain(generator, first, read_back)
 
     assert [a.resume_prediction_id for a in generator.calls] == [None, "pred-7"]
+
+
+async def test_a_worker_killed_after_the_create_resumes_that_prediction_when_restarted(
+    command, request_record
+) -> None:
+    generator = InMemoryGenerator(MediaKind.IMAGE, killed_after_create={"slow"})
+    sender, store = InMemoryPublisher(), InMemoryVersionStore()
+    record = request_record(command(prompt="slow"), offset=7)
+    with pytest.raises(ProcessKilled):
+        await _turns(generator, sender, store).run(record)
+
+    await _turns(generator, sender, store).run(record)  # redelivered to a restarted worker
+
+    (created,) = generator.created
+    assert [a.resume_prediction_id for a in generator.calls] == [None, created]
+    (generated,) = [e for e in _events(sender) if isinstance(e, AssetGenerated)]
+    assert generated.prediction_id == created
+
+
+async def test_the_retry_of_a_resumed_attempt_that_failed_creates_a_prediction_of_its_own(
+    command, request_record, read_back
+) -> None:
+    flaky = [GenerationError.transient("E6716")]
+    generator = InMemoryGenerator(MediaKind.IMAGE, {"slow": flaky}, killed_after_create={"slow"})
+    sender, store = InMemoryPublisher(), InMemoryVersionStore()
+    record = request_record(command(prompt="slow"), offset=7)
+    with pytest.raises(ProcessKilled):
+        await _turns(generator, sender, store).run(record)
+    turns = _turns(generator, sender, store)
+
+    await turns.run(record)  # resumes the prediction, which fails transiently
+    await turns.run(read_back(sender.to(topics.retry_tier(MediaKind.IMAGE, 5000))[0], offset=8))
+
+    assert [a.resume_prediction_id for a in generator.calls] == [None, generator.created[0], None]
+    assert len(generator.created) == 2  # the retry is a new attempt: it creates its own
+    assert isinstance(_events(sender)[-1], AssetGenerated)
+
+
+async def test_a_store_that_cannot_save_the_prediction_does_not_fail_the_call(
+    command, request_record
+) -> None:
+    class Forgetful(InMemoryVersionStore):
+        async def remember(self, claim: Claim, prediction_id: str) -> None:
+            raise ConnectionError("database gone for a moment")
+
+    generator = InMemoryGenerator(MediaKind.IMAGE)
+    sender = InMemoryPublisher()
+
+    await _turns(generator, sender, Forgetful()).run(request_record(command()))
+
+    assert isinstance(_events(sender)[-1], AssetGenerated)

@@ -11,19 +11,27 @@ from shared.status import AssetStatus
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.versions import (
     Claim,
+    Claimed,
     Ended,
+    Inflight,
     InMemoryVersionStore,
     Scheduled,
     Verdict,
+    VersionRow,
     VersionStore,
+    remember,
+    settle,
+    to_resume,
 )
 
 REQUEST = "lecturegen.image.requests.v1:0:"
 TIER = "lecturegen.image.retry.5s.v1:0:"
 
 
-def _claim(version: int = 1, attempt: int = 1, position: str = REQUEST + "10") -> Claim:
-    return Claim(MediaKind.IMAGE, "a1", version, attempt, position)
+def _claim(
+    version: int = 1, attempt: int = 1, position: str = REQUEST + "10", carried: str | None = None
+) -> Claim:
+    return Claim(MediaKind.IMAGE, "a1", version, attempt, position, carried)
 
 
 @pytest.fixture
@@ -49,7 +57,7 @@ def store(request: pytest.FixtureRequest) -> VersionStore:
 
 
 async def test_the_first_request_of_an_asset_proceeds(store: VersionStore) -> None:
-    assert await store.claim(_claim()) == (Verdict.PROCEED, None)
+    assert await store.claim(_claim()) == Claimed(Verdict.PROCEED)
 
 
 async def test_a_redelivered_request_proceeds_again_until_its_outcome_is_saved(
@@ -57,7 +65,7 @@ async def test_a_redelivered_request_proceeds_again_until_its_outcome_is_saved(
 ) -> None:
     await store.claim(_claim())
 
-    assert (await store.claim(_claim()))[0] is Verdict.PROCEED
+    assert (await store.claim(_claim())).verdict is Verdict.PROCEED
 
 
 async def test_a_duplicate_command_at_another_offset_is_skipped_while_the_first_runs(
@@ -65,7 +73,7 @@ async def test_a_duplicate_command_at_another_offset_is_skipped_while_the_first_
 ) -> None:
     await store.claim(_claim(position=REQUEST + "10"))
 
-    assert (await store.claim(_claim(position=REQUEST + "11")))[0] is Verdict.DUPLICATE
+    assert (await store.claim(_claim(position=REQUEST + "11"))).verdict is Verdict.DUPLICATE
 
 
 async def test_a_request_of_a_version_that_ended_is_skipped(store: VersionStore) -> None:
@@ -74,8 +82,8 @@ async def test_a_request_of_a_version_that_ended_is_skipped(store: VersionStore)
     await store.settle(claim, Ended(AssetStatus.GENERATED), "[]")
     await store.confirm(claim)
 
-    assert (await store.claim(_claim(position=REQUEST + "11")))[0] is Verdict.ALREADY_DONE
-    assert (await store.claim(claim))[0] is Verdict.ALREADY_DONE
+    assert (await store.claim(_claim(position=REQUEST + "11"))).verdict is Verdict.ALREADY_DONE
+    assert (await store.claim(claim)).verdict is Verdict.ALREADY_DONE
 
 
 async def test_an_older_version_than_the_latest_requested_is_superseded(
@@ -83,13 +91,14 @@ async def test_an_older_version_than_the_latest_requested_is_superseded(
 ) -> None:
     await store.claim(_claim(version=2, position=REQUEST + "20"))
 
-    assert (await store.claim(_claim(version=1)))[0] is Verdict.SUPERSEDED
+    assert (await store.claim(_claim(version=1))).verdict is Verdict.SUPERSEDED
 
 
 async def test_a_newer_version_proceeds_even_while_the_older_one_runs(store: VersionStore) -> None:
     await store.claim(_claim(version=1))
 
-    assert (await store.claim(_claim(version=2, position=REQUEST + "20")))[0] is Verdict.PROCEED
+    newer = await store.claim(_claim(version=2, position=REQUEST + "20"))
+    assert newer.verdict is Verdict.PROCEED
 
 
 async def test_a_newer_version_proceeds_after_the_older_one_ended(store: VersionStore) -> None:
@@ -98,7 +107,8 @@ async def test_a_newer_version_proceeds_after_the_older_one_ended(store: Version
     await store.settle(first, Ended(AssetStatus.NEEDS_PROMPT_UPDATE), "[]")
     await store.confirm(first)
 
-    assert (await store.claim(_claim(version=2, position=REQUEST + "20")))[0] is Verdict.PROCEED
+    newer = await store.claim(_claim(version=2, position=REQUEST + "20"))
+    assert newer.verdict is Verdict.PROCEED
 
 
 async def test_a_saved_but_unconfirmed_outcome_is_resent_not_recomputed(
@@ -108,9 +118,9 @@ async def test_a_saved_but_unconfirmed_outcome_is_resent_not_recomputed(
     await store.claim(claim)
     await store.settle(claim, Ended(AssetStatus.GENERATED), '[{"saved": 1}]')
 
-    assert await store.claim(claim) == (Verdict.RESEND, '[{"saved": 1}]')
+    assert await store.claim(claim) == Claimed(Verdict.RESEND, plan='[{"saved": 1}]')
     # another record of the same asset is not the one that saved it
-    assert (await store.claim(_claim(position=REQUEST + "11")))[0] is Verdict.ALREADY_DONE
+    assert (await store.claim(_claim(position=REQUEST + "11"))).verdict is Verdict.ALREADY_DONE
 
 
 async def test_once_confirmed_a_redelivery_is_skipped_instead_of_resent(
@@ -121,7 +131,7 @@ async def test_once_confirmed_a_redelivery_is_skipped_instead_of_resent(
     await store.settle(claim, Scheduled(), "[]")
     await store.confirm(claim)
 
-    assert (await store.claim(claim))[0] is Verdict.STALE
+    assert (await store.claim(claim)).verdict is Verdict.STALE
 
 
 async def test_the_first_retry_record_claims_the_next_attempt_and_a_copy_of_it_is_skipped(
@@ -132,9 +142,9 @@ async def test_the_first_retry_record_claims_the_next_attempt_and_a_copy_of_it_i
     await store.settle(first, Scheduled(), "[]")
     await store.confirm(first)
 
-    assert (await store.claim(_claim(attempt=2, position=TIER + "5")))[0] is Verdict.PROCEED
-    assert (await store.claim(_claim(attempt=2, position=TIER + "6")))[0] is Verdict.DUPLICATE
-    assert (await store.claim(_claim(attempt=2, position=TIER + "5")))[0] is Verdict.PROCEED
+    assert (await store.claim(_claim(attempt=2, position=TIER + "5"))).verdict is Verdict.PROCEED
+    assert (await store.claim(_claim(attempt=2, position=TIER + "6"))).verdict is Verdict.DUPLICATE
+    assert (await store.claim(_claim(attempt=2, position=TIER + "5"))).verdict is Verdict.PROCEED
 
 
 async def test_a_retry_record_of_a_later_attempt_takes_over_from_an_earlier_one(
@@ -144,8 +154,8 @@ async def test_a_retry_record_of_a_later_attempt_takes_over_from_an_earlier_one(
     # with settle-before-send, but a later attempt must win whenever one shows up
     await store.claim(_claim())
 
-    assert (await store.claim(_claim(attempt=3, position=TIER + "9")))[0] is Verdict.PROCEED
-    assert (await store.claim(_claim(attempt=2, position=TIER + "5")))[0] is Verdict.STALE
+    assert (await store.claim(_claim(attempt=3, position=TIER + "9"))).verdict is Verdict.PROCEED
+    assert (await store.claim(_claim(attempt=2, position=TIER + "5"))).verdict is Verdict.STALE
 
 
 async def test_each_asset_and_medium_has_its_own_record(store: VersionStore) -> None:
@@ -153,8 +163,8 @@ async def test_each_asset_and_medium_has_its_own_record(store: VersionStore) -> 
     other_asset = Claim(MediaKind.IMAGE, "a2", 1, 1, REQUEST + "11")
     other_kind = Claim(MediaKind.MUSIC, "a1", 1, 1, "lecturegen.music.requests.v1:0:3")
 
-    assert (await store.claim(other_asset))[0] is Verdict.PROCEED
-    assert (await store.claim(other_kind))[0] is Verdict.PROCEED
+    assert (await store.claim(other_asset)).verdict is Verdict.PROCEED
+    assert (await store.claim(other_kind)).verdict is Verdict.PROCEED
 
 
 async def test_of_two_copies_of_a_command_judged_at_once_exactly_one_proceeds(
@@ -164,9 +174,120 @@ async def test_of_two_copies_of_a_command_judged_at_once_exactly_one_proceeds(
 
     verdicts = await asyncio.gather(*(store.claim(c) for c in claims))
 
-    assert sorted(v for v, _ in verdicts) == sorted(
+    assert sorted(c.verdict for c in verdicts) == sorted(
         [Verdict.PROCEED] + [Verdict.DUPLICATE] * (len(claims) - 1)
     )
+
+
+# --- resume or create: the prediction of an attempt cut off during its call ----------------
+
+
+async def test_a_redelivered_request_resumes_the_prediction_its_attempt_created(
+    store: VersionStore,
+) -> None:
+    claim = _claim()
+    await store.claim(claim)
+    await store.remember(claim, "pred-1")
+
+    assert await store.claim(claim) == Claimed(Verdict.PROCEED, resume_prediction_id="pred-1")
+
+
+async def test_a_redelivery_before_the_prediction_was_saved_creates_one(
+    store: VersionStore,
+) -> None:
+    await store.claim(_claim())
+
+    assert (await store.claim(_claim())).resume_prediction_id is None
+
+
+async def test_a_retry_record_resumes_the_prediction_the_failed_attempt_handed_on(
+    store: VersionStore,
+) -> None:
+    first = _claim()
+    await store.claim(first)
+    await store.remember(first, "pred-1")
+    await store.settle(first, Scheduled(), "[]")
+    await store.confirm(first)
+
+    retry = _claim(attempt=2, position=TIER + "5", carried="pred-1")
+    assert (await store.claim(retry)).resume_prediction_id == "pred-1"
+
+
+async def test_the_next_attempt_does_not_resume_the_prediction_of_the_one_before(
+    store: VersionStore,
+) -> None:
+    first = _claim()
+    await store.claim(first)
+    await store.remember(first, "pred-1")
+    await store.settle(first, Scheduled(), "[]")
+    await store.confirm(first)
+
+    retry = _claim(attempt=2, position=TIER + "5")
+    assert await store.claim(retry) == Claimed(Verdict.PROCEED)
+
+
+async def test_a_prediction_created_after_a_newer_version_took_over_is_not_resumed(
+    store: VersionStore,
+) -> None:
+    old, new = _claim(version=1), _claim(version=2, position=REQUEST + "20")
+    await store.claim(old)
+    await store.claim(new)
+    await store.remember(old, "pred-old")
+
+    assert await store.claim(new) == Claimed(Verdict.PROCEED)
+    assert (await store.claim(old)).verdict is Verdict.SUPERSEDED
+
+
+async def test_a_duplicate_command_is_still_skipped_while_the_prediction_runs(
+    store: VersionStore,
+) -> None:
+    claim = _claim()
+    await store.claim(claim)
+    await store.remember(claim, "pred-1")
+
+    assert await store.claim(_claim(position=REQUEST + "11")) == Claimed(Verdict.DUPLICATE)
+
+
+async def test_a_redelivered_attempt_that_ended_is_skipped_not_resumed(
+    store: VersionStore,
+) -> None:
+    claim = _claim()
+    await store.claim(claim)
+    await store.remember(claim, "pred-1")
+    await store.settle(claim, Ended(AssetStatus.GENERATED), "[]")
+    await store.confirm(claim)
+
+    assert await store.claim(claim) == Claimed(Verdict.ALREADY_DONE)
+
+
+def test_settling_an_attempt_forgets_its_prediction_but_not_a_newer_attempts() -> None:
+    row = VersionRow(1, 1, REQUEST + "10", inflight=Inflight(1, 1, "pred-1"))
+    newer = VersionRow(2, 1, REQUEST + "20", inflight=Inflight(2, 1, "pred-2"))
+
+    assert settle(row, _claim(), Ended(AssetStatus.GENERATED), "[]").inflight is None
+    assert settle(row, _claim(), Scheduled(), "[]").inflight is None
+    kept = settle(newer, _claim(version=1), Ended(AssetStatus.GENERATED), "[]").inflight
+    assert kept == Inflight(2, 1, "pred-2")
+
+
+def test_a_prediction_is_remembered_only_for_the_live_attempt() -> None:
+    row = VersionRow(1, 2, TIER + "5")
+
+    remembered = remember(row, _claim(attempt=2, position=TIER + "5"), "pred-2")
+    assert remembered is not None
+    assert remembered.inflight == Inflight(1, 2, "pred-2")
+    assert remember(row, _claim(attempt=1), "pred-1") is None
+    assert remember(None, _claim(), "pred-1") is None
+    assert remember(VersionRow(1, 1, None, terminal_version=1), _claim(), "pred-1") is None
+
+
+def test_the_attempts_own_prediction_comes_before_one_carried_by_its_record() -> None:
+    row = VersionRow(1, 2, TIER + "5", inflight=Inflight(1, 2, "pred-own"))
+    claim = _claim(attempt=2, position=TIER + "5", carried="pred-carried")
+
+    assert to_resume(row, claim) == "pred-own"
+    assert to_resume(VersionRow(1, 2, TIER + "5"), claim) == "pred-carried"
+    assert to_resume(None, _claim()) is None
 
 
 @pytest.mark.integration
@@ -189,6 +310,10 @@ async def test_the_schema_upgrades_a_table_of_the_first_version_in_place(
         await store.claim(claim)
         await store.settle(claim, Ended(AssetStatus.GENERATED), '[{"saved": 1}]')
 
-        assert await store.claim(claim) == (Verdict.RESEND, '[{"saved": 1}]')
+        assert await store.claim(claim) == Claimed(Verdict.RESEND, plan='[{"saved": 1}]')
+        other = _claim(version=2, position=REQUEST + "20")
+        await store.claim(other)
+        await store.remember(other, "pred-2")
+        assert (await store.claim(other)).resume_prediction_id == "pred-2"
     finally:
         await pool.close()

@@ -1,9 +1,10 @@
 """`ReplicateGenerator`: one attempt at one asset, through Replicate's prediction API.
 
 An attempt creates a prediction (or, when the attempt carries `resume_prediction_id`, polls
-the one an earlier attempt started: it never creates a second), polls it until it ends or the
-deadline passes, downloads its output from an allowed host and stores it. Every provider
-failure comes back as a classified `GenerationFailed`; only bugs raise.
+the one an earlier attempt started: it never creates a second), reports the new prediction's
+id through `Attempt.on_created` before it waits, polls it until it ends or the deadline
+passes, downloads its output from an allowed host and stores it. Every provider failure comes
+back as a classified `GenerationFailed`; only bugs raise.
 
 When does a failure carry `resume_prediction_id`? Exactly when a prediction exists that may
 still finish, or has finished with an output we have not fetched yet, so the next attempt can
@@ -128,6 +129,9 @@ class _AttemptRun:
         else:
             prediction = await client.predictions.async_create(version=ref.version, input=payload)
         self.prediction_id = prediction.id
+        if self.attempt.on_created is not None:
+            # before waiting: from here on a crash can be resumed instead of paid for twice
+            await self.attempt.on_created(prediction.id)
         return prediction
 
     async def wait(self, prediction: Prediction) -> Prediction:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from shared.errors import GenerationError
 from shared.media import MediaKind
@@ -20,22 +20,33 @@ from shared.worker.publisher import Acks
 from shared.worker.records import Outgoing
 
 
+class ProcessKilled(BaseException):
+    """Stands in for the worker process dying mid-call: nothing in the turn catches it."""
+
+
 class InMemoryGenerator:
     """A `Generator` that answers from a script: for each prompt, the errors its attempts fail
     with, in order (None: that attempt succeeds); once the script is used up, attempts succeed.
-    Every attempt is recorded in `calls`; each takes `latency_s`."""
+    Every attempt is recorded in `calls`; each takes `latency_s`.
+
+    Like a provider, it creates a prediction unless the attempt resumes one, and reports it
+    through `Attempt.on_created`; `created` lists them. For a prompt in `killed_after_create`
+    the first prediction created is followed by `ProcessKilled` instead of an answer."""
 
     def __init__(
         self,
         kind: MediaKind,
         script: Mapping[str, Sequence[GenerationError | None]] | None = None,
         latency_s: float = 0.0,
+        killed_after_create: Collection[str] = (),
     ) -> None:
         self.kind = kind
         self.calls: list[Attempt] = []
+        self.created: list[str] = []
         self._script = {prompt: list(steps) for prompt, steps in (script or {}).items()}
         self._seen: dict[str, int] = defaultdict(int)
         self._latency_s = latency_s
+        self._killed_after_create = set(killed_after_create)
 
     def calls_for(self, prompt: str) -> int:
         return self._seen[prompt]
@@ -43,6 +54,7 @@ class InMemoryGenerator:
     async def generate(self, attempt: Attempt) -> GenerationResult:
         self.calls.append(attempt)
         prompt = attempt.command.prompt
+        prediction_id = attempt.resume_prediction_id or await self._create(attempt)
         step = self._seen[prompt]
         self._seen[prompt] += 1
         if self._latency_s:
@@ -53,7 +65,7 @@ class InMemoryGenerator:
             prompt=prompt,
             model=attempt.command.model,
             provider="in-memory",
-            prediction_id=f"p-{attempt.command.asset_id}-{attempt.number}",
+            prediction_id=prediction_id,
         )
         if error is not None:
             return GenerationFailed(kind=self.kind, error=error, debug=debug)
@@ -61,6 +73,16 @@ class InMemoryGenerator:
             blob_key=f"in-memory/{attempt.command.asset_id}", content_type="image/png", size_bytes=1
         )
         return GenerationSucceeded(kind=self.kind, media=media, debug=debug)
+
+    async def _create(self, attempt: Attempt) -> str:
+        prediction_id = f"p-{attempt.command.asset_id}-{len(self.created) + 1}"
+        self.created.append(prediction_id)
+        if attempt.on_created is not None:
+            await attempt.on_created(prediction_id)
+        if attempt.command.prompt in self._killed_after_create:
+            self._killed_after_create.discard(attempt.command.prompt)
+            raise ProcessKilled(prediction_id)
+        return prediction_id
 
 
 class InMemoryPublisher:

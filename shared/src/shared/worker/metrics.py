@@ -52,6 +52,13 @@ class WorkerMetrics:
             ["medium", "verdict"],
             registry=r,
         )
+        self.resumed = Counter(
+            "lecturegen_worker_predictions_resumed_total",
+            "Attempts that polled a known prediction instead of creating one, by what handed "
+            "it on: a retry record, or the worker's own row after a redelivery.",
+            ["medium", "source"],
+            registry=r,
+        )
         self.in_flight = Gauge(
             "lecturegen_worker_provider_calls_in_flight",
             "Provider calls running now.",
@@ -89,6 +96,9 @@ class WorkerMetrics:
 
     def skip(self, verdict: str) -> None:
         self.skipped.labels(self.kind.value, verdict).inc()
+
+    def resume(self, source: str) -> None:
+        self.resumed.labels(self.kind.value, source).inc()
 
     def call_started(self) -> None:
         self.in_flight.labels(self.kind.value).inc()

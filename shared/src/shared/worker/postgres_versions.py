@@ -7,7 +7,8 @@ of one asset judged at once (a duplicate fetched next to its original, in one wo
 see each other, without a transaction spanning round trips.
 
 A turn costs four short statements: read and write for the claim, then one write each for
-settle and confirm, which start from the row this process wrote last.
+settle and confirm, which start from the row this process wrote last; a fifth saves the
+prediction id when the provider has created one.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ import asyncpg
 from shared.status import AssetStatus
 from shared.worker.versions import (
     Claim,
+    Claimed,
+    Inflight,
     Settlement,
     Verdict,
     VersionRow,
+    answer,
     confirm,
-    judge,
+    remember,
     settle,
 )
 
@@ -39,6 +43,9 @@ CREATE TABLE IF NOT EXISTS worker_asset_versions (
     outcome text,
     pending_position text,
     pending_plan text,
+    inflight_version integer,
+    inflight_attempt integer,
+    inflight_prediction_id text,
     revision bigint NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (kind, asset_id)
@@ -46,28 +53,33 @@ CREATE TABLE IF NOT EXISTS worker_asset_versions (
 -- tables made by the first version of this store
 ALTER TABLE worker_asset_versions ADD COLUMN IF NOT EXISTS revision bigint NOT NULL DEFAULT 0;
 ALTER TABLE worker_asset_versions ALTER COLUMN pending_plan TYPE text;
+ALTER TABLE worker_asset_versions
+    ADD COLUMN IF NOT EXISTS inflight_version integer,
+    ADD COLUMN IF NOT EXISTS inflight_attempt integer,
+    ADD COLUMN IF NOT EXISTS inflight_prediction_id text;
 """
 _SCHEMA_LOCK = 0x6C67_7776  # pg_advisory_xact_lock key: one CREATE TABLE at a time
 
 _COLUMNS = (
     "latest_requested_version, attempt, claimed_by, terminal_version, outcome, "
-    "pending_position, pending_plan"
+    "pending_position, pending_plan, inflight_version, inflight_attempt, inflight_prediction_id"
 )
 _SELECT = (
     f"SELECT {_COLUMNS}, revision FROM worker_asset_versions WHERE kind = $1 AND asset_id = $2"
 )
 _INSERT = f"""
 INSERT INTO worker_asset_versions (kind, asset_id, {_COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (kind, asset_id) DO NOTHING
 RETURNING revision
 """
 _UPDATE = """
 UPDATE worker_asset_versions SET
     latest_requested_version = $3, attempt = $4, claimed_by = $5, terminal_version = $6,
-    outcome = $7, pending_position = $8, pending_plan = $9,
+    outcome = $7, pending_position = $8, pending_plan = $9, inflight_version = $10,
+    inflight_attempt = $11, inflight_prediction_id = $12,
     revision = revision + 1, updated_at = now()
-WHERE kind = $1 AND asset_id = $2 AND revision = $10
+WHERE kind = $1 AND asset_id = $2 AND revision = $13
 RETURNING revision
 """
 
@@ -105,17 +117,22 @@ class PostgresVersionStore:
         self._known: dict[_Key, _Known] = {}
         """The rows of assets this process is working on, as it last wrote them."""
 
-    async def claim(self, claim: Claim) -> tuple[Verdict, str | None]:
-        def rule(row: VersionRow | None) -> tuple[tuple[Verdict, str | None], VersionRow | None]:
-            verdict, new = judge(row, claim)
-            plan = row.pending_plan if verdict is Verdict.RESEND and row is not None else None
-            return (verdict, plan), new
+    async def claim(self, claim: Claim) -> Claimed:
+        def rule(row: VersionRow | None) -> tuple[Claimed, VersionRow | None]:
+            return answer(row, claim)
 
-        # always read afresh: a stale row could turn a record away that should run
-        answer = await self._apply(claim, rule, await self._load(claim))
-        if answer[0] not in (Verdict.PROCEED, Verdict.RESEND):
+        # always read afresh: a stale row could turn a record away that should run, or
+        # miss the prediction a killed process saved
+        claimed = await self._apply(claim, rule, await self._load(claim))
+        if claimed.verdict not in (Verdict.PROCEED, Verdict.RESEND):
             self._known.pop(_key(claim), None)  # no settle or confirm follows
-        return answer
+        return claimed
+
+    async def remember(self, claim: Claim, prediction_id: str) -> None:
+        def rule(row: VersionRow | None) -> tuple[None, VersionRow | None]:
+            return None, remember(row, claim, prediction_id)
+
+        await self._apply(claim, rule, self._known.get(_key(claim)))
 
     async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
         def rule(row: VersionRow | None) -> tuple[None, VersionRow | None]:
@@ -170,6 +187,7 @@ class PostgresVersionStore:
             None if row.outcome is None else row.outcome.value,
             row.pending_position,
             row.pending_plan,
+            *_inflight_values(row.inflight),
         )
         if revision is None:
             written = await self._pool.fetchval(_INSERT, *key, *values)
@@ -191,4 +209,19 @@ def _row(found: Any) -> VersionRow:
         outcome=None if found["outcome"] is None else AssetStatus(found["outcome"]),
         pending_position=found["pending_position"],
         pending_plan=found["pending_plan"],
+        inflight=_inflight(found),
+    )
+
+
+def _inflight_values(inflight: Inflight | None) -> tuple[int | None, int | None, str | None]:
+    if inflight is None:
+        return None, None, None
+    return inflight.prompt_version, inflight.attempt, inflight.prediction_id
+
+
+def _inflight(found: Any) -> Inflight | None:
+    if found["inflight_prediction_id"] is None:
+        return None
+    return Inflight(
+        found["inflight_version"], found["inflight_attempt"], found["inflight_prediction_id"]
     )

@@ -1,15 +1,16 @@
 """One turn of a worker: a consumed record in, its records out and acknowledged.
 
-Decode → poison check → idempotency claim → `asset.attempt-started` → provider call →
-retry decision → save the outcome records with the new state → send them and await the acks
-→ confirm. The runtime marks the offset done only after `run` returns.
+Decode → poison check → idempotency claim (which also says whether to resume a prediction or
+create one) → `asset.attempt-started` → provider call, whose new prediction is saved before it
+is waited for → retry decision → save the outcome records with the new state → send them and
+await the acks → confirm. The runtime marks the offset done only after `run` returns.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +28,7 @@ from shared.worker import plan
 from shared.worker.metrics import WorkerMetrics
 from shared.worker.publisher import Publisher, publish
 from shared.worker.records import Inbound, dump_plan, load_plan
-from shared.worker.versions import Claim, Ended, Scheduled, Verdict, VersionStore
+from shared.worker.versions import Claim, Claimed, Ended, Scheduled, Verdict, VersionStore
 
 log = logging.getLogger("shared.worker")
 
@@ -86,10 +87,12 @@ class Turns:
             command.prompt_version,
             request.attempt,
             record.position,
+            request.resume_prediction_id,
         )
-        verdict, saved = await self._store.claim(claim)
-        if verdict is Verdict.RESEND and saved is not None:
-            await publish(self._publisher, load_plan(saved))
+        claimed = await self._store.claim(claim)
+        verdict = claimed.verdict
+        if verdict is Verdict.RESEND and claimed.plan is not None:
+            await publish(self._publisher, load_plan(claimed.plan))
             await self._store.confirm(claim)
             log.info("re-sent the saved outcome of a redelivered record", extra=_fields(request))
             return
@@ -97,14 +100,16 @@ class Turns:
             self._metrics.skip(verdict.value)
             log.info("request skipped: %s", verdict.value, extra=_fields(request))
             return
-        await self._attempt(record, request, claim)
+        await self._attempt(record, request, claim, self._resumption(request, claim, claimed))
 
     async def hop(self, record: Inbound, tier_ms: int) -> None:
         """Write a retry that is not due yet through tier `tier_ms` once more."""
         await publish(self._publisher, plan.hop(self._ctx, record, tier_ms))
         self._metrics.retry(tier_ms)
 
-    async def _attempt(self, record: Inbound, request: _Request, claim: Claim) -> None:
+    async def _attempt(
+        self, record: Inbound, request: _Request, claim: Claim, resume: str | None
+    ) -> None:
         command, number = request.command, request.attempt
         started = plan.attempt_started(self._ctx, command, number, self._clock())
         # Handed to the producer before the call, so it precedes the outcome on the log (same
@@ -112,7 +117,8 @@ class Turns:
         # nor the outcome waits for it.
         announced = await self._publisher.enqueue([started])
         try:
-            result = await self._call(Attempt(command, number, request.resume_prediction_id))
+            attempt = Attempt(command, number, resume, on_created=self._remembering(claim))
+            result = await self._call(attempt)
             now = self._clock()
             decision = None if result.ok else decide(result.error, number, self._policy, now)
             records = plan.outcome(self._ctx, record, command, number, result, decision, now)
@@ -126,6 +132,37 @@ class Turns:
             await announced
         await self._store.confirm(claim)
         self._account(request, result, decision, status, now)
+
+    def _resumption(self, request: _Request, claim: Claim, claimed: Claimed) -> str | None:
+        """The prediction to resume (the store's decision), counted and logged."""
+        resume = claimed.resume_prediction_id
+        if resume is not None:
+            redelivered = resume != claim.carried_prediction_id
+            self._metrics.resume("redelivery" if redelivered else "retry")
+            if redelivered:
+                log.info(
+                    "resuming the prediction this attempt created before it was cut off",
+                    extra={**_fields(request), "prediction_id": resume},
+                )
+        return resume
+
+    def _remembering(self, claim: Claim) -> Callable[[str], Awaitable[None]]:
+        """`Attempt.on_created` for `claim`: save the new prediction in the asset's row."""
+
+        async def remember(prediction_id: str) -> None:
+            try:
+                await self._store.remember(claim, prediction_id)
+            except Exception:
+                # Saving the id only spares a second create if this process dies during the
+                # call; failing the call for it would bring about that very second create.
+                # A store that stays down fails the turn at `settle`.
+                log.warning(
+                    "could not save the created prediction",
+                    exc_info=True,
+                    extra={"asset_id": claim.asset_id, "prediction_id": prediction_id},
+                )
+
+        return remember
 
     async def _call(self, attempt: Attempt) -> GenerationResult:
         self._metrics.call_started()
