@@ -1,12 +1,16 @@
 """Test support for the integration tests of the workers and the dispatcher: read a topic
 from its beginning and wait, with a deadline, for a condition; run services in the
-background; publish records; ask the local Replicate-compatible server what it was sent."""
+background, or a worker's console script as a process; publish records; ask the local
+Replicate-compatible server what it was sent."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
@@ -72,6 +76,19 @@ class TopicTail:
                 self.records.extend(Inbound.of(r) for r in records)
             if batch:
                 self._changed.set()
+
+    async def read_to_end(self, within_s: float) -> None:
+        """Return once every record the topic holds now has been collected."""
+        assigned = self._consumer.assignment()
+        ends = await self._consumer.end_offsets(list(assigned))
+
+        def caught_up() -> bool:
+            seen: dict[int, int] = {}
+            for record in self.records:
+                seen[record.partition] = max(seen.get(record.partition, 0), record.offset + 1)
+            return all(seen.get(tp.partition, 0) >= end for tp, end in ends.items())
+
+        await self.wait_for(caught_up, within_s, f"the end of {self.topic}")
 
     async def wait_for(
         self, condition: Callable[[], bool], within_s: float, what: str = ""
@@ -171,6 +188,65 @@ def event_record(
     value, headers = encode(envelop(payload, "test", correlation_id=correlation_id))
     lecture_id = str(getattr(payload, "lecture_id", ""))
     return Outgoing(topics.events(namespace), lecture_id.encode(), value, headers)
+
+
+class WorkerProcess:
+    """A worker's console script (`lecturegen-image-worker`, …) in a subprocess, as
+    `make run` starts it, its JSON log lines in a file. `kill()` it when done."""
+
+    def __init__(self, script: str, env: dict[str, str], log_path: Path) -> None:
+        self._script = script
+        self._env = env
+        self.log_path = log_path
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        # the console script installed next to this interpreter
+        script = Path(sys.executable).with_name(self._script)
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                str(script), env=self._env, stdout=log, stderr=log
+            )
+
+    def lines(self) -> list[dict[str, object]]:
+        """The JSON log lines written so far."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    async def started(self, within_s: float = 30) -> int:
+        """Wait for the "worker started" line; the port of its probe server."""
+        async with asyncio.timeout(within_s):
+            while True:
+                for line in self.lines():
+                    if line.get("message") == "worker started":
+                        return int(str(line["metrics_port"]))
+                if self.process is not None and self.process.returncode is not None:
+                    raise RuntimeError(f"{self._script} exited with {self.process.returncode}")
+                await asyncio.sleep(0.1)
+
+    def signal(self, signum: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    async def wait(self, within_s: float) -> int:
+        """The exit code (a negative signal number when killed by one)."""
+        assert self.process is not None
+        return await asyncio.wait_for(self.process.wait(), within_s)
+
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
+async def sim_create_counts(base_url: str, contains: str) -> dict[str, int]:
+    """The create calls the local Replicate-compatible server saw, per input text containing
+    `contains`."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        response = await client.get("/sim/stats", params={"contains": contains})
+        response.raise_for_status()
+        inputs = response.json()["inputs"].values()
+        return {str(i["text"]): int(i["creates"]) for i in inputs}
 
 
 async def sim_creates(base_url: str, contains: str) -> int:
