@@ -12,7 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, Self
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -53,7 +53,7 @@ class TopicTail:
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
 
-    async def __aenter__(self) -> TopicTail:
+    async def __aenter__(self) -> Self:
         await self._consumer.start()
         self._task = asyncio.create_task(self._collect())
         return self
