@@ -251,6 +251,108 @@ def test_a_time_that_is_not_rfc3339_is_rejected() -> None:
     reject(value, replaced(headers, "ce_time", b"yesterday"), "ce_time is not an RFC 3339")
 
 
+def test_a_repeated_header_is_read_by_its_last_value() -> None:
+    value, headers = record()
+
+    decoded = decode(value, [("ce_source", b"first"), *headers, ("ce_id", b"last")])
+
+    assert (decoded.source, decoded.id) == (SOURCE, "last")
+
+
+# --- the direct parse of current-version payloads -----------------------------------
+
+GOLDEN_SAMPLES = sorted((Path(__file__).parent / "golden").glob("*.json"))
+
+
+def golden_type(path: Path) -> str:
+    """`asset.generated.v1.json` → `lecturegen.asset.generated.v1`."""
+    return f"lecturegen.{path.stem.rpartition('.v')[0]}.v1"
+
+
+def the_general_path(value: bytes, headers: Headers) -> Payload:
+    """What `decode` gives for a payload: `json.loads`, upcast, validate."""
+    return parse_payload(str(header(headers, "ce_type")), json.loads(value))
+
+
+@pytest.mark.parametrize("path", GOLDEN_SAMPLES, ids=lambda p: p.name)
+def test_every_golden_sample_decodes_to_what_the_general_path_gives(path: Path) -> None:
+    value = path.read_bytes()
+    _, headers = record()
+    headers = replaced(headers, "ce_type", golden_type(path).encode())
+
+    decoded = decode(value, headers).payload
+    expected = the_general_path(value, headers)
+
+    assert type(decoded) is type(expected)
+    assert decoded == expected
+    assert decoded.model_fields_set == expected.model_fields_set
+    assert decoded.model_dump_json() == expected.model_dump_json()
+
+
+@settings(max_examples=100, deadline=None)
+@given(envelope=envelopes(st.one_of(*PAYLOADS.values())))
+def test_decoding_gives_exactly_the_payload_of_the_general_path(envelope: Envelope) -> None:
+    value, headers = encode(envelope)
+
+    decoded = decode(value, headers).payload
+    expected = the_general_path(value, headers)
+
+    assert type(decoded) is type(expected)
+    assert decoded == expected
+    assert decoded.model_fields_set == expected.model_fields_set
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"schema_version": 1.0}, "unsupported schema_version 1.0"),
+        ({"schema_version": True}, "unsupported schema_version True"),
+        ({"schema_version": "1"}, "unsupported schema_version '1'"),
+        ({"schema_version": 2}, "unsupported schema_version 2"),
+    ],
+    ids=["float", "bool", "string", "future"],
+)
+def test_a_schema_version_that_is_not_the_integer_of_a_known_version_is_rejected(
+    change: dict[str, object], reason: str
+) -> None:
+    value, headers = record()
+
+    reject(json.dumps(json.loads(value) | change).encode(), headers, reason)
+
+
+def test_a_payload_without_a_schema_version_is_read_as_version_1() -> None:
+    value, headers = record()
+    data = json.loads(value)
+    del data["schema_version"]
+
+    assert decode(json.dumps(data).encode(), headers).payload == FAILED
+
+
+def test_a_current_shaped_payload_without_a_schema_version_is_upcast_from_version_1() -> None:
+    generated = golden("asset.generated.v2.json")
+    del generated["schema_version"]
+    _, headers = record()
+    headers = replaced(headers, "ce_type", b"lecturegen.asset.generated.v1")
+
+    reject(json.dumps(generated).encode(), headers, "cannot upcast")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [b'{"x": NaN}', b'{"x": -Infinity}', b'{"x": 1e400}', b'{"x": 12345678901234567890123}'],
+    ids=["nan", "infinity", "overflow", "big-int"],
+)
+def test_unusual_json_numbers_decode_as_json_loads_reads_them(params: bytes) -> None:
+    value, headers = record(COMMAND.model_copy(update={"params": {}}))
+    value = value.replace(b'"params":{}', b'"params":' + params)
+    assert b'"params":' + params in value
+
+    decoded = decode(value, headers).payload
+
+    assert isinstance(decoded, GenerateAsset)
+    assert repr(decoded.params) == repr(json.loads(params))
+
+
 # --- round trips ---------------------------------------------------------------------
 
 

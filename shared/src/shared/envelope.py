@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from shared.events import (
+    PAYLOAD_TYPES,
     AssetEvent,
     GenerateAsset,
     LectureCreated,
@@ -100,31 +103,64 @@ def header(headers: Headers | tuple[tuple[str, bytes], ...], name: str) -> str |
 
 def decode(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]) -> Envelope:
     """Parse a Kafka record into an envelope; raise `PayloadError` with the reason if it is bad."""
-    attrs = {name: header(headers, name) for name in (*_REQUIRED, "ce_time", "ce_subject")}
+    raw = dict(headers)  # the last value of a repeated header wins, as in `header`
+    attrs = {name: _text(raw.get(name)) for name in _ATTRIBUTES}
     missing = [name for name in _REQUIRED if not attrs[name]]
     if missing:
         raise PayloadError(f"not a CloudEvent: missing header(s) {', '.join(missing)}")
     if attrs["ce_specversion"] != SPEC_VERSION:
         raise PayloadError(f"unsupported CloudEvents specversion {attrs['ce_specversion']!r}")
-    ctype = header(headers, "content-type")
+    ctype = attrs["content-type"]
     # A missing content-type means JSON (CloudEvents' default); parameters such as
     # `; charset=utf-8` are allowed, any other media type is not.
     if ctype is not None and ctype.split(";")[0].strip().lower() != CONTENT_TYPE:
         raise PayloadError(f"unsupported content-type {ctype!r}, expected {CONTENT_TYPE}")
     if value is None:
         raise PayloadError("empty record value")
-    try:
-        data: Any = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError(f"value is not JSON: {exc}") from exc
+    ce_type = str(attrs["ce_type"])
+    payload = _current_payload(ce_type, value)
+    if payload is None:
+        try:
+            data: Any = json.loads(value)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PayloadError(f"value is not JSON: {exc}") from exc
+        payload = parse_payload(ce_type, data)
     return Envelope(
-        payload=parse_payload(str(attrs["ce_type"]), data),
+        payload=payload,
         source=str(attrs["ce_source"]),
         id=str(attrs["ce_id"]),
         time=_parse_time(attrs["ce_time"]),
         subject=attrs["ce_subject"],
-        correlation_id=header(headers, CORRELATION_ID),
+        correlation_id=attrs[CORRELATION_ID],
     )
+
+
+_ATTRIBUTES = (*_REQUIRED, "ce_time", "ce_subject", "content-type", CORRELATION_ID)
+
+
+def _text(raw: bytes | None) -> str | None:
+    return None if raw is None else raw.decode("utf-8", errors="replace")
+
+
+def _current_payload(ce_type: str, value: bytes) -> Payload | None:
+    """The payload of a record written at its type's current schema version, parsed straight
+    from the bytes; None for anything else (an old version, an error, an unknown type), which
+    `json.loads` and `parse_payload` then handle with their reasons.
+
+    Strict validation accepts a subset of what `parse_payload` accepts and gives the same
+    values for it, and an explicit integer `schema_version` equal to the current one means
+    there is nothing to upcast: so whatever this returns, the general path returns too.
+    """
+    model = PAYLOAD_TYPES.get(ce_type)
+    if model is None:
+        return None
+    try:
+        payload = model.model_validate_json(value, strict=True)
+    except ValidationError:
+        return None
+    if "schema_version" not in payload.model_fields_set:
+        return None  # read as version 1 by the general path, which may need upcasting
+    return payload if payload.schema_version == model.SCHEMA_VERSION else None
 
 
 def _parse_time(raw: str | None) -> datetime:
