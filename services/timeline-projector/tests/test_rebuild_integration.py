@@ -3,6 +3,8 @@ import os
 import sys
 
 import pytest
+from shared.envelope import envelop
+from shared.events import LectureCreated
 from timeline_projector import generations
 from timeline_projector.rebuild import rebuild
 from timeline_projector.synthetic import synthetic_log
@@ -97,6 +99,46 @@ async def test_a_rebuild_switches_to_identical_views_while_the_live_projector_ke
         assert await schemas(projection) == {"lecturegen_g1", "lecturegen_g2"}
     finally:
         await reader.close()
+
+
+async def test_a_rebuild_that_outgrows_its_working_set_reads_rows_back_and_still_matches(
+    kafka_bootstrap: str, pg_database: str, unique_name: str
+) -> None:
+    settings = make_settings(
+        kafka_bootstrap,
+        pg_database,
+        unique_name,
+        rebuild_batch_size=40,
+        rebuild_working_set_rows=60,
+    )
+    projection = Projection(settings)
+    await projection.create_topic()
+    log = list(synthetic_log(6, seed=26))
+    await projection.produce(log)
+
+    async with projection.running():
+        await projection.wait_caught_up()
+        report = await rebuild(settings, dry_run=True)
+
+    assert (report.verified, report.differences) == (True, ())
+    assert report.working_set_loads > 0
+
+
+async def test_a_rebuild_of_a_log_with_an_event_postgresql_cannot_store_matches_the_live_views(
+    projection: Projection,
+) -> None:
+    log = list(synthetic_log(3, seed=27))
+    poison = LectureCreated(
+        lecture_id="poisoned", title="nul \x00 in the title", duration_s=1, segments=(), assets=()
+    )
+    middle = len(log) // 2
+    await projection.produce([*log[:middle], envelop(poison, "test"), *log[middle:]])
+
+    async with projection.running():
+        await projection.wait_caught_up()
+        report = await rebuild(projection.settings, dry_run=True)
+
+    assert (report.verified, report.differences, report.rejected) == (True, (), 1)
 
 
 async def test_a_rebuild_that_cannot_verify_does_not_switch_unless_forced(

@@ -25,6 +25,7 @@ from timeline_projector.batch_state import needs
 from timeline_projector.reducers import reduce
 from timeline_projector.rows import RejectedRow
 from timeline_projector.sql import Connection
+from timeline_projector.working_set import WorkingSet
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,12 @@ async def apply_records(
     records: Sequence[LogRecord],
     *,
     notify: bool = True,
+    working_set: WorkingSet | None = None,
 ) -> BatchResult:
     """Apply `records` (all of one topic, each partition in offset order) to `schema`.
 
-    Must run inside a transaction; nothing is visible before it commits.
+    Must run inside a transaction; nothing is visible before it commits. With `working_set`
+    (the rows of `schema` this writer keeps), rows are read from it instead of the database.
     """
     result = BatchResult()
     if not records:
@@ -94,14 +97,14 @@ async def apply_records(
         except (PayloadError, ValueError) as exc:
             rejected.append(_rejected(record, str(exc)))
     try:
-        projected = await _project(conn, schema, decoded)
+        projected = await _project(conn, schema, decoded, working_set)
     except asyncpg.DataError:
         # Some event holds a value PostgreSQL cannot store (a NUL character, an out-of-range
         # number): find it by applying the batch one event at a time, and reject only it.
         projected = Projected()
         for record, envelope in decoded:
             try:
-                projected.merge(await _project(conn, schema, [(record, envelope)]))
+                projected.merge(await _project(conn, schema, [(record, envelope)], working_set))
             except asyncpg.DataError as exc:
                 projected.rejected.append(_rejected(record, f"cannot be stored: {exc}"))
     rejected += projected.rejected
@@ -148,12 +151,19 @@ class Projected:
 
 
 async def _project(
-    conn: Connection, schema: str, decoded: Sequence[tuple[LogRecord, Envelope]]
+    conn: Connection,
+    schema: str,
+    decoded: Sequence[tuple[LogRecord, Envelope]],
+    working_set: WorkingSet | None,
 ) -> Projected:
     """Load, fold and write `decoded` inside a savepoint: all of it is written, or none."""
     done = Projected()
+    envelopes = (env for _, env in decoded)
     async with conn.transaction():
-        state = await store.load_state(conn, schema, needs(env for _, env in decoded))
+        if working_set is None:
+            state = await store.load_state(conn, schema, needs(envelopes))
+        else:
+            state = await working_set.state(conn, schema, envelopes)
         for record, envelope in decoded:
             try:
                 changes = reduce(state, envelope)
@@ -166,6 +176,8 @@ async def _project(
             if done.last_event_time is None or envelope.time > done.last_event_time:
                 done.last_event_time = envelope.time
         await store.write(conn, schema, state.writes)
+    if working_set is not None:
+        working_set.keep(state.writes)
     done.last_seqs = dict(state.writes.last_seqs)
     return done
 

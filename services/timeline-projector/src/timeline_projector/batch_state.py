@@ -64,8 +64,24 @@ def needs(envelopes: Iterable[Envelope]) -> Needs:
     return found
 
 
+@dataclass(slots=True)
+class Rows:
+    """Stored rows, by key: what a batch starts from (see `working_set` for keeping them)."""
+
+    lectures: dict[str, LectureRow] = field(default_factory=dict)
+    assets: dict[str, AssetRow] = field(default_factory=dict)
+    attempts: dict[AttemptKey, AttemptRow] = field(default_factory=dict)
+    last_seqs: dict[str, int] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    """Event ids already in the feed."""
+
+
 class BatchState:
-    """A `ViewState` over loaded rows that also records every change applied to it."""
+    """A `ViewState` over stored rows that also records every change applied to it.
+
+    The changes are kept apart from `base` (the stored rows, which this never modifies), so a
+    batch that could not be written leaves its base as it was.
+    """
 
     def __init__(
         self,
@@ -74,7 +90,10 @@ class BatchState:
         attempts: Iterable[AttemptRow] = (),
         last_seqs: dict[str, int] | None = None,
         seen: Iterable[str] = (),
+        *,
+        base: Rows | None = None,
     ) -> None:
+        self._base = base or Rows()
         self._lectures = {row.lecture_id: row for row in lectures}
         self._assets = {row.asset_id: row for row in assets}
         self._attempts = {row.key: row for row in attempts}
@@ -83,19 +102,23 @@ class BatchState:
         self.writes = Writes()
 
     def lecture(self, lecture_id: str) -> LectureRow | None:
-        return self._lectures.get(lecture_id)
+        row = self._lectures.get(lecture_id)
+        return self._base.lectures.get(lecture_id) if row is None else row
 
     def asset(self, asset_id: str) -> AssetRow | None:
-        return self._assets.get(asset_id)
+        row = self._assets.get(asset_id)
+        return self._base.assets.get(asset_id) if row is None else row
 
     def attempt(self, key: AttemptKey) -> AttemptRow | None:
-        return self._attempts.get(key)
+        row = self._attempts.get(key)
+        return self._base.attempts.get(key) if row is None else row
 
     def last_seq(self, lecture_id: str) -> int:
-        return self._last_seqs.get(lecture_id, 0)
+        seq = self._last_seqs.get(lecture_id)
+        return self._base.last_seqs.get(lecture_id, 0) if seq is None else seq
 
     def seen(self, event_id: str) -> bool:
-        return event_id in self._seen
+        return event_id in self._seen or event_id in self._base.seen
 
     def apply(self, changes: Changes) -> None:
         """Make `changes` visible to the next event and record them for writing."""

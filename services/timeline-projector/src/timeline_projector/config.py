@@ -31,6 +31,11 @@ class ProjectorSettings(BaseSettings):
     rebuild_workers: int = Field(
         2, ge=1, description="connections a rebuild applies partitions over, side by side"
     )
+    rebuild_working_set_rows: int = Field(
+        1_000_000,
+        ge=0,
+        description="rows a rebuild keeps in memory across batches instead of reading them back",
+    )
     verify_timeout_s: float = Field(
         120.0, gt=0, description="how long a rebuild waits for the live projector to catch up"
     )

@@ -32,6 +32,7 @@ from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
 from timeline_projector.migrate import create_generation, migrate
 from timeline_projector.sql import META_SCHEMA, REBUILD_LOCK, SWITCH_LOCK, Connection
+from timeline_projector.working_set import WorkingSet
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class RebuildReport:
     dry_run: bool
     differences: tuple[str, ...] = ()
     note: str = ""
+    working_set_loads: int = 0
+    """Batches that read rows back from the database: the working set outgrew its limit."""
 
     @property
     def records_per_s(self) -> float:
@@ -131,6 +134,10 @@ class Replayer:
         self._batch_size = settings.projector.rebuild_batch_size
         self._workers = settings.projector.rebuild_workers
         self._dsn = settings.postgres.dsn
+        # The new generation starts empty and only this replayer writes to it until the switch.
+        self.working_set = WorkingSet(
+            complete=True, max_rows=settings.projector.rebuild_working_set_rows
+        )
         self._kafka = settings.kafka
         self.topic = topics.events(settings.kafka.topic_namespace)
         self._consumer: AIOKafkaConsumer | None = None
@@ -251,7 +258,14 @@ class Replayer:
     ) -> None:
         while (records := await queue.get()) is not None:
             async with conn.transaction():
-                result = await apply_records(conn, self._schema, self._group, records, notify=False)
+                result = await apply_records(
+                    conn,
+                    self._schema,
+                    self._group,
+                    records,
+                    notify=False,
+                    working_set=self.working_set,
+                )
             self.rejected += result.rejected
             self.done += len(records)
             self._report()
@@ -305,6 +319,7 @@ async def _verify_and_switch(
         dry_run=dry_run,
         differences=tuple(differences),
         note=note,
+        working_set_loads=replayer.working_set.loads,
     )
 
 

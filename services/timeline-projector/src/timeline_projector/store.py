@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from timeline_projector.batch_state import BatchState, Needs, Writes
+from timeline_projector.batch_state import BatchState, Needs, Rows, Writes
 from timeline_projector.rows import (
     AssetRow,
     AttemptRow,
@@ -176,6 +176,11 @@ async def select_all(conn: Connection, schema: str, table: Table) -> list[Any]:
 
 async def load_state(conn: Connection, schema: str, wanted: Needs) -> BatchState:
     """The stored rows the batch's events may read, as a fresh `BatchState`."""
+    return BatchState(base=await load_rows(conn, schema, wanted))
+
+
+async def load_rows(conn: Connection, schema: str, wanted: Needs) -> Rows:
+    """The stored rows with the keys in `wanted` (those that exist)."""
     s = ident(schema)
     lectures = await _select(
         conn, schema, LECTURES, "WHERE t.lecture_id = ANY($1::text[])", list(wanted.lecture_ids)
@@ -203,12 +208,12 @@ async def load_state(conn: Connection, schema: str, wanted: Needs) -> BatchState
         f"SELECT event_id FROM {s}.lecture_event_feed WHERE event_id = ANY($1::text[])",
         list(wanted.event_ids),
     )
-    return BatchState(
-        lectures=lectures,
-        assets=assets,
-        attempts=attempts,
+    return Rows(
+        lectures={row.lecture_id: row for row in lectures},
+        assets={row.asset_id: row for row in assets},
+        attempts={row.key: row for row in attempts},
         last_seqs={row["lecture_id"]: row["last_seq"] for row in counters},
-        seen=(row["event_id"] for row in seen),
+        seen={row["event_id"] for row in seen},
     )
 
 
