@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from shared.testing.databases import fresh_database
 from shared.testing.infra import Endpoint, Source, find_repo_root, run_local_script
 
 pytestmark = pytest.mark.integration
@@ -212,6 +213,28 @@ async def test_each_test_gets_an_empty_database_of_its_own(
 
     assert tables == 0
     assert name != postgres_dsn.rsplit("/", 1)[-1]
+
+
+async def test_a_test_database_is_dropped_even_with_connections_left_open_to_it(
+    postgres_dsn: str, unique_name: str
+) -> None:
+    name = f"test_{unique_name}_open"
+    async with fresh_database(postgres_dsn, name) as dsn:
+        left_open = [await asyncpg.connect(dsn) for _ in range(2)]
+        await left_open[0].execute("create table notes (id int primary key)")
+    try:
+        server = await asyncpg.connect(postgres_dsn)
+        try:
+            exists = await server.fetchval(
+                "select count(*) from pg_database where datname = $1", name
+            )
+        finally:
+            await server.close()
+    finally:
+        for connection in left_open:
+            connection.terminate()
+
+    assert exists == 0
 
 
 def test_kafka_start_names_a_taken_port_and_the_fix(tmp_path: Path) -> None:
