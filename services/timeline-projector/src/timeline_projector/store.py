@@ -1,18 +1,23 @@
 """The SQL layer: loads the rows a batch needs and writes what the reducers returned.
 
-Every statement works on whole arrays (`unnest`), so a batch costs a fixed number of round
-trips however many events it holds. Table and column names match `rows` one to one.
+Every statement works on whole batches, so a batch costs a fixed number of round trips however
+many events it holds. Small writes send each column as an array (`unnest`); larger ones are
+streamed with binary `COPY` (far cheaper to encode), into the table itself for the append-only
+feed and into a temporary staging table, merged with `ON CONFLICT` in one statement, for the
+tables whose rows are replaced. Table and column names match `rows` one to one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 import asyncpg
+from pydantic_core import PydanticSerializationError, to_json
 
 from timeline_projector.batch_state import BatchState, Needs, Rows, Writes
 from timeline_projector.rows import (
@@ -106,6 +111,11 @@ REJECTED = Table(
 )
 
 
+COPY_FROM_ROWS = 32
+"""Writes of at least this many rows to a table go through `COPY`; smaller ones through
+`unnest`, which needs fewer round trips."""
+
+
 @cache
 def _insert_sql(schema: str, table: Table, on_conflict: str) -> str:
     cols = ", ".join(ident(name) for name in table.names)
@@ -124,22 +134,88 @@ def _insert_sql(schema: str, table: Table, on_conflict: str) -> str:
 
 
 @cache
-def _upsert_sql(schema: str, table: Table) -> str:
+def _on_conflict_update(table: Table) -> str:
     updates = ", ".join(
         f"{ident(name)} = EXCLUDED.{ident(name)}" for name in table.names if name not in table.key
     )
     key = ", ".join(ident(name) for name in table.key)
-    return _insert_sql(schema, table, f"ON CONFLICT ({key}) DO UPDATE SET {updates}")
+    return f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
 
 
-def _arrays(table: Table, rows: Sequence[Any]) -> list[list[Any]]:
-    arrays: list[list[Any]] = []
-    for name, pg_type in table.columns:
-        values = [getattr(row, name) for row in rows]
-        if pg_type == "jsonb":
-            values = [None if v is None else json.dumps(v) for v in values]
-        arrays.append(values)
-    return arrays
+@cache
+def _upsert_sql(schema: str, table: Table) -> str:
+    return _insert_sql(schema, table, _on_conflict_update(table))
+
+
+@cache
+def _stage_name(schema: str, table: Table) -> str:
+    """The temporary table (of this session) that larger upserts into `schema.table` go
+    through; emptied at every commit."""
+    return f"stage_{schema}_{table.name}"
+
+
+@cache
+def _create_stage_sql(schema: str, table: Table) -> str:
+    return (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {ident(_stage_name(schema, table))} "
+        f"(LIKE {ident(schema)}.{ident(table.name)}) ON COMMIT DELETE ROWS"
+    )
+
+
+@cache
+def _merge_sql(schema: str, table: Table) -> str:
+    """Move the staged rows into the table (a later batch of the same transaction finds the
+    stage empty again)."""
+    cols = ", ".join(ident(name) for name in table.names)
+    return (
+        f"WITH staged AS (DELETE FROM {ident(_stage_name(schema, table))} RETURNING *) "
+        f"INSERT INTO {ident(schema)}.{ident(table.name)} ({cols}) SELECT {cols} FROM staged "
+        f"{_on_conflict_update(table)}"
+    )
+
+
+@cache
+def _values(table: Table) -> Any:
+    """A function from a row to the tuple of its column values, in column order."""
+    return attrgetter(*table.names)
+
+
+@cache
+def _json_positions(table: Table) -> tuple[int, ...]:
+    return tuple(i for i, (_, pg_type) in enumerate(table.columns) if pg_type == "jsonb")
+
+
+def _json(value: Any) -> str:
+    """`value` as JSON text, as PostgreSQL reads it into `jsonb` (the same value `json.dumps`
+    gives, written faster; numbers may be spelled differently, e.g. `1e-7` for `1e-07`, which
+    `jsonb` stores identically). `json.dumps` still writes what the fast encoder cannot, such
+    as lone surrogates, for PostgreSQL to reject as before."""
+    try:
+        return to_json(value, inf_nan_mode="constants").decode()
+    except PydanticSerializationError:
+        return json.dumps(value)
+
+
+def _records(table: Table, rows: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """The rows as tuples of column values, JSON columns as JSON text."""
+    values = _values(table)
+    positions = _json_positions(table)
+    if not positions:
+        return [values(row) for row in rows]
+    records = []
+    for row in rows:
+        record = list(values(row))
+        for i in positions:
+            if record[i] is not None:
+                record[i] = _json(record[i])
+        records.append(tuple(record))
+    return records
+
+
+def _arrays(table: Table, rows: Iterable[Any]) -> list[list[Any]]:
+    """The rows as one list per column, JSON columns as JSON text."""
+    records = _records(table, rows)
+    return [list(column) for column in zip(*records, strict=True)] if records else []
 
 
 def _row(table: Table, record: asyncpg.Record) -> Any:
@@ -152,9 +228,43 @@ def _row(table: Table, record: asyncpg.Record) -> Any:
     return table.row_type(**values)
 
 
-async def _upsert(conn: Connection, schema: str, table: Table, rows: Sequence[Any]) -> None:
-    if rows:
+async def _copy(
+    conn: Connection, schema: str | None, name: str, table: Table, rows: Iterable[Any]
+) -> None:
+    """Stream `rows` into `schema.name` (columns of `table`) with binary `COPY`."""
+    records = _records(table, rows)
+    try:
+        await conn.copy_records_to_table(
+            name, schema_name=schema, records=records, columns=list(table.names)
+        )
+    except (OverflowError, TypeError, ValueError) as exc:
+        # A value the binary encoding cannot carry (an integer out of range …): as `unnest`
+        # would, report it as data PostgreSQL cannot store, so the batch's event is rejected.
+        raise asyncpg.DataError(f"invalid input for {table.name}: {exc}") from exc
+
+
+async def _upsert(
+    conn: Connection, schema: str, table: Table, rows: Collection[Any], copy_from: int
+) -> None:
+    if not rows:
+        return
+    if len(rows) < copy_from:
         await conn.execute(_upsert_sql(schema, table), *_arrays(table, rows))
+        return
+    await conn.execute(_create_stage_sql(schema, table))
+    await _copy(conn, None, _stage_name(schema, table), table, rows)
+    await conn.execute(_merge_sql(schema, table))
+
+
+async def _append(
+    conn: Connection, schema: str, table: Table, rows: Collection[Any], copy_from: int
+) -> None:
+    if not rows:
+        return
+    if len(rows) < copy_from:
+        await conn.execute(_insert_sql(schema, table, ""), *_arrays(table, rows))
+    else:
+        await _copy(conn, schema, table.name, table, rows)
 
 
 async def _select(conn: Connection, schema: str, table: Table, where: str, *args: Any) -> list[Any]:
@@ -217,14 +327,17 @@ async def load_rows(conn: Connection, schema: str, wanted: Needs) -> Rows:
     )
 
 
-async def write(conn: Connection, schema: str, writes: Writes) -> None:
-    """Write the final rows of a batch, append its feed rows and move the feed counters."""
-    await _upsert(conn, schema, LECTURES, list(writes.lectures.values()))
-    await _upsert(conn, schema, SEGMENTS, list(writes.segments.values()))
-    await _upsert(conn, schema, ASSETS, list(writes.assets.values()))
-    await _upsert(conn, schema, ATTEMPTS, list(writes.attempts.values()))
-    if writes.feed:
-        await conn.execute(_insert_sql(schema, FEED, ""), *_arrays(FEED, writes.feed))
+async def write(
+    conn: Connection, schema: str, writes: Writes, *, copy_from: int = COPY_FROM_ROWS
+) -> None:
+    """Write the final rows of a batch, append its feed rows and move the feed counters.
+
+    Tables with at least `copy_from` rows to write get them through `COPY`."""
+    await _upsert(conn, schema, LECTURES, writes.lectures.values(), copy_from)
+    await _upsert(conn, schema, SEGMENTS, writes.segments.values(), copy_from)
+    await _upsert(conn, schema, ASSETS, writes.assets.values(), copy_from)
+    await _upsert(conn, schema, ATTEMPTS, writes.attempts.values(), copy_from)
+    await _append(conn, schema, FEED, writes.feed, copy_from)
     if writes.last_seqs:
         await conn.execute(
             f"INSERT INTO {ident(schema)}.lecture_feed_counters (lecture_id, last_seq) "
