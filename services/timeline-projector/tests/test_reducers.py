@@ -1,4 +1,3 @@
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -356,7 +355,7 @@ def test_an_event_for_an_unknown_asset_creates_its_row_from_the_event() -> None:
 def test_an_asset_stored_without_a_status_reads_as_generated_and_is_terminal() -> None:
     log = Log()
     log.add(created())
-    legacy = BatchState(assets=[replace(log.asset(), status=None)])
+    legacy = BatchState(assets=[log.asset()._replace(status=None)])
 
     changes = reduce(legacy, log.envelope(retrying(1)))
 

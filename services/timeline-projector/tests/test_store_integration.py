@@ -1,5 +1,4 @@
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import asyncpg
 import pytest
@@ -79,7 +78,7 @@ async def test_a_value_copy_cannot_encode_is_a_data_error_and_the_connection_goe
 ) -> None:
     generation = await create_generation(conn)
     first, _ = two_batches()
-    feed = [replace(first.feed[0], prompt_version=2**40), *first.feed[1:]]
+    feed = [first.feed[0]._replace(prompt_version=2**40), *first.feed[1:]]
 
     async with conn.transaction():
         with pytest.raises(asyncpg.DataError, match="lecture_event_feed: value out of int32"):

@@ -8,7 +8,7 @@ and a terminal status stays terminal. The SQL layer (`store`) writes what these 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.envelope import Envelope
@@ -24,6 +24,7 @@ from shared.events import (
     LectureCreated,
     Payload,
 )
+from shared.media import MediaKind
 from shared.status import AssetStatus, VersionedStatus, next_status, read_status
 
 from timeline_projector.rows import (
@@ -105,9 +106,9 @@ def _planned_asset(lecture_id: str, plan: AssetPlan, position: int, env: Envelop
         asset_id=plan.asset_id,
         lecture_id=lecture_id,
         segment_id=plan.segment_id,
-        kind=plan.kind.value,
+        kind=_KIND[plan.kind],
         position=position,
-        status=AssetStatus.PENDING.value,
+        status=_PENDING,
         error=None,
         prompt=plan.prompt,
         model=plan.model,
@@ -139,7 +140,9 @@ def asset_event(state: ViewState, envelope: Envelope) -> Changes:
         return NO_CHANGES  # the same event written to the log twice
     current = state.asset(event.asset_id)
     moved = next_status(_versioned(current), event.prompt_version, _STATUS[type(event)])
-    asset = None if moved is None else _moved(current, event, envelope, moved.status)
+    # The error object of the event, made once for the asset row and the attempt row.
+    error = _error(event) if isinstance(event, _WITH_ERROR) else None
+    asset = None if moved is None else _moved(current, event, envelope, moved.status, error)
     superseded = current is not None and current.prompt_version > event.prompt_version
     view = asset or current
     lecture = state.lecture(event.lecture_id)
@@ -147,7 +150,7 @@ def asset_event(state: ViewState, envelope: Envelope) -> Changes:
     return Changes(
         lecture=touched,
         assets=() if asset is None else (asset,),
-        attempt=_attempt(state, event, envelope, superseded),
+        attempt=_attempt(state, event, envelope, superseded, error),
         feed=_feed(state, event, envelope, asset is not None, view),
         applied=asset is not None,
     )
@@ -163,20 +166,42 @@ _STATUS: dict[type[Payload], AssetStatus] = {
 }
 
 
+_WITH_ERROR = (AssetRetrying, AssetFailed, AssetNeedsPromptUpdate)
+
+# Lookups instead of enum calls and `.value` (a property): a replay makes millions of them.
+_READ: dict[str | None, AssetStatus] = {
+    None: read_status(None),
+    **{status.value: status for status in AssetStatus},
+}
+_VALUE: dict[AssetStatus, str] = {status: status.value for status in AssetStatus}
+_STATUS_VALUE: dict[type[Payload], str] = {t: status.value for t, status in _STATUS.items()}
+_KIND: dict[MediaKind, str] = {kind: kind.value for kind in MediaKind}
+_PENDING = AssetStatus.PENDING.value
+
+
+def _read_status(raw: str | None) -> AssetStatus:
+    """`read_status(raw)` (which still raises for a value that is no status)."""
+    status = _READ.get(raw)
+    return read_status(raw) if status is None else status
+
+
 def _versioned(row: AssetRow | None) -> VersionedStatus | None:
-    return None if row is None else VersionedStatus(row.prompt_version, read_status(row.status))
+    return None if row is None else VersionedStatus(row.prompt_version, _read_status(row.status))
 
 
 def _moved(
-    current: AssetRow | None, event: AssetEvent, env: Envelope, status: AssetStatus
+    current: AssetRow | None,
+    event: AssetEvent,
+    env: Envelope,
+    status: AssetStatus,
+    error: Json | None,
 ) -> AssetRow:
     same_version = current is not None and current.prompt_version == event.prompt_version
     base = current if same_version and current is not None else _fresh(current, event, env)
-    # One `replace` per event: rows are wide and replay speed matters.
-    return replace(
-        base,
-        **_UPDATE[type(event)](base, event),
-        status=status.value,
+    # One `_replace` per event: rows are wide and replay speed matters.
+    return base._replace(
+        **_UPDATE[type(event)](base, event, error),
+        status=_VALUE[status],
         prompt_version=event.prompt_version,
         updated_at=env.time,
         last_event_id=env.id,
@@ -186,13 +211,13 @@ def _moved(
 def _fresh(current: AssetRow | None, event: AssetEvent, env: Envelope) -> AssetRow:
     """A new version of the asset: nothing generated, no error, no attempts yet."""
     if current is not None:
-        return replace(current, **_NEW_VERSION)
+        return current._replace(**_NEW_VERSION)
     # an asset event for an asset no `lecture.created` announced
     return AssetRow(
         asset_id=event.asset_id,
         lecture_id=event.lecture_id,
         segment_id=event.segment_id,
-        kind=event.kind.value,
+        kind=_KIND[event.kind],
         position=0,
         status=None,
         prompt=str(getattr(event, "prompt", "")),
@@ -223,7 +248,7 @@ AssetUpdate = dict[str, Any]
 """Column values an event sets on the asset row of its version."""
 
 
-def _regeneration_requested(row: AssetRow, event: Any) -> AssetUpdate:
+def _regeneration_requested(row: AssetRow, event: Any, error: Json | None) -> AssetUpdate:
     assert isinstance(event, AssetRegenerationRequested)
     duration = row.requested_duration_s if event.duration_s is None else event.duration_s
     return {
@@ -235,21 +260,21 @@ def _regeneration_requested(row: AssetRow, event: Any) -> AssetUpdate:
     }
 
 
-def _attempt_started(row: AssetRow, event: Any) -> AssetUpdate:
+def _attempt_started(row: AssetRow, event: Any, error: Json | None) -> AssetUpdate:
     assert isinstance(event, AssetAttemptStarted)
     return {"attempts": max(row.attempts, event.attempt)}
 
 
-def _retrying(row: AssetRow, event: Any) -> AssetUpdate:
+def _retrying(row: AssetRow, event: Any, error: Json | None) -> AssetUpdate:
     assert isinstance(event, AssetRetrying)
     return {
-        "error": _error(event),
+        "error": error,
         "retried_count": event.retried_count,
         "attempts": max(row.attempts, event.attempt),
     }
 
 
-def _generated(row: AssetRow, event: Any) -> AssetUpdate:
+def _generated(row: AssetRow, event: Any, error: Json | None) -> AssetUpdate:
     assert isinstance(event, AssetGenerated)
     return {
         "error": None,
@@ -266,10 +291,10 @@ def _generated(row: AssetRow, event: Any) -> AssetUpdate:
     }
 
 
-def _given_up(row: AssetRow, event: Any) -> AssetUpdate:
+def _given_up(row: AssetRow, event: Any, error: Json | None) -> AssetUpdate:
     assert isinstance(event, AssetFailed | AssetNeedsPromptUpdate)
     return {
-        "error": _error(event),
+        "error": error,
         "prompt": event.prompt,
         "model": event.model,
         "retried_count": event.retried_count,
@@ -277,7 +302,7 @@ def _given_up(row: AssetRow, event: Any) -> AssetUpdate:
     }
 
 
-_UPDATE: dict[type[Payload], Callable[[AssetRow, Any], AssetUpdate]] = {
+_UPDATE: dict[type[Payload], Callable[[AssetRow, Any, Json | None], AssetUpdate]] = {
     AssetRegenerationRequested: _regeneration_requested,
     AssetAttemptStarted: _attempt_started,
     AssetRetrying: _retrying,
@@ -292,7 +317,7 @@ def _error(event: AssetRetrying | AssetFailed | AssetNeedsPromptUpdate) -> Json:
 
 
 def _touch(lecture: LectureRow, env: Envelope) -> LectureRow:
-    return replace(lecture, updated_at=max(lecture.updated_at, env.time))
+    return lecture._replace(updated_at=max(lecture.updated_at, env.time))
 
 
 def attempt_number(event: AssetEvent) -> int | None:
@@ -304,7 +329,7 @@ def attempt_number(event: AssetEvent) -> int | None:
 
 
 def _attempt(
-    state: ViewState, event: AssetEvent, env: Envelope, superseded: bool
+    state: ViewState, event: AssetEvent, env: Envelope, superseded: bool, error: Json | None
 ) -> AttemptRow | None:
     """The attempt history row this event records, superseded versions included."""
     number = attempt_number(event)
@@ -315,14 +340,12 @@ def _attempt(
     started_at = None if old is None else old.started_at
     finished_at = None if old is None else old.finished_at
     outcome = None if old is None else old.outcome
-    error = None if old is None else old.error
     prediction_id = None if old is None else old.prediction_id
     if isinstance(event, AssetAttemptStarted):
         started_at = event.started_at
+        error = None if old is None else old.error
     else:
-        finished_at, outcome, error = env.time, _STATUS[type(event)].value, None
-        if isinstance(event, AssetRetrying | AssetFailed | AssetNeedsPromptUpdate):
-            error = _error(event)
+        finished_at, outcome = env.time, _STATUS_VALUE[type(event)]
         if isinstance(event, AssetGenerated):
             prediction_id = event.prediction_id
     return AttemptRow(
@@ -346,14 +369,14 @@ def _feed(
         "event_id": env.id,
         "time": env.time.isoformat(),
         "applied": applied,
-        "asset_status": None if view is None else read_status(view.status).value,
+        "asset_status": None if view is None else _VALUE[_read_status(view.status)],
         "asset_prompt_version": None if view is None else view.prompt_version,
     }
     return FeedRow(
         lecture_id=event.lecture_id,
         seq=state.last_seq(event.lecture_id) + 1,
         event_id=env.id,
-        event_type=event.short_type(),
+        event_type=_SHORT_TYPE[type(event)],
         asset_id=event.asset_id,
         prompt_version=event.prompt_version,
         applied=applied,
@@ -361,6 +384,8 @@ def _feed(
         created_at=env.time,
     )
 
+
+_SHORT_TYPE: dict[type[Payload], str] = {t: t.short_type() for t in _STATUS}
 
 REDUCERS: dict[type[Payload], Reducer] = {
     LectureCreated: lecture_created,
