@@ -53,7 +53,9 @@ lint: setup
 typecheck: setup
 	mypy shared/src services/*/src cli/src
 
-pytest: infra
+# With both KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL set, the tests use those services (the
+# fixtures read the same variables) and the local ones are not started.
+pytest: setup $(if $(and $(KAFKA_BOOTSTRAP_SERVERS),$(DATABASE_URL)),,infra)
 	pytest
 
 test: lint typecheck pytest ## lint, type-check and run every test against real Kafka and PostgreSQL
