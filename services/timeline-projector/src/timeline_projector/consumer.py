@@ -65,6 +65,8 @@ class LiveProjector:
         self._consumer: AIOKafkaConsumer | None = None
         self.last_poll = time.monotonic()
         self.batches = 0
+        self.started = asyncio.Event()
+        """Set once the consumer has started (joined its group)."""
 
     def healthy(self, max_silence_s: float = 120.0) -> bool:
         """Whether the loop has polled the log recently."""
@@ -86,6 +88,7 @@ class LiveProjector:
         consumer.subscribe([self.topic], listener=_SeekToStoredOffsets(self))
         try:
             await consumer.start()  # inside: a stop while it joins the group must close it
+            self.started.set()
             await self._loop(consumer)
         finally:
             await consumer.stop()

@@ -96,6 +96,12 @@ class Projection:
             try:
                 yield projector
             finally:
+                # Cancelled only once its consumer has started (or its task has ended):
+                # aiokafka drops the connection it bootstraps through, unclosed, when cancelled
+                # there (a ResourceWarning later, in whichever test runs then).
+                started = asyncio.create_task(projector.started.wait())
+                await asyncio.wait({task, started}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+                started.cancel()
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
