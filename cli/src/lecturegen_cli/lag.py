@@ -43,32 +43,30 @@ async def read_group_lags(
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, client_id="lecturegen-status", enable_auto_commit=False
     )
-    await admin.start()
     try:
+        await admin.start()
         await consumer.start()
-        try:
-            wanted = sorted({t for names in groups.values() for t in names})
-            counts = await partition_ids(admin, wanted)
-            lags: dict[str, int | None] = {}
-            for group, topic_names in groups.items():
-                partitions = [
-                    TopicPartition(topic, p) for topic in topic_names for p in counts.get(topic, ())
-                ]
-                if not partitions:
-                    lags[group] = None
-                    continue
-                committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-                end = await consumer.end_offsets(partitions)
-                beginning = await consumer.beginning_offsets(partitions)
-                lags[group] = lag(
-                    {(tp.topic, tp.partition): o for tp, o in end.items()},
-                    {(tp.topic, tp.partition): m.offset for tp, m in committed.items()},
-                    {(tp.topic, tp.partition): o for tp, o in beginning.items()},
-                )
-            return lags
-        finally:
-            await consumer.stop()
+        wanted = sorted({t for names in groups.values() for t in names})
+        counts = await partition_ids(admin, wanted)
+        lags: dict[str, int | None] = {}
+        for group, topic_names in groups.items():
+            partitions = [
+                TopicPartition(topic, p) for topic in topic_names for p in counts.get(topic, ())
+            ]
+            if not partitions:
+                lags[group] = None
+                continue
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            end = await consumer.end_offsets(partitions)
+            beginning = await consumer.beginning_offsets(partitions)
+            lags[group] = lag(
+                {(tp.topic, tp.partition): o for tp, o in end.items()},
+                {(tp.topic, tp.partition): m.offset for tp, m in committed.items()},
+                {(tp.topic, tp.partition): o for tp, o in beginning.items()},
+            )
+        return lags
     finally:
+        await consumer.stop()
         await admin.close()
 
 
@@ -88,21 +86,21 @@ async def read_projector_lag(
     finally:
         await connection.close()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lecturegen-status")
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="lecturegen-status")
-    await admin.start()
     try:
+        await admin.start()
         ids = (await partition_ids(admin, [events_topic])).get(events_topic, [])
-        partitions = [TopicPartition(events_topic, p) for p in ids]
-        if not partitions:
-            return None
-        await consumer.start()
-        try:
-            end = await consumer.end_offsets(partitions)
-            beginning = await consumer.beginning_offsets(partitions)
-        finally:
-            await consumer.stop()
     finally:
         await admin.close()
+    partitions = [TopicPartition(events_topic, p) for p in ids]
+    if not partitions:
+        return None
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="lecturegen-status")
+    try:
+        await consumer.start()
+        end = await consumer.end_offsets(partitions)
+        beginning = await consumer.beginning_offsets(partitions)
+    finally:
+        await consumer.stop()
     positions: dict[Partition, int | None] = {
         (events_topic, row["partition"]): row["next_offset"] for row in rows
     }
