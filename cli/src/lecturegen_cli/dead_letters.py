@@ -95,8 +95,8 @@ async def read_dead_letters(
     admin = AIOKafkaAdminClient(
         bootstrap_servers=kafka.bootstrap_servers, client_id="lecturegen-dlt"
     )
-    await admin.start()
     try:
+        await admin.start()
         ids = await partition_ids(admin, list(names))
     finally:
         await admin.close()
@@ -109,9 +109,9 @@ async def read_dead_letters(
         group_id=None,
         enable_auto_commit=False,
     )
-    await consumer.start()
     letters: list[DeadLetter] = []
     try:
+        await consumer.start()
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         starts = await consumer.beginning_offsets(partitions)

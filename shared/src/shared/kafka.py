@@ -161,8 +161,8 @@ def make_consumer(
 async def create_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec]) -> list[str]:
     """`ensure_topics` with a short-lived admin client of its own."""
     admin = make_admin(kafka)
-    await admin.start()
     try:
+        await admin.start()
         return await ensure_topics(admin, specs)
     finally:
         await admin.close()

@@ -48,8 +48,8 @@ async def serve(settings: DispatcherSettings, kafka: KafkaSettings) -> None:
     )
     async with contextlib.AsyncExitStack() as stack:
         producer = make_producer(kafka)
+        stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
         await producer.start()
-        stack.push_async_callback(producer.stop)
         consumer = make_consumer(
             kafka,
             settings.group_id,

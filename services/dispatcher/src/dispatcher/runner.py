@@ -71,9 +71,9 @@ class Dispatcher:
 
     async def run(self) -> None:
         self._consumer.subscribe([topics.events(self._namespace)])
-        await self._consumer.start()
-        self._running = True
         try:
+            await self._consumer.start()
+            self._running = True
             while not self._stopping.is_set():
                 batch = await self._consumer.getmany(
                     timeout_ms=_POLL_TIMEOUT_MS, max_records=self._max_batch

@@ -174,8 +174,8 @@ class Replayer:
     async def _partition_ids(self) -> list[int]:
         """The log's partitions; none when the topic does not exist (yet)."""
         admin = make_admin(self._kafka)
-        await admin.start()
         try:
+            await admin.start()
             (described,) = await admin.describe_topics([self.topic])
         finally:
             await admin.close()

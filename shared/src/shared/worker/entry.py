@@ -92,8 +92,8 @@ async def open_worker(
             await create_schema(pool)
             store = PostgresVersionStore(pool)
         producer = make_producer(config.kafka)
+        stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
         await producer.start()
-        stack.push_async_callback(producer.stop)
         consumer = make_consumer(
             config.kafka,
             config.worker.group_id or f"lecturegen-{kind.value}-worker",

@@ -54,7 +54,11 @@ class TopicTail:
         self._changed = asyncio.Event()
 
     async def __aenter__(self) -> Self:
-        await self._consumer.start()
+        try:
+            await self._consumer.start()
+        except BaseException:
+            await self._consumer.stop()
+            raise
         self._task = asyncio.create_task(self._collect())
         return self
 
@@ -163,8 +167,8 @@ async def running(*services: Runnable, stop_within_s: float = 30) -> AsyncIterat
 async def publish(kafka: KafkaSettings, records: list[Outgoing]) -> None:
     """Produce `records` in order and wait until the broker has them all."""
     producer = make_producer(kafka)
-    await producer.start()
     try:
+        await producer.start()
         for record in records:
             await producer.send_and_wait(
                 record.topic, record.value, key=record.key, headers=record.headers
