@@ -1,4 +1,5 @@
 import asyncio
+import gc
 import os
 import sys
 
@@ -99,6 +100,24 @@ async def test_a_rebuild_switches_to_identical_views_while_the_live_projector_ke
         assert await schemas(projection) == {"lecturegen_g1", "lecturegen_g2"}
     finally:
         await reader.close()
+
+
+async def test_a_replay_keeps_its_rows_away_from_the_cycle_collector_until_it_ends(
+    projection: Projection,
+) -> None:
+    await projection.produce(list(synthetic_log(4, seed=28)))
+    frozen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        frozen.append(gc.get_freeze_count())
+
+    async with projection.running():
+        await projection.wait_caught_up()
+        report = await rebuild(projection.settings, dry_run=True, progress=progress)
+
+    assert report.verified
+    assert max(frozen) > 0
+    assert gc.get_freeze_count() == 0
 
 
 async def test_a_rebuild_that_outgrows_its_working_set_reads_rows_back_and_still_matches(

@@ -15,6 +15,7 @@ stops after the comparison and drops the new generation.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -208,6 +209,7 @@ class Replayer:
         started = time.perf_counter()
         workers = self._workers if parallel else 1
         conns = [self._conn]
+        heap = _LongLivedHeap()
         try:
             conns += [await asyncpg.connect(self._dsn) for _ in range(workers - 1)]
             queues: list[asyncio.Queue[list[LogRecord] | None]] = [
@@ -215,11 +217,12 @@ class Replayer:
             ]
             async with asyncio.TaskGroup() as group:
                 for conn, queue in zip(conns, queues, strict=True):
-                    group.create_task(self._apply_from(queue, conn))
+                    group.create_task(self._apply_from(queue, conn, heap))
                 group.create_task(self._fetch_into(queues, targets))
             self.done = total  # offsets without a record (compaction, markers) count as done
             self._report()
         finally:
+            heap.release()
             for conn in conns[1:]:
                 await conn.close()
             self.seconds += time.perf_counter() - started
@@ -254,7 +257,10 @@ class Replayer:
         ]
 
     async def _apply_from(
-        self, queue: asyncio.Queue[list[LogRecord] | None], conn: Connection
+        self,
+        queue: asyncio.Queue[list[LogRecord] | None],
+        conn: Connection,
+        heap: _LongLivedHeap,
     ) -> None:
         while (records := await queue.get()) is not None:
             async with conn.transaction():
@@ -266,6 +272,7 @@ class Replayer:
                     notify=False,
                     working_set=self.working_set,
                 )
+            heap.settle()
             self.rejected += result.rejected
             self.done += len(records)
             self._report()
@@ -274,6 +281,29 @@ class Replayer:
         self._progress(self.done, self.total)
         if self._metrics is not None:
             self._metrics.rebuild_progress.set(self.done / self.total if self.total else 1.0)
+
+
+class _LongLivedHeap:
+    """Keeps the collector of reference cycles from walking the working set again and again.
+
+    A replay only adds to its working set: hundreds of thousands of rows that live until the
+    end. Python's cycle collector would walk all of them at every full collection, which
+    measured as a fifth of a replay's time. After each batch, `settle` moves every object
+    alive into the collector's permanent generation (`gc.freeze`); they are still freed by
+    reference counting as usual. `release` gives them back to the collector. A process that
+    freezes objects itself (a pre-forking server) is left alone.
+    """
+
+    def __init__(self) -> None:
+        self._active = gc.get_freeze_count() == 0
+
+    def settle(self) -> None:
+        if self._active:
+            gc.freeze()
+
+    def release(self) -> None:
+        if self._active:
+            gc.unfreeze()
 
 
 async def _verify_and_switch(
