@@ -36,13 +36,19 @@ class WorkingSet:
     async def state(
         self, conn: Connection, schema: str, envelopes: Iterable[Envelope]
     ) -> BatchState:
-        """A `BatchState` for folding `envelopes`, over every row they may read."""
+        """A `BatchState` for folding `envelopes`, over every row they may read.
+
+        The batch keeps the rows it started from, with what it loaded added: while it loads,
+        another worker's `keep` may start `rows` afresh, and those would lack the rows this
+        batch found held (its lectures' feed counters among them). The partitions of parallel
+        workers hold disjoint lectures, so what this batch holds stays true meanwhile.
+        """
+        rows = self.rows
         if not self.complete:
-            missing = self._missing(needs(envelopes))
-            loaded = await store.load_rows(conn, schema, missing)
-            self._add(loaded)
+            missing = self._missing(rows, needs(envelopes))
+            _add(rows, await store.load_rows(conn, schema, missing))
             self.loads += 1
-        return BatchState(base=self.rows)
+        return BatchState(base=rows)
 
     def keep(self, writes: Writes) -> None:
         """Take in what a batch wrote (call it once the batch is written)."""
@@ -66,8 +72,8 @@ class WorkingSet:
             + len(rows.seen)
         )
 
-    def _missing(self, wanted: Needs) -> Needs:
-        rows = self.rows
+    @staticmethod
+    def _missing(rows: Rows, wanted: Needs) -> Needs:
         return Needs(
             lecture_ids={
                 i for i in wanted.lecture_ids if i not in rows.lectures or i not in rows.last_seqs
@@ -77,10 +83,10 @@ class WorkingSet:
             event_ids={i for i in wanted.event_ids if i not in rows.seen},
         )
 
-    def _add(self, loaded: Rows) -> None:
-        rows = self.rows
-        rows.lectures.update(loaded.lectures)
-        rows.assets.update(loaded.assets)
-        rows.attempts.update(loaded.attempts)
-        rows.last_seqs.update(loaded.last_seqs)
-        rows.seen.update(loaded.seen)
+
+def _add(rows: Rows, loaded: Rows) -> None:
+    rows.lectures.update(loaded.lectures)
+    rows.assets.update(loaded.assets)
+    rows.attempts.update(loaded.attempts)
+    rows.last_seqs.update(loaded.last_seqs)
+    rows.seen.update(loaded.seen)
