@@ -10,7 +10,9 @@ regenerations with late results) to a fresh topic, then in the same run:
 and prints records per second for both and their ratio. The topic and the database are
 removed afterwards. Needs the local Kafka and PostgreSQL (`make infra`).
 
-    python bench/projector_rebuild.py [--events 200000] [--batch 5000] [--workers 2]
+    python bench/projector_rebuild.py [--events 200000] [--batch N] [--workers N]
+
+`--batch` and `--workers` default to the projector's own defaults.
 """
 
 from __future__ import annotations
@@ -139,7 +141,18 @@ async def main(events: int, batch: int, workers: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--batch", type=int, default=5000, help="records per transaction")
-    parser.add_argument("--workers", type=int, default=2, help="connections applying partitions")
+    defaults = ProjectorSettings.model_fields
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=defaults["rebuild_batch_size"].default,
+        help="records per transaction",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=defaults["rebuild_workers"].default,
+        help="connections applying partitions",
+    )
     args = parser.parse_args()
     asyncio.run(main(args.events, args.batch, args.workers))

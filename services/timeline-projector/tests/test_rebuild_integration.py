@@ -2,6 +2,7 @@ import asyncio
 import gc
 import os
 import sys
+from itertools import pairwise
 
 import pytest
 from shared.envelope import envelop
@@ -100,6 +101,30 @@ async def test_a_rebuild_switches_to_identical_views_while_the_live_projector_ke
         assert await schemas(projection) == {"lecturegen_g1", "lecturegen_g2"}
     finally:
         await reader.close()
+
+
+async def test_a_rebuild_gathers_whole_batches_over_fetches_that_bring_fewer_records(
+    kafka_bootstrap: str, pg_database: str, unique_name: str
+) -> None:
+    batch = 60
+    settings = make_settings(
+        kafka_bootstrap, pg_database, unique_name, rebuild_batch_size=batch, rebuild_workers=2
+    )
+    projection = Projection(settings)
+    await projection.create_topic()
+    log = list(synthetic_log(8, seed=29))
+    await projection.produce(log)
+    progress = Recorder()
+
+    async with projection.running():
+        await projection.wait_caught_up()
+        report = await rebuild(settings, dry_run=True, progress=progress)
+
+    assert report.verified
+    done = [d for d, _ in progress.calls]
+    sizes = [b - a for a, b in pairwise(done) if b > a]
+    assert sum(sizes) == len(log)
+    assert len([size for size in sizes if size < batch]) <= 2  # each worker's last batch
 
 
 async def test_a_replay_keeps_its_rows_away_from_the_cycle_collector_until_it_ends(

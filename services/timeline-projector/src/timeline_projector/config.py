@@ -27,7 +27,9 @@ class ProjectorSettings(BaseSettings):
     session_timeout_ms: int = Field(
         10_000, ge=1, description="how soon the group gives the partitions of a dead projector away"
     )
-    rebuild_batch_size: int = Field(5000, ge=1, description="records per transaction in a rebuild")
+    rebuild_batch_size: int = Field(
+        10_000, ge=1, description="records per transaction in a rebuild"
+    )
     rebuild_workers: int = Field(
         2, ge=1, description="connections a rebuild applies partitions over, side by side"
     )

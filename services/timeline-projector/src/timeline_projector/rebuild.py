@@ -213,7 +213,7 @@ class Replayer:
         try:
             conns += [await asyncpg.connect(self._dsn) for _ in range(workers - 1)]
             queues: list[asyncio.Queue[list[LogRecord] | None]] = [
-                asyncio.Queue(maxsize=2) for _ in conns
+                asyncio.Queue(maxsize=1) for _ in conns
             ]
             async with asyncio.TaskGroup() as group:
                 for conn, queue in zip(conns, queues, strict=True):
@@ -230,24 +230,28 @@ class Replayer:
     async def _fetch_into(
         self, queues: list[asyncio.Queue[list[LogRecord] | None]], targets: dict[int, int]
     ) -> None:
-        """Read up to `targets`, handing each partition's records, in order, to one worker;
-        then tell every worker it is done. (On failure the task group cancels the workers.)"""
+        """Read up to `targets`, handing each partition's records, in order, to one worker in
+        batches of `rebuild_batch_size` (a fetch brings less: batches are gathered over several,
+        since fewer, larger transactions write each row fewer times); then tell every worker
+        it is done. (On failure the task group cancels the workers.)"""
         consumer = self._consumer
+        shares: list[list[LogRecord]] = [[] for _ in queues]
         while consumer is not None and (pending := self._pending(targets)):
             fetched = await consumer.getmany(*pending, timeout_ms=500, max_records=self._batch_size)
-            shares: list[list[LogRecord]] = [[] for _ in queues]
             for tp, batch in fetched.items():
                 target = targets[tp.partition]
                 kept = [r for r in batch if r.offset < target]
                 shares[tp.partition % len(queues)] += kept
                 if len(kept) < len(batch):
                     consumer.seek(tp, target)  # read past the target: come back here next time
-            for queue, share in zip(queues, shares, strict=True):
-                if share:
-                    await queue.put(share)
             for tp in pending:
                 position = await consumer.position(tp)
                 self.position[tp.partition] = min(position, targets[tp.partition])
+            done = not self._pending(targets)
+            for i, queue in enumerate(queues):
+                if shares[i] and (done or len(shares[i]) >= self._batch_size):
+                    await queue.put(shares[i])
+                    shares[i] = []
         for queue in queues:
             await queue.put(None)
 
