@@ -201,6 +201,18 @@ def test_a_record_missing_a_required_header_is_rejected_naming_it(name: str) -> 
     reject(value, without(headers, name), f"missing header(s) {name}")
 
 
+def test_a_required_header_with_an_empty_value_counts_as_missing() -> None:
+    value, headers = record()
+
+    reject(value, replaced(headers, "ce_id", b""), "missing header(s) ce_id")
+
+
+def test_a_specversion_that_is_not_utf_8_is_rejected_with_its_text() -> None:
+    value, headers = record()
+
+    reject(value, replaced(headers, "ce_specversion", b"1.\xff"), "specversion '1.\ufffd'")
+
+
 def test_a_record_without_any_headers_is_rejected_naming_all_required_ones() -> None:
     reject(record()[0], [], "missing header(s) ce_specversion, ce_id, ce_source, ce_type")
 

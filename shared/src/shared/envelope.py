@@ -104,38 +104,45 @@ def header(headers: Headers | tuple[tuple[str, bytes], ...], name: str) -> str |
 def decode(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]) -> Envelope:
     """Parse a Kafka record into an envelope; raise `PayloadError` with the reason if it is bad."""
     raw = dict(headers)  # the last value of a repeated header wins, as in `header`
-    attrs = {name: _text(raw.get(name)) for name in _ATTRIBUTES}
-    missing = [name for name in _REQUIRED if not attrs[name]]
-    if missing:
+    required = [raw.get(name) for name in _REQUIRED]
+    if not all(required):  # an empty value is as good as none
+        missing = [name for name, found in zip(_REQUIRED, required, strict=True) if not found]
         raise PayloadError(f"not a CloudEvent: missing header(s) {', '.join(missing)}")
-    if attrs["ce_specversion"] != SPEC_VERSION:
-        raise PayloadError(f"unsupported CloudEvents specversion {attrs['ce_specversion']!r}")
-    ctype = attrs["content-type"]
-    # A missing content-type means JSON (CloudEvents' default); parameters such as
-    # `; charset=utf-8` are allowed, any other media type is not.
-    if ctype is not None and ctype.split(";")[0].strip().lower() != CONTENT_TYPE:
-        raise PayloadError(f"unsupported content-type {ctype!r}, expected {CONTENT_TYPE}")
+    specversion, ce_id, source, ce_type = required
+    if specversion != _SPEC_VERSION:
+        raise PayloadError(f"unsupported CloudEvents specversion {_text(specversion)!r}")
+    ctype = raw.get("content-type")
+    if ctype is not None and ctype != _CONTENT_TYPE:
+        _check_content_type(str(_text(ctype)))
     if value is None:
         raise PayloadError("empty record value")
-    ce_type = str(attrs["ce_type"])
-    payload = _current_payload(ce_type, value)
+    type_name = _text(ce_type) or ""
+    payload = _current_payload(type_name, value)
     if payload is None:
         try:
             data: Any = json.loads(value)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PayloadError(f"value is not JSON: {exc}") from exc
-        payload = parse_payload(ce_type, data)
+        payload = parse_payload(type_name, data)
     return Envelope(
         payload=payload,
-        source=str(attrs["ce_source"]),
-        id=str(attrs["ce_id"]),
-        time=_parse_time(attrs["ce_time"]),
-        subject=attrs["ce_subject"],
-        correlation_id=attrs[CORRELATION_ID],
+        source=_text(source) or "",
+        id=_text(ce_id) or "",
+        time=_parse_time(_text(raw.get("ce_time"))),
+        subject=_text(raw.get("ce_subject")),
+        correlation_id=_text(raw.get(CORRELATION_ID)),
     )
 
 
-_ATTRIBUTES = (*_REQUIRED, "ce_time", "ce_subject", "content-type", CORRELATION_ID)
+_SPEC_VERSION = SPEC_VERSION.encode()
+_CONTENT_TYPE = CONTENT_TYPE.encode()
+
+
+def _check_content_type(ctype: str) -> None:
+    # A missing content-type means JSON (CloudEvents' default); parameters such as
+    # `; charset=utf-8` are allowed, any other media type is not.
+    if ctype.split(";")[0].strip().lower() != CONTENT_TYPE:
+        raise PayloadError(f"unsupported content-type {ctype!r}, expected {CONTENT_TYPE}")
 
 
 def _text(raw: bytes | None) -> str | None:
