@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from shared.testing.databases import fresh_database
-from shared.testing.infra import Endpoint, Source, find_repo_root, run_local_script
+from shared.testing.infra import find_repo_root
 
 pytestmark = pytest.mark.integration
 
@@ -95,8 +95,9 @@ def private_kafka_env(state_dir: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def private_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A running second broker of kafka.sh, which tests may stop, kill and start at will."""
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("kafka.sh needs Java to run a private broker")
+    assert shutil.which("java") or os.environ.get("JAVA_HOME"), (
+        "kafka.sh needs Java 17+ to run a private broker: install openjdk-17-jre-headless"
+    )
     state_dir = tmp_path_factory.mktemp("private-kafka")
     shared_libs = find_repo_root() / ".local" / "kafka" / "libs"
     if shared_libs.is_dir():  # reuse the jars instead of copying them again from Maven
@@ -172,15 +173,12 @@ def test_stopping_a_stopped_broker_is_fine_and_status_says_it_is_down(tmp_path: 
     assert "kafka is not running" in status.stdout
 
 
-def test_starting_a_running_local_broker_changes_nothing(kafka_service: Endpoint) -> None:
-    if kafka_service.source is not Source.LOCAL_SCRIPT:
-        pytest.skip(f"Kafka comes from {kafka_service.source.value}, not deploy/local")
-
-    again = run_local_script("kafka", "start")
+def test_starting_a_running_broker_changes_nothing(private_kafka: dict[str, str]) -> None:
+    again = run_script("kafka.sh", "start", private_kafka)
 
     assert again.returncode == 0, again.stdout + again.stderr
     assert "already running" in again.stdout
-    assert f"kafka ready at {kafka_service.address}" in again.stdout
+    assert f"kafka ready at 127.0.0.1:{private_kafka['LECTUREGEN_KAFKA_PORT']}" in again.stdout
 
 
 async def test_postgres_rows_written_through_asyncpg_are_read_back(pg_database: str) -> None:
