@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from timeline_projector.config import Settings
 from timeline_projector.testing import Projection, make_settings
 

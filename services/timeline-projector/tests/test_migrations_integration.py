@@ -2,6 +2,7 @@ import asyncio
 
 import asyncpg
 import pytest
+
 from shared.status import AssetStatus
 from shared.timeline import TimelineAsset, TimelineSegment, assemble_timeline
 from timeline_projector.migrate import load, migrate

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from shared.envelope import Envelope, encode, envelop
 from shared.errors import GenerationError
 from shared.events import (

@@ -5,6 +5,7 @@ import sys
 from itertools import pairwise
 
 import pytest
+
 from shared.envelope import envelop
 from shared.events import LectureCreated
 from timeline_projector import generations

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from shared.envelope import Envelope
 from timeline_projector import generations
 from timeline_projector.config import Settings

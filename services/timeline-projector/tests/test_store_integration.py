@@ -2,6 +2,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+
 from timeline_projector import store
 from timeline_projector.batch_state import BatchState, Writes
 from timeline_projector.migrate import create_generation, migrate

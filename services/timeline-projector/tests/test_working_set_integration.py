@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 import pytest
+
 from shared.events import AssetEvent
 from timeline_projector.batch_state import Writes
 from timeline_projector.migrate import migrate

@@ -12,8 +12,8 @@ import sys
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from shared.observability import configure_logging
 
+from shared.observability import configure_logging
 from timeline_projector.config import Settings
 from timeline_projector.main import main as run_projector
 from timeline_projector.rebuild import RebuildReport, rebuild

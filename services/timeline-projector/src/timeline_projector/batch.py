@@ -14,12 +14,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Protocol
 
 import asyncpg
-from shared.envelope import Envelope, decode, header
-from shared.events import PayloadError
 
+from shared.envelope import Envelope, decode, header
+from shared.events import Payload, PayloadError
 from timeline_projector import store
 from timeline_projector.batch_state import needs
 from timeline_projector.reducers import reduce
@@ -172,7 +173,7 @@ async def _project(
                 done.rejected.append(_rejected(record, f"reducer failed: {exc!r}"))
                 continue
             state.apply(changes)
-            done.applied[envelope.payload.short_type()] += 1
+            done.applied[_short_type(type(envelope.payload))] += 1
             if done.last_event_time is None or envelope.time > done.last_event_time:
                 done.last_event_time = envelope.time
         await store.write(conn, schema, state.writes)
@@ -180,6 +181,11 @@ async def _project(
         working_set.keep(state.writes)
     done.last_seqs = dict(state.writes.last_seqs)
     return done
+
+
+@cache
+def _short_type(payload_type: type[Payload]) -> str:
+    return payload_type.short_type()
 
 
 def _rejected(record: LogRecord, reason: str) -> RejectedRow:

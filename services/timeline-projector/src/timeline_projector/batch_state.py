@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from shared.envelope import Envelope
 from shared.events import AssetEvent, LectureCreated
-
 from timeline_projector.reducers import Changes, attempt_number, reduce
 from timeline_projector.rows import (
     AssetRow,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from shared.settings import KafkaSettings, PostgresSettings
 
 

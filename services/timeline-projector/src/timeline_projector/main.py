@@ -9,9 +9,9 @@ import logging
 import signal
 
 import asyncpg
+
 from shared.kafka import TopicSettings, create_topics, events_topic
 from shared.observability import ProbeServer, configure_logging
-
 from timeline_projector.config import Settings
 from timeline_projector.consumer import LiveProjector
 from timeline_projector.metrics import ProjectorMetrics

@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from shared.kafka import make_admin
 
 from shared import topics
+from shared.kafka import make_admin
 from timeline_projector import generations, store, verify
 from timeline_projector.batch import LogRecord, apply_records
 from timeline_projector.config import Settings

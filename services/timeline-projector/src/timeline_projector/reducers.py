@@ -8,8 +8,7 @@ and a terminal status stays terminal. The SQL layer (`store`) writes what these 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from shared.envelope import Envelope
 from shared.events import (
@@ -26,7 +25,6 @@ from shared.events import (
 )
 from shared.media import MediaKind
 from shared.status import AssetStatus, VersionedStatus, next_status, read_status
-
 from timeline_projector.rows import (
     AssetRow,
     AttemptKey,
@@ -48,8 +46,7 @@ class ViewState(Protocol):
     def seen(self, event_id: str) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Changes:
+class Changes(NamedTuple):
     """The rows one event writes (each replaces the stored row with the same key)."""
 
     lecture: LectureRow | None = None

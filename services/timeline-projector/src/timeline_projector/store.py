@@ -13,7 +13,6 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from operator import attrgetter
 from typing import Any
 
 import asyncpg
@@ -38,7 +37,8 @@ class Table:
     name: str
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
-    row_type: type
+    row_type: Any
+    """The named tuple of a row (`rows`): its fields are the columns, in order."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -111,6 +111,10 @@ REJECTED = Table(
 )
 
 
+TABLES = (LECTURES, SEGMENTS, ASSETS, ATTEMPTS, FEED, REJECTED)
+"""Every table rows are written to; each row type's fields are its table's columns, in order
+(rows are written and read as tuples)."""
+
 COPY_FROM_ROWS = 32
 """Writes of at least this many rows to a table go through `COPY`; smaller ones through
 `unnest`, which needs fewer round trips."""
@@ -175,12 +179,6 @@ def _merge_sql(schema: str, table: Table) -> str:
 
 
 @cache
-def _values(table: Table) -> Any:
-    """A function from a row to the tuple of its column values, in column order."""
-    return attrgetter(*table.names)
-
-
-@cache
 def _json_positions(table: Table) -> tuple[int, ...]:
     return tuple(i for i, (_, pg_type) in enumerate(table.columns) if pg_type == "jsonb")
 
@@ -197,14 +195,14 @@ def _json(value: Any) -> str:
 
 
 def _records(table: Table, rows: Iterable[Any]) -> list[tuple[Any, ...]]:
-    """The rows as tuples of column values, JSON columns as JSON text."""
-    values = _values(table)
+    """The rows as tuples of column values, JSON columns as JSON text (a row is a named tuple
+    of its columns, in order)."""
     positions = _json_positions(table)
     if not positions:
-        return [values(row) for row in rows]
+        return list(rows)
     records = []
     for row in rows:
-        record = list(values(row))
+        record = list(row)
         for i in positions:
             if record[i] is not None:
                 record[i] = _json(record[i])
@@ -219,13 +217,15 @@ def _arrays(table: Table, rows: Iterable[Any]) -> list[list[Any]]:
 
 
 def _row(table: Table, record: asyncpg.Record) -> Any:
-    values = {}
-    for name, pg_type in table.columns:
-        value = record[name]
-        if pg_type == "jsonb" and isinstance(value, str):
-            value = json.loads(value)
-        values[name] = value
-    return table.row_type(**values)
+    """A row from a record that selected every column of `table`, in order."""
+    positions = _json_positions(table)
+    if not positions:
+        return table.row_type._make(record)
+    values = list(record)
+    for i in positions:
+        if isinstance(values[i], str):
+            values[i] = json.loads(values[i])
+    return table.row_type._make(values)
 
 
 async def _copy(

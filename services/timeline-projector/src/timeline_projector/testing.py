@@ -15,12 +15,12 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared import topics
 from shared.envelope import Envelope, encode
 from shared.events import AssetEvent, LectureCreated
 from shared.kafka import TopicSpec, create_topics, make_producer
 from shared.settings import KafkaSettings, PostgresSettings
-
-from shared import topics
 from timeline_projector import generations, store
 from timeline_projector.batch_state import BatchState
 from timeline_projector.config import ProjectorSettings, Settings

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.envelope import Envelope
-
 from timeline_projector import store
 from timeline_projector.batch_state import BatchState, Needs, Rows, Writes, needs
 from timeline_projector.sql import Connection
