@@ -25,6 +25,8 @@ from itertools import islice
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared import topics
 from shared.envelope import encode
 from shared.events import AssetEvent, LectureCreated
 from shared.kafka import TopicSpec, create_topics, make_admin, make_producer
@@ -34,8 +36,6 @@ from timeline_projector.config import ProjectorSettings, Settings
 from timeline_projector.migrate import migrate
 from timeline_projector.rebuild import rebuild
 from timeline_projector.synthetic import synthetic_log
-
-from shared import topics
 
 PARTITIONS = 8
 EVENTS_PER_LECTURE = 41  # what the synthetic log averages; only used to size it

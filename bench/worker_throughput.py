@@ -24,6 +24,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer
+
+from shared import topics
 from shared.envelope import encode, envelop
 from shared.events import GenerateAsset
 from shared.kafka import (
@@ -44,8 +46,6 @@ from shared.worker.publisher import KafkaPublisher, publish
 from shared.worker.records import Outgoing
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.versions import InMemoryVersionStore
-
-from shared import topics
 
 KIND = MediaKind.IMAGE
 

@@ -2,13 +2,13 @@ import json
 
 import pytest
 from aiokafka import AIOKafkaProducer
+
 from lecturegen_cli.dead_letters import dead_letter_lines, describe, read_dead_letters
+from shared import topics
 from shared.kafka import TopicSettings, create_topics, medium_topics
 from shared.media import MediaKind
 from shared.retry import RetryPolicy
 from shared.settings import KafkaSettings
-
-from shared import topics
 
 EXHAUSTED_HEADERS = [
     ("ce_type", b"lecturegen.command.generate-asset.v1"),

@@ -2,6 +2,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+
 from lecturegen_cli.api_client import ApiError
 from lecturegen_cli.demo import DemoResult, follow, outcome_of
 from lecturegen_cli.demo_command import ApiTarget, NoTokenError, resolve_target

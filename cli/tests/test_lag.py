@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.structs import OffsetAndMetadata
+
 from lecturegen_cli.lag import lag, read_group_lags, read_projector_lag
 from shared.kafka import TopicSpec, create_topics, make_consumer, make_producer
 from shared.settings import KafkaSettings

@@ -1,7 +1,8 @@
+from rich.console import Console
+
 from lecturegen_cli.state import ProcessRecord, ProcessState
 from lecturegen_cli.status import process_row, redact_dsn
 from lecturegen_cli.status_view import ComponentStatus, status_table
-from rich.console import Console
 
 
 def _record(**changes) -> ProcessRecord:

@@ -2,11 +2,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rich.console import Console
+
 from lecturegen_cli.paths import RunPaths
 from lecturegen_cli.processes import is_alive, start_ticks
 from lecturegen_cli.state import Phase, ProcessRecord, ProcessState, RunState, write_state
 from lecturegen_cli.up import refuse_second_run
-from rich.console import Console
 
 
 def _paths(tmp_path: Path) -> RunPaths:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
+
 from shared.envelope import Envelope, envelop
 from shared.errors import ErrorCode, ErrorInfo
 from shared.events import (

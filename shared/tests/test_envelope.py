@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from shared.envelope import CONTENT_TYPE, Envelope, Headers, decode, encode, envelop, header
 from shared.events import (
     PAYLOAD_TYPES,

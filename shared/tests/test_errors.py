@@ -3,6 +3,7 @@ import pickle
 from collections.abc import Callable
 
 import pytest
+
 from shared.errors import REDACTED, ErrorCode, ErrorInfo, GenerationError, redact
 
 # DESIGN §3: code → (retryable, user_action_required).

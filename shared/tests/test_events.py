@@ -3,6 +3,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from shared.events import (
     EVENT_TYPES,
     PAYLOAD_TYPES,

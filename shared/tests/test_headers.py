@@ -1,10 +1,9 @@
 import json
 from pathlib import Path
 
+from shared import headers
 from shared.envelope import decode, encode, envelop, header
 from shared.events import AssetRetrying, parse_payload
-
-from shared import headers
 
 RETRYING = parse_payload(
     AssetRetrying.TYPE,

@@ -1,4 +1,5 @@
 import pytest
+
 from shared.media import MediaKind
 
 

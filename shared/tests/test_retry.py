@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from shared.errors import ErrorCode, GenerationError
 from shared.retry import Fail, NeedsPromptUpdate, Retry, RetryPolicy, decide, tier_due_at
 from shared.settings import RetrySettings

@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from shared.settings import BlobSettings, KafkaSettings, PostgresSettings, ProviderSettings
 
 TOKEN = "r8_Xk2bT9qLmN4pR7sV1wY3zA5cE8gH0jK6uD2fQ"

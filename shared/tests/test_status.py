@@ -1,6 +1,7 @@
 import itertools
 
 import pytest
+
 from shared.status import (
     TERMINAL_STATUSES,
     AssetStatus,

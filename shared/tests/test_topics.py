@@ -1,8 +1,8 @@
 import pytest
-from shared.media import MediaKind
-from shared.retry import RetryPolicy
 
 from shared import topics
+from shared.media import MediaKind
+from shared.retry import RetryPolicy
 
 KINDS = list(MediaKind)
 

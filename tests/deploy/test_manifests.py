@@ -13,13 +13,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml  # type: ignore[import-untyped]  # no stubs in the environment
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
 import audio_worker.settings
 import image_worker.settings
 import music_worker.settings
-import pytest
 import shared.blobstore.factory  # noqa: F401 (S3Access reads the AWS_* variables)
 import video_worker.settings
-import yaml  # type: ignore[import-untyped]  # no stubs in the environment
 from api.metrics import ApiMetrics
 from api.settings import ApiSettings
 from audio_worker.medium import NARRATION
@@ -27,9 +30,8 @@ from dispatcher.runner import DispatcherMetrics
 from dispatcher.settings import DispatcherSettings
 from image_worker.medium import IMAGE
 from music_worker.medium import MUSIC
-from pydantic import AliasChoices
-from pydantic_settings import BaseSettings
 from replicate_sim.main import OPTIONS as SIM_OPTIONS
+from shared import topics
 from shared.kafka import TopicSettings
 from shared.media import MediaKind
 from shared.settings import KafkaSettings, RetrySettings
@@ -37,8 +39,6 @@ from shared.worker.metrics import WorkerMetrics
 from timeline_projector.config import ProjectorSettings
 from timeline_projector.metrics import ProjectorMetrics
 from video_worker.medium import VIDEO
-
-from shared import topics
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"

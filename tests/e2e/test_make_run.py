@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from lecturegen_cli.processes import group_alive, is_alive
 from lecturegen_cli.sse import SseParser
 from shared.testing.infra import Endpoint, Source

@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 from shared.testing.databases import fresh_database
 from shared.testing.infra import find_repo_root
 

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from replicate_sim.server import serve_in_background
 from replicate_sim.settings import Settings as SimSettings
+from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.media import MediaKind
 from shared.settings import KafkaSettings
 from shared.worker.testing import EventLog, command_record, publish, sim_creates
-
-from shared import topics
 
 pytestmark = pytest.mark.integration
 

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from audio_worker.medium import NARRATION
 from dispatcher.main import request_topics
 from dispatcher.runner import Dispatcher
 from image_worker.medium import IMAGE
 from replicate_sim.server import serve_in_background
 from replicate_sim.settings import Settings as SimSettings
+from shared import topics
 from shared.events import AssetGenerated, AssetPlan, LectureCreated, SegmentPlan
 from shared.kafka import TopicSettings, create_topics, make_consumer, make_producer
 from shared.media import MediaKind
@@ -36,8 +38,6 @@ from shared.worker.entry import open_replicate_generator
 from shared.worker.publisher import Acks, KafkaPublisher
 from shared.worker.records import Outgoing
 from shared.worker.testing import EventLog, TopicTail, event_record, publish, running, sim_creates
-
-from shared import topics
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from dispatcher.runner import Dispatcher
 from image_worker.medium import IMAGE
 from replicate_sim.server import serve_in_background
 from replicate_sim.settings import Settings as SimSettings
+from shared import headers as h
+from shared import topics
 from shared.envelope import header
 from shared.events import (
     AssetAttemptStarted,
@@ -49,9 +52,6 @@ from shared.worker.testing import (
     running,
     sim_creates,
 )
-
-from shared import headers as h
-from shared import topics
 
 pytestmark = pytest.mark.integration
 

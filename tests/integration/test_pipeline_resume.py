@@ -13,8 +13,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from replicate_sim.server import serve_in_background
 from replicate_sim.settings import Settings as SimSettings
+from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.media import MediaKind
 from shared.settings import KafkaSettings
@@ -26,8 +28,6 @@ from shared.worker.testing import (
     sim_create_counts,
     sim_creates,
 )
-
-from shared import topics
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from shared import topics
 from shared.media import MediaKind
 from shared.retry import RetryPolicy
-
-from shared import topics
 
 TopicsOf = Callable[[str, RetryPolicy], list[str]]
 """The topics a consumer reads, given the topic namespace and the retry policy."""

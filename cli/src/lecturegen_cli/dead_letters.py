@@ -12,11 +12,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from shared.media import MediaKind
-from shared.settings import KafkaSettings
 
 from lecturegen_cli.lag import partition_ids
 from shared import headers, topics
+from shared.media import MediaKind
+from shared.settings import KafkaSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from shared.media import MediaKind
-from shared.status import AssetStatus
 
 from lecturegen_cli.api_client import ApiError, LectureApi
 from lecturegen_cli.demo_plan import DemoPlan
 from lecturegen_cli.progress import LectureProgress
+from shared.media import MediaKind
+from shared.status import AssetStatus
 
 POLL_INTERVAL_S = 3.0
 """How often the assets endpoint is read besides the live stream, in case the stream drops."""

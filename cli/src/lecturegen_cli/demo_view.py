@@ -6,10 +6,10 @@ from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from shared.status import AssetStatus
 
 from lecturegen_cli.demo import AssetOutcome, DemoResult
 from lecturegen_cli.progress import LectureProgress, counts_line
+from shared.status import AssetStatus
 
 STATUS_STYLES = {
     AssetStatus.PENDING: "cyan",

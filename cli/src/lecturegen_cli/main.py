@@ -293,10 +293,9 @@ def dlt_show(
     is committed or changed. Uses KAFKA_BOOTSTRAP_SERVERS and LECTUREGEN_TOPIC_NAMESPACE.
     A failed asset is retried by regenerating it (`POST /v1/assets/{id}/regenerate`).
     """
+    from lecturegen_cli.dead_letters import dead_letter_lines, read_dead_letters
     from shared.media import MediaKind
     from shared.settings import KafkaSettings
-
-    from lecturegen_cli.dead_letters import dead_letter_lines, read_dead_letters
 
     errors = consoles.console(stderr=True)
     try:

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from lecturegen_cli.components import PROJECTOR
 from shared.settings import KafkaSettings, PostgresSettings
 from timeline_projector.config import ProjectorSettings, Settings
 from timeline_projector.rebuild import RebuildError, RebuildReport, rebuild
-
-from lecturegen_cli.components import PROJECTOR
 
 
 def rebuild_command(console: Console, *, dry_run: bool) -> int:

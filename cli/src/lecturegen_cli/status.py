@@ -10,7 +10,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from aiokafka.errors import KafkaError
-from shared.settings import KafkaSettings, PostgresSettings
 
 from lecturegen_cli.lag import read_group_lags, read_projector_lag
 from lecturegen_cli.paths import RunPaths
@@ -19,6 +18,7 @@ from lecturegen_cli.sockets import accepts_connections
 from lecturegen_cli.state import ProcessRecord, ProcessState, RunState, read_state
 from lecturegen_cli.status_view import ComponentStatus
 from shared import topics
+from shared.settings import KafkaSettings, PostgresSettings
 
 Alive = Callable[[int | None, int | None], bool]
 

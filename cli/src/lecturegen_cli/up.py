@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 from rich.console import Console
-from shared.settings import KafkaSettings, PostgresSettings, RetrySettings
 
 from lecturegen_cli.api_client import LectureApi
 from lecturegen_cli.banner import print_banner
@@ -31,6 +30,7 @@ from lecturegen_cli.sockets import free_port, port_is_free
 from lecturegen_cli.state import Consumer, Phase, RunState, read_state
 from lecturegen_cli.supervisor import STOP_GRACE_S, ProcessSpec, Supervisor
 from lecturegen_cli.topic_setup import ensure_pipeline_topics
+from shared.settings import KafkaSettings, PostgresSettings, RetrySettings
 
 AfterReady = Callable[[RunState], Coroutine[object, None, object]]
 """Something to run once the API is ready (the demo), given the run's state."""

@@ -22,9 +22,11 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from fastapi import FastAPI
+
 from api.app import create_app
 from api.settings import ApiSettings
-from fastapi import FastAPI
+from shared import topics
 from shared.envelope import encode, envelop
 from shared.errors import ErrorCode, ErrorInfo
 from shared.events import (
@@ -38,8 +40,6 @@ from shared.events import (
 from shared.kafka import make_producer
 from shared.settings import BlobSettings, KafkaSettings, PostgresSettings
 from shared.testing.databases import fresh_database
-
-from shared import topics
 
 TOKEN = "test-token-7f3a"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

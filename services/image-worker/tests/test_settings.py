@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from image_worker.settings import ImageWorkerSettings
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import httpx
 import pytest
 import replicate
+
 from replicate_sim.server import serve_in_background, serve_in_thread
 from replicate_sim.settings import Settings
 

@@ -9,6 +9,7 @@ import sys
 
 import httpx
 import pytest
+
 from replicate_sim.main import parse_args, settings_from
 from replicate_sim.settings import OutputMode, Settings
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 import replicate
 from replicate.exceptions import ReplicateError
+
 from replicate_sim.app import create_app
 from replicate_sim.settings import Settings
 

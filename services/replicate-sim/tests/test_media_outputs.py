@@ -11,6 +11,7 @@ import httpx
 import pytest
 import replicate
 from PIL import Image
+
 from replicate_sim.models import ModelTable
 
 KOKORO = ModelTable().by_ref("jaaari", "kokoro-82m")

@@ -9,6 +9,7 @@ import wave
 import av
 import pytest
 from PIL import Image
+
 from replicate_sim.images import ImageRequest, image_size, render_image
 from replicate_sim.media import MediaRenderer
 from replicate_sim.models import ModelTable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from replicate_sim.faults import OutputStyle
 from replicate_sim.files import FileStore
 from replicate_sim.media import Media

@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 import replicate
+
 from replicate_sim.models import ModelTable
 from replicate_sim.settings import OutputMode, Settings
 

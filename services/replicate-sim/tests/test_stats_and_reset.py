@@ -6,6 +6,7 @@ import httpx
 import pytest
 import replicate
 from replicate.exceptions import ModelError, ReplicateError
+
 from replicate_sim.inputs import input_key
 
 FLUX = "black-forest-labs/flux-schnell"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from shared.blobstore import BlobNotFoundError, Credentials, FilesystemBlobStore, S3BlobStore
 from shared.ports import BlobStore
 from shared.testing.fakes import InMemoryBlobStore

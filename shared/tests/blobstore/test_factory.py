@@ -5,6 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from shared.blobstore import FilesystemBlobStore, S3Access, S3BlobStore, open_blob_store
 from shared.settings import BlobSettings
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+
 from shared.blobstore.keys import blob_key, content_type_of, is_valid_key, normalize_content_type
 
 

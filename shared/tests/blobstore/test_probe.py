@@ -5,6 +5,7 @@ import struct
 import wave
 
 import pytest
+
 from shared.blobstore.probe import (
     media_duration,
     mp3_duration,

@@ -7,6 +7,7 @@ import httpx
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
+
 from shared.blobstore.sigv4 import EMPTY_SHA256, Credentials, sign
 
 

@@ -5,6 +5,7 @@ import pytest
 from pydantic import v1 as pydantic_v1
 from replicate.exceptions import ModelError, ReplicateError, ReplicateException
 from replicate.prediction import Prediction
+
 from shared.errors import ErrorCode
 from shared.providers.classify import (
     classify_api_error,

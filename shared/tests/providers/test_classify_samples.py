@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+
 from shared.errors import ErrorCode, GenerationError
 from shared.providers.classify import (
     HTTP_RULES,

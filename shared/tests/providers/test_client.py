@@ -5,6 +5,7 @@ import asyncio
 import httpx
 import pytest
 from replicate.exceptions import ReplicateError
+
 from shared.providers.client import (
     close_replicate_client,
     forget_retry_after,

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from shared.events import GenerateAsset
 from shared.media import MediaKind
 from shared.providers import MediumSpec

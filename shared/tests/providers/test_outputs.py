@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+
 from shared.errors import ErrorCode, GenerationError
 from shared.providers.outputs import decode_data_uri, fetch_output, first_output, host_allowed
 

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from replicate.client import Client
+
 from shared.blobstore import BlobStoreError
 from shared.errors import ErrorCode
 from shared.events import GenerateAsset

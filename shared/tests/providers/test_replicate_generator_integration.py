@@ -13,11 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
+from replicate.client import Client
+
 from audio_worker.medium import NARRATION
 from image_worker.medium import IMAGE
 from music_worker.medium import MUSIC
-from PIL import Image
-from replicate.client import Client
 from replicate_sim.server import serve_in_background
 from replicate_sim.settings import OutputMode, Settings
 from shared.blobstore import FilesystemBlobStore

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from shared.providers.retry_after import hint_from_header, hint_from_text, retry_after_s
 
 

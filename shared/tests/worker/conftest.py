@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
+from shared import topics
 from shared.envelope import encode, envelop
 from shared.events import GenerateAsset
 from shared.media import MediaKind
 from shared.worker.records import Inbound, Outgoing
-
-from shared import topics
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -8,6 +8,7 @@ import logging
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter
+
 from shared.observability import JsonFormatter, ProbeServer, configure_logging
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from shared import headers as h
+from shared import topics
 from shared.envelope import decode, header
 from shared.errors import GenerationError
 from shared.events import (
@@ -19,9 +21,6 @@ from shared.media import MediaKind
 from shared.results import GenerationDebug, GenerationFailed, GenerationSucceeded, StoredMedia
 from shared.retry import Fail, NeedsPromptUpdate, Retry, RetryPolicy, decide
 from shared.worker import plan
-
-from shared import headers as h
-from shared import topics
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 CTX = plan.PlanContext(MediaKind.IMAGE, namespace="t.")

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
+
+from shared import topics
 from shared.envelope import encode, envelop
 from shared.errors import GenerationError
 from shared.events import AssetGenerated, GenerateAsset
@@ -18,8 +20,6 @@ from shared.settings import KafkaSettings, PostgresSettings, RetrySettings
 from shared.worker import WorkerConfig, WorkerSettings, open_worker
 from shared.worker.fakes import InMemoryGenerator
 from shared.worker.testing import EventLog, running
-
-from shared import topics
 
 pytestmark = pytest.mark.integration
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from shared import headers as h
+from shared import topics
 from shared.media import MediaKind
 from shared.retry import RetryPolicy
 from shared.worker.partitions import PartitionQueue
 from shared.worker.records import Inbound
 from shared.worker.tiers import Hop, Run, Wait, head_action
-
-from shared import headers as h
-from shared import topics
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 POLICY = RetryPolicy()  # tiers 5 s, 10 s, 20 s, then 40 s … 300 s

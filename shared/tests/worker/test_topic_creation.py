@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from shared import topics
 from shared.kafka import (
     TopicSettings,
     TopicSpec,
@@ -15,8 +17,6 @@ from shared.kafka import (
 from shared.media import MediaKind
 from shared.retry import RetryPolicy
 from shared.settings import KafkaSettings
-
-from shared import topics
 
 pytestmark = pytest.mark.integration
 

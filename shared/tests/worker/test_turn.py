@@ -10,6 +10,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+
+from shared import headers as h
+from shared import topics
 from shared.envelope import decode, encode, envelop, header
 from shared.errors import GenerationError
 from shared.events import (
@@ -30,9 +33,6 @@ from shared.worker.metrics import WorkerMetrics
 from shared.worker.records import Inbound
 from shared.worker.turn import Turns
 from shared.worker.versions import Claim, InMemoryVersionStore
-
-from shared import headers as h
-from shared import topics
 
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 EVENTS = topics.events()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+
 from shared.media import MediaKind
 from shared.status import AssetStatus
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema

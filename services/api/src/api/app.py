@@ -11,8 +11,6 @@ import asyncpg
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from shared.blobstore import BlobStoreError, open_blob_store
-from shared.kafka import TopicSettings, create_topics, events_topic, make_producer
 
 from api.auth import TokenVerifier
 from api.broadcaster import Broadcaster
@@ -27,6 +25,8 @@ from api.routers import assets, lectures, media, ops
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from shared import topics
+from shared.blobstore import BlobStoreError, open_blob_store
+from shared.kafka import TopicSettings, create_topics, events_topic, make_producer
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
-from shared.ports import BlobStore
 
 from api.auth import TokenVerifier, unauthorized
 from api.broadcaster import Broadcaster
@@ -18,6 +17,7 @@ from api.problems import ProblemError
 from api.queries import ReadModel
 from api.runtime import Runtime
 from api.settings import ApiSettings
+from shared.ports import BlobStore
 
 _bearer = HTTPBearer(auto_error=False, description="one of `LECTUREGEN_API_TOKENS`")
 _query_token = APIKeyQuery(

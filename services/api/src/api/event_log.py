@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+
 from shared.envelope import Envelope, encode, envelop
 from shared.events import AssetEvent, LectureCreated
 

@@ -7,13 +7,13 @@ import logging
 import re
 import time
 
-from shared.ids import new_id
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logs import request_id_var
 from api.metrics import ApiMetrics
 from api.problems import problem_response
+from shared.ids import new_id
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from shared.events import AssetPlan, LectureCreated, SegmentPlan
-from shared.media import MediaKind
-
 from api.problems import FieldError, invalid
 from api.schemas import CreateLectureRequest, SegmentRequest
 from api.settings import DefaultModels
+from shared.events import AssetPlan, LectureCreated, SegmentPlan
+from shared.media import MediaKind
 
 VOICE_PARAM = "voice_id"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
+
 from shared.status import AssetStatus, read_status
 
 T = TypeVar("T")

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from api.schemas import RegenerateRequest
 from shared.events import AssetRegenerationRequested
 from shared.media import MediaKind
 from shared.status import AssetStatus
-
-from api.schemas import RegenerateRequest
 
 IN_PROGRESS = frozenset({AssetStatus.PENDING, AssetStatus.RETRYING})
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.ports import BlobStore
-
 from api.broadcaster import Broadcaster
 from api.claims import Claims
 from api.event_log import EventLog
 from api.queries import ReadModel
+from shared.ports import BlobStore
 
 
 @dataclass(frozen=True, slots=True)

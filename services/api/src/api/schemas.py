@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
 from shared.errors import ErrorInfo
 from shared.media import MediaKind
 from shared.status import AssetStatus

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
 from shared.media import MediaKind
 from shared.settings import BlobSettings, KafkaSettings, PostgresSettings
 

@@ -6,16 +6,6 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.errors import ErrorInfo
-from shared.media import MediaKind
-from shared.status import AssetStatus, read_status
-from shared.timeline import (
-    TimelineAsset,
-    TimelineSegment,
-    assemble_timeline,
-    default_media_url,
-)
-
 from api.regeneration import CurrentAsset
 from api.schemas import (
     AssetView,
@@ -25,6 +15,15 @@ from api.schemas import (
     SegmentView,
     TimelineView,
     TrackView,
+)
+from shared.errors import ErrorInfo
+from shared.media import MediaKind
+from shared.status import AssetStatus, read_status
+from shared.timeline import (
+    TimelineAsset,
+    TimelineSegment,
+    assemble_timeline,
+    default_media_url,
 )
 
 Row = Mapping[str, Any]

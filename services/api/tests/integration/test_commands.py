@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from api.settings import ApiSettings
+from shared import topics
 from shared.envelope import decode
 from shared.events import LectureCreated
 from shared.kafka import make_consumer
-
-from shared import topics
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,6 @@ import hypothesis.errors
 import pytest
 import schemathesis
 import uvicorn
-from api.app import create_app
-from api.settings import ApiSettings
 from hypothesis import HealthCheck, Phase
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -22,6 +20,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from api.app import create_app
+from api.settings import ApiSettings
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,7 @@
+from pydantic import SecretStr
+
 from api.auth import TokenVerifier
 from api.settings import ApiSettings
-from pydantic import SecretStr
 
 
 def test_any_configured_token_is_accepted_and_nothing_else():

@@ -1,4 +1,5 @@
 import pytest
+
 from api.routers.media import is_safe_key
 
 KEY = "ab/" + "ab" + "0" * 62 + ".png"

@@ -1,11 +1,12 @@
 import itertools
 
 import pytest
+from pydantic import ValidationError
+
 from api.plan import plan_lecture
 from api.problems import ProblemError
 from api.schemas import CreateLectureRequest
 from api.settings import DefaultModels
-from pydantic import ValidationError
 from shared.media import MediaKind
 
 

@@ -1,4 +1,5 @@
 import pytest
+
 from api.problems import field_name
 
 

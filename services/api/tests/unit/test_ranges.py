@@ -1,4 +1,5 @@
 import pytest
+
 from api.ranges import ByteRange, RangeNotSatisfiableError, parse_range
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from shared.worker import run_worker
-
 from audio_worker.medium import NARRATION
 from audio_worker.settings import NarrationWorkerSettings
+from shared.worker import run_worker
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ twice, which the workers recognise.
 
 from __future__ import annotations
 
+from shared import topics
 from shared.envelope import Envelope, encode, subject_of
 from shared.events import (
     AssetRegenerationRequested,
@@ -16,8 +17,6 @@ from shared.events import (
 )
 from shared.ids import derived_id
 from shared.worker.records import Outgoing
-
-from shared import topics
 
 SOURCE = "lecturegen/dispatcher"
 WANTED_TYPES = frozenset({LectureCreated.TYPE, AssetRegenerationRequested.TYPE})

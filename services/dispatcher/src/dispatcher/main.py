@@ -8,6 +8,9 @@ import logging
 import signal
 import sys
 
+from dispatcher.runner import Dispatcher
+from dispatcher.settings import DispatcherSettings
+from shared import topics
 from shared.kafka import (
     TopicSettings,
     TopicSpec,
@@ -20,10 +23,6 @@ from shared.media import MediaKind
 from shared.observability import ProbeServer, configure_logging
 from shared.settings import KafkaSettings
 from shared.worker.publisher import KafkaPublisher
-
-from dispatcher.runner import Dispatcher
-from dispatcher.settings import DispatcherSettings
-from shared import topics
 
 log = logging.getLogger("dispatcher")
 

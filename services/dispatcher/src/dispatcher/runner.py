@@ -11,13 +11,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter
+
+from dispatcher.commands import WANTED_TYPES, command_records
+from shared import topics
 from shared.envelope import decode, header
 from shared.events import PayloadError
 from shared.worker.publisher import Publisher, publish
 from shared.worker.records import Outgoing
-
-from dispatcher.commands import WANTED_TYPES, command_records
-from shared import topics
 
 log = logging.getLogger(__name__)
 

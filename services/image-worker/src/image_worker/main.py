@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from shared.worker import run_worker
-
 from image_worker.medium import IMAGE
 from image_worker.settings import ImageWorkerSettings
+from shared.worker import run_worker
 
 
 def main() -> None:

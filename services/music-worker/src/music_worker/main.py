@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from shared.worker import run_worker
-
 from music_worker.medium import MUSIC
 from music_worker.settings import MusicWorkerSettings
+from shared.worker import run_worker
 
 
 def main() -> None:

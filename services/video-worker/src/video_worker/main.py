@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from shared.worker import run_worker
-
 from video_worker.medium import VIDEO
 from video_worker.settings import VideoWorkerSettings
 

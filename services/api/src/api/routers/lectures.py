@@ -8,8 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from shared.ids import new_id
-from shared.status import AssetStatus
 
 from api.deps import (
     BroadcasterDep,
@@ -35,6 +33,8 @@ from api.schemas import (
     TimelineView,
 )
 from api.views import asset_view, lecture_view, timeline_view
+from shared.ids import new_id
+from shared.status import AssetStatus
 
 router = APIRouter(
     prefix="/v1/lectures",

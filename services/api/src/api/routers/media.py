@@ -14,11 +14,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path
 from fastapi.responses import Response, StreamingResponse
-from shared.ports import BlobStore
 
 from api.deps import Blobs
 from api.problems import ProblemError, responses
 from api.ranges import RangeNotSatisfiableError, parse_range
+from shared.ports import BlobStore
 
 router = APIRouter(tags=["media"])
 
