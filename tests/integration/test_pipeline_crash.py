@@ -4,10 +4,8 @@ finishes its calls first. The worker runs as its real console script, in a subpr
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +19,13 @@ from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.media import MediaKind
 from shared.settings import KafkaSettings
-from shared.worker.testing import EventLog, command_record, publish, sim_creates
+from shared.worker.testing import (
+    EventLog,
+    WorkerProcess,
+    command_record,
+    publish,
+    sim_creates,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -63,48 +67,6 @@ def worker_env(
         LECTUREGEN_IMAGE_WORKER_COMMIT_INTERVAL_S="0.05",
     )
     return env
-
-
-class WorkerProcess:
-    """`lecturegen-image-worker` in a subprocess, its JSON log lines in a file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self._env = env
-        self.log_path = log_path
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        # the console script installed next to this interpreter, as `make run` starts it
-        script = Path(sys.executable).with_name("lecturegen-image-worker")
-        with self.log_path.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                str(script), env=self._env, stdout=log, stderr=log
-            )
-
-    def lines(self) -> list[dict[str, object]]:
-        lines = self.log_path.read_text(errors="replace").splitlines()
-        return [json.loads(line) for line in lines if line.startswith("{")]
-
-    async def metrics_port(self, within_s: float = 30) -> int:
-        async with asyncio.timeout(within_s):
-            while True:
-                for line in self.lines():
-                    if line.get("message") == "worker started":
-                        return int(str(line["metrics_port"]))
-                await asyncio.sleep(0.1)
-
-    def signal(self, signum: int) -> None:
-        assert self.process is not None
-        self.process.send_signal(signum)
-
-    async def wait(self, within_s: float) -> int:
-        assert self.process is not None
-        return await asyncio.wait_for(self.process.wait(), within_s)
-
-    async def kill(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
 
 
 @pytest.fixture
@@ -149,12 +111,12 @@ async def test_a_worker_killed_with_calls_in_flight_loses_no_asset(
 ) -> None:
     commands = _commands(20)
     ids = [c.asset_id for c in commands]
-    first = WorkerProcess(worker_env, tmp_path / "first.log")
-    second = WorkerProcess(worker_env, tmp_path / "second.log")
+    first = WorkerProcess("lecturegen-image-worker", worker_env, tmp_path / "first.log")
+    second = WorkerProcess("lecturegen-image-worker", worker_env, tmp_path / "second.log")
     workers += [first, second]
 
     await first.start()
-    await first.metrics_port()
+    await first.started()
     await publish(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
     await _wait_for_creates(sim_url, "harbour view", 20, 30)  # all 20 calls in flight
     first.signal(signal.SIGKILL)
@@ -182,10 +144,10 @@ async def test_sigterm_lets_calls_in_flight_finish_and_exits_cleanly(
     tmp_path: Path,
 ) -> None:
     commands = _commands(5)
-    worker = WorkerProcess(worker_env, tmp_path / "worker.log")
+    worker = WorkerProcess("lecturegen-image-worker", worker_env, tmp_path / "worker.log")
     workers.append(worker)
     await worker.start()
-    port = await worker.metrics_port()
+    port = await worker.started()
 
     async with EventLog(kafka, topics.events(kafka.topic_namespace)) as log:
         await publish(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
