@@ -55,7 +55,7 @@ def reset() -> None:
 
 def _line(row: Figure) -> str:
     baseline = "" if row.baseline is None else f"{row.baseline:,.1f}"
-    ratio = "" if row.ratio is None else f"{row.ratio:.3f}×"
+    ratio = "" if row.ratio is None else f"{row.ratio:.3f}x"
     verdict = "met" if row.met else "NOT met"
     return (
         f"{row.figure:<28} {row.value:>12,.1f} {row.unit:<10} {baseline:>12} {ratio:>8}"
