@@ -37,7 +37,7 @@ from shared.blobstore import BlobStoreError, sniff_content_type
 from shared.errors import GenerationError, redact
 from shared.ports import Attempt, BlobStore
 from shared.providers.classify import PROVIDER, classify_exception, classify_prediction
-from shared.providers.client import forget_retry_after, last_retry_after
+from shared.providers.client import forget_retry_after, last_rate_hints
 from shared.providers.medium import MediumSpec
 from shared.providers.model_ref import ModelRef
 from shared.providers.options import ReplicateOptions
@@ -183,9 +183,7 @@ class _AttemptRun:
             message = f"Prediction {self.prediction_id} is no longer known to Replicate."
             error = GenerationError.transient(message, provider=PROVIDER, provider_code="404")
             return self.failed(error)
-        error = classify_exception(
-            exc, retry_after_header=last_retry_after(), context=self.context()
-        )
+        error = classify_exception(exc, hints=last_rate_hints(), context=self.context())
         # An unreadable prediction is an `aborted` one: it has ended. Any other failure
         # while polling leaves the prediction running.
         ended = isinstance(exc, pydantic_v1.ValidationError | pydantic.ValidationError)
