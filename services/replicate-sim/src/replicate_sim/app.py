@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from replicate_sim import problems
 from replicate_sim.dependencies import require_token
+from replicate_sim.drops import ConnectionDroppedError
 from replicate_sim.models import ModelTable
 from replicate_sim.problems import Problem, ProblemError
 from replicate_sim.routes import models as model_routes
@@ -70,5 +71,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, ConnectionDroppedError):  # on purpose: its answer had already started
+            return problem_response(problems.internal_error())
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(problems.internal_error())
