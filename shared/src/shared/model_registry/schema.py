@@ -139,7 +139,7 @@ class ModelSchema:
         return self.voice_field if name in voices and self.voice_field else name
 
     def _param_problem(self, name: str, value: object) -> str | None:
-        spec = self.inputs.get(name)
+        spec = self.inputs.get(self._own_name(name))
         if name == self.text_field:
             return f"the text goes in the prompt, not in {name!r}"
         if spec is None:
