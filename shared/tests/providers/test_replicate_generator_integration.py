@@ -253,7 +253,40 @@ async def test_a_rate_limit_carries_the_providers_hint(
     assert result.error.retry_after_s == 7
     assert result.error.retryable
     assert last_retry_after() == "7"  # the Retry-After header was seen, not only the text
+    # the body's numeric retry_after and the ratelimit-* headers are kept for the logs
+    assert result.error.context["retry_after_body"] == 7
+    assert (
+        result.error.context["ratelimit_remaining"],
+        result.error.context["ratelimit_reset_s"],
+    ) == (0, 7)
     assert await creates(sim_http, "sim:rate-limit") == 1
+
+
+async def test_a_read_that_fails_leaves_the_prediction_to_the_next_attempt(
+    make_generator: Generate, sim_http: httpx.AsyncClient
+) -> None:
+    for marker in ("[[sim:read-error x1]]", "[[sim:read-drop x1]]"):
+        asset = command(IMAGE, f"a kite {marker} [[sim:latency=0.3]]")
+        result = failed(await make_generator(IMAGE).generate(Attempt(asset, 1)))
+        assert result.error.code is ErrorCode.TRANSIENT_PROVIDER_ERROR
+        assert result.resume_prediction_id is not None  # it still runs: collect it, don't pay twice
+        resumed = Attempt(asset, 2, resume_prediction_id=result.resume_prediction_id)
+        succeeded(await make_generator(IMAGE).generate(resumed))
+    assert await creates(sim_http, "a kite") == 2
+
+
+async def test_insufficient_credit_and_forbidden_need_an_operator_and_are_not_retried(
+    make_generator: Generate,
+) -> None:
+    for marker, status in (("[[sim:insufficient-credit]]", "402"), ("[[sim:forbidden]]", "403")):
+        result = failed(
+            await make_generator(IMAGE).generate(Attempt(command(IMAGE, f"x {marker}"), 1))
+        )
+        assert (result.error.code, result.error.provider_code) == (
+            ErrorCode.PROVIDER_CONFIGURATION,
+            status,
+        )
+        assert not result.error.retryable
 
 
 async def test_a_model_error_is_a_provider_failure_and_not_retried(
