@@ -106,16 +106,13 @@ class _AttemptRun:
             return self.failed(GenerationError.configuration(str(exc), provider=PROVIDER))
         try:
             async with asyncio.timeout_at(self.deadline):
-                prediction = await self.wait(await self.start(ref))
-                if await self.output_expired(prediction):
-                    self.prediction_id = None  # gone for good: make a new one
-                    prediction = await self.wait(await self.start(ref))
-                    if await self.output_expired(prediction):
-                        return self.failed(self.expired_error(prediction.id))
+                prediction = await self.finished(ref)
         except TimeoutError:
             return await self.on_deadline()
         except PROVIDER_ERRORS as exc:
             return self.on_error(exc)
+        if isinstance(prediction, GenerationError):
+            return self.failed(prediction)
         error = classify_prediction(
             prediction.status, prediction.error, prediction.output, context=self.context()
         )
@@ -149,6 +146,17 @@ class _AttemptRun:
         while prediction.status not in _TERMINAL:
             await asyncio.sleep(self.opts.poll_interval_s)
             prediction = await self.gen._client.predictions.async_get(prediction.id)
+        return prediction
+
+    async def finished(self, ref: ModelRef) -> Prediction | GenerationError:
+        """The prediction once it has ended; a new one if the first one's output expired."""
+        prediction = await self.wait(await self.start(ref))
+        if not await self.output_expired(prediction):
+            return prediction
+        self.prediction_id = None  # gone for good: make a new one
+        prediction = await self.wait(await self.start(ref))
+        if await self.output_expired(prediction):
+            return self.expired_error(prediction.id)
         return prediction
 
     async def output_expired(self, prediction: Prediction) -> bool:
