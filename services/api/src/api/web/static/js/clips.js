@@ -18,6 +18,24 @@ export function assetState(asset) {
   };
 }
 
+// The asset as it was when its lecture was created: where a replay of its events starts.
+export function initialState(asset) {
+  return {
+    ...assetState(asset),
+    status: "pending",
+    promptVersion: 1,
+    mediaUrl: null,
+    contentType: null,
+    error: null,
+    retriedCount: 0,
+  };
+}
+
+// Whether a replayed state has reached what a read of the views showed.
+export function reached(state, target) {
+  return state.status === target.status && state.promptVersion === target.promptVersion;
+}
+
 // Applies one event of the lecture's feed to the asset it names. `asset_status` is the
 // asset's status after the event, as the projector stored it; an event that did not apply
 // (an older version's) changes nothing else.

@@ -6,6 +6,8 @@ export function h(tag, attrs = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
     else if (name === "dataset") Object.assign(el.dataset, value);
+    // Through the CSSOM: the page's Content-Security-Policy refuses inline style attributes.
+    else if (name === "style") for (const [prop, v] of Object.entries(value)) el.style.setProperty(prop, v);
     else if (value === true) el.setAttribute(name, "");
     else el.setAttribute(name, String(value));
   }

@@ -151,10 +151,9 @@ function createForm(media, navigate) {
 
 export function showProblem(alert, err) {
   const details = err instanceof ApiError ? err.fieldErrors : [];
-  alert.replaceChildren(
-    h("p", {}, `The API refused this (${err.status || "no answer"}): ${err.message}`),
-    details.length ? h("ul", {}, details.map((d) => h("li", {}, `${d.field}: ${d.message}`))) : null,
-  );
+  const parts = [h("p", {}, `The API refused this (${err.status || "no answer"}): ${err.message}`)];
+  if (details.length) parts.push(h("ul", {}, details.map((d) => h("li", {}, `${d.field}: ${d.message}`))));
+  alert.replaceChildren(...parts);
   alert.hidden = false;
 }
 

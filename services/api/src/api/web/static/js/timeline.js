@@ -2,7 +2,9 @@
 // the editor that regenerates a failed or rejected clip.
 
 import { api } from "./api.js";
-import { applyEvent, assetState, canRegenerate, KIND_LABELS, TRACK_LABELS } from "./clips.js";
+import {
+  applyEvent, assetState, canRegenerate, initialState, KIND_LABELS, reached, TRACK_LABELS,
+} from "./clips.js";
 import { announce, formatTime, h, uid } from "./dom.js";
 import { capitalised, label, showProblem } from "./lectures.js";
 import { LiveStream } from "./live.js";
@@ -32,7 +34,15 @@ class LecturePage {
     this.lecture = lecture;
     this.timeline = timeline;
     this.media = media;
+    // What is shown: the read of the views at first. The stream replays every event from the
+    // lecture's start into `replayed`; once an asset's replay reaches what was read, what is
+    // shown follows the replay. The log and the announcements come from the replay alone, so
+    // a reload shows the same history and never a status going backwards.
     this.assets = new Map(lecture.assets.map((a) => [a.asset_id, assetState(a)]));
+    this.replayed = new Map(lecture.assets.map((a) => [a.asset_id, initialState(a)]));
+    this.awaiting = new Map([...this.assets].map(([id, a]) => [id, {
+      status: a.status, promptVersion: a.promptVersion,
+    }]));
     this.segmentTitles = new Map(lecture.segments.map((s) => [s.segment_id, s.title]));
     this.clipNodes = new Map();
     this.editing = null;
@@ -49,7 +59,10 @@ class LecturePage {
         h("ol", { class: "lane" }, track.clips.map((clip) => {
           const node = h("li", {
             class: "clip",
-            style: `--start:${(clip.start_s / duration) * 100}%;--width:${(clip.duration_s / duration) * 100}%`,
+            style: {
+              "--start": `${(clip.start_s / duration) * 100}%`,
+              "--width": `${(clip.duration_s / duration) * 100}%`,
+            },
             dataset: { assetId: clip.asset_id },
           });
           this.clipNodes.set(clip.asset_id, node);
@@ -72,18 +85,23 @@ class LecturePage {
   }
 
   receive(type, data, seq) {
-    const state = this.assets.get(data.asset_id);
+    const state = this.replayed.get(data.asset_id);
     if (!state) return;
     const before = state.status;
+    const live = !this.awaiting.has(data.asset_id);
     applyEvent(state, type, data);
-    this.drawClip(data.asset_id);
-    this.drawSummary();
+    const target = this.awaiting.get(data.asset_id);
+    if (target && reached(state, target)) this.awaiting.delete(data.asset_id);
+    if (!this.awaiting.has(data.asset_id)) {
+      this.assets.set(data.asset_id, state);
+      this.drawClip(data.asset_id);
+      this.drawSummary();
+    }
     const what = this.describe(state);
     this.log.append(h("li", { dataset: { seq: String(seq), type } },
-      h("span", { class: "seq" }, `#${seq}`), ` ${what}: ${type.replace("asset.", "")}`,
-      state.status !== before ? ` → ${label(state.status)}` : ""));
+      h("span", { class: "seq" }, `#${seq}`), ` ${what}: ${happened(type, data)}`));
     this.log.scrollTop = this.log.scrollHeight;
-    if (state.status !== before) {
+    if (live && state.status !== before) {
       const code = state.error && state.status !== "generated" ? ` (${state.error.code})` : "";
       announce(`${what} is now ${label(state.status)}${code}.`);
     }
@@ -109,16 +127,17 @@ class LecturePage {
     node.dataset.status = state.status;
     node.setAttribute("aria-label", `${this.describe(state)}: ${label(state.status)}`);
     const frame = this.frameFor(node, state);
-    node.replaceChildren(
+    const parts = [
       h("p", { class: "clip-title" }, this.describe(state),
         h("span", { class: "badge" }, label(state.status))),
       frame,
       this.detailsOf(state),
-      canRegenerate(state)
-        ? h("button", { type: "button", class: "edit", onclick: () => this.openEditor(assetId) },
-          `Edit and regenerate ${this.describe(state)}`)
-        : null,
-    );
+    ];
+    if (canRegenerate(state)) {
+      parts.push(h("button", { type: "button", class: "edit", onclick: () => this.openEditor(assetId) },
+        `Edit and regenerate ${this.describe(state)}`));
+    }
+    node.replaceChildren(...parts);
   }
 
   // The media box keeps its size whatever it holds, so nothing jumps when media loads.
@@ -188,10 +207,12 @@ class LecturePage {
       const body = { prompt: prompt.value.trim(), model: form.elements.model.value };
       try {
         const accepted = await api(`/v1/assets/${encodeURIComponent(assetId)}/regenerate`, { method: "POST", body });
-        Object.assign(state, {
-          status: "pending", prompt: body.prompt, model: body.model, error: null,
+        // Shown at once; the stream's events take over when they reach the new version.
+        this.assets.set(assetId, {
+          ...state, status: "pending", prompt: body.prompt, model: body.model, error: null,
           attempt: null, nextAttemptAt: null, promptVersion: accepted.prompt_version,
         });
+        this.awaiting.set(assetId, { status: "pending", promptVersion: accepted.prompt_version });
         this.drawClip(assetId);
         this.drawSummary();
         announce(`${this.describe(state)} is regenerating (version ${accepted.prompt_version}).`);
@@ -215,5 +236,19 @@ class LecturePage {
     this.editing = null;
     const button = this.clipNodes.get(assetId)?.querySelector("button.edit");
     if (button) button.focus();
+  }
+}
+
+// One line of the live log: what the event says happened.
+function happened(type, data) {
+  const code = data.error ? ` (${data.error.code})` : "";
+  switch (type) {
+    case "asset.regeneration-requested": return `regeneration requested, version ${data.prompt_version}`;
+    case "asset.attempt-started": return `attempt ${data.attempt} started`;
+    case "asset.retrying": return `attempt ${data.attempt} failed${code}; next try at ${formatTime(data.next_attempt_at)}`;
+    case "asset.generated": return `generated after ${data.attempts} attempt${data.attempts === 1 ? "" : "s"}`;
+    case "asset.failed": return `failed${code}`;
+    case "asset.needs-prompt-update": return `prompt rejected${code}`;
+    default: return type;
   }
 }
