@@ -39,7 +39,10 @@ class ApiSettings(BaseSettings):
     source: str = Field("lecturegen/api", description="the CloudEvents `ce_source` of our events")
     heartbeat_s: float = Field(15.0, gt=0, description="seconds between SSE heartbeat comments")
     wait_for_timeout_s: float = Field(
-        5.0, ge=0, description="how long a read with `?wait_for=` waits for the projector"
+        5.0,
+        ge=0,
+        description="how long a read with `?wait_for=` waits for the projector, and a "
+        "stream for a lecture not projected yet",
     )
     regeneration_claim_ttl_s: float = Field(
         120.0,
