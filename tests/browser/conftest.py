@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,21 +141,27 @@ class Stack:
             assets = client.get(f"/v1/lectures/{lecture_id}/assets").json()["assets"]
         return {a["asset_id"]: a["status"] for a in assets}
 
-    def feed_ids(self, lecture_id: str) -> list[int]:
-        """The sequence numbers of every event of the lecture's feed so far."""
-        ids: list[int] = []
+    def feed(self, lecture_id: str) -> list[tuple[int, datetime]]:
+        """Every event of the lecture's feed so far: its sequence number and time."""
+        events: list[tuple[int, datetime]] = []
         with (
             self.client() as client,
             client.stream(
                 "GET", f"/v1/lectures/{lecture_id}/events", timeout=httpx.Timeout(10, read=30)
             ) as stream,
         ):
+            fields: dict[str, str] = {}
             for line in stream.iter_lines():
-                if line.startswith("id:"):
-                    ids.append(int(line.removeprefix("id:").strip()))
-                elif line.startswith(":"):
+                if line.startswith(":"):
                     break  # a heartbeat comes only after a quiet spell: caught up
-        return ids
+                if line == "" and "id" in fields:
+                    data = json.loads(fields["data"])
+                    events.append((int(fields["id"]), datetime.fromisoformat(data["time"])))
+                    fields = {}
+                elif line:
+                    name, _, value = line.partition(":")
+                    fields[name] = value.removeprefix(" ")
+        return events
 
     def kill_api(self) -> None:
         """SIGKILL the API process: the supervisor starts it again on the same port."""

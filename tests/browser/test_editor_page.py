@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,10 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     page: Page, stack: Any, screenshots: Path
 ):
     sign_in_by_link(page, stack)
+    unlabelled = page.eval_on_selector_all(
+        "input, select, textarea", "els => els.filter(e => e.labels.length === 0).map(e => e.name)"
+    )
+    assert unlabelled == []
     page.get_by_label("Title").fill("The lighthouse of Alexandria")
     page.get_by_label("Image prompt").fill("the Pharos at dusk, oil painting")
     page.get_by_label("Narration text").fill("The Pharos guided ships for a thousand years.")
@@ -98,6 +103,8 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     expect(page.get_by_role("heading", name="The lighthouse of Alexandria")).to_be_visible()
     for track in ("Visual", "Video", "Narration", "Music"):
         expect(page.get_by_role("region", name=f"{track} track")).to_be_visible()
+    timeline_height = page.locator(".timeline").bounding_box()["height"]
+    first_box = clip(page, "Image s1").bounding_box()
     retrying = clip(page, "Image s3")
     expect(retrying.locator(".next-try")).to_contain_text("next try at", timeout=LIVE_S)
     expect(retrying.locator(".attempt")).to_contain_text("attempt")
@@ -118,15 +125,25 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     assert retrying.evaluate("e => getComputedStyle(e).borderTopColor") == RED
     expect(page.locator("#announcer")).not_to_be_empty()
     wait_until(lambda: all_terminal(page), timeout_s=60, what="every clip to end")
+    page.wait_for_function("[...document.images].every(img => img.complete)")
+    # No layout jump: media and outcomes filled boxes whose size was fixed from the start.
+    assert page.locator(".timeline").bounding_box()["height"] == timeline_height
+    assert clip(page, "Image s1").bounding_box() == first_box
     page.screenshot(path=screenshots / "timeline-desktop.png", full_page=True)
 
-    rejected.get_by_role("button", name="Edit and regenerate Image s2").click()
+    # By keyboard: the clip's button opens the editor, Tab reaches Regenerate.
+    rejected.get_by_role("button", name="Edit and regenerate Image s2").focus()
+    page.keyboard.press("Enter")
     prompt = page.get_by_label("Prompt", exact=True)
     expect(prompt).to_be_focused()
     expect(prompt).to_have_value("[[sim:sensitive]] ships wrecked in a storm")
     expect(page.get_by_label("Model", exact=True)).to_have_value("black-forest-labs/flux-schnell")
+    expect(page.locator(".editor .banner")).to_contain_text("The provider rejected the prompt")
     prompt.fill("a calm sea at dawn [[sim:latency=2]]")
-    page.get_by_role("button", name="Regenerate", exact=True).click()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Regenerate", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
 
     expect(rejected).to_have_attribute("data-status", "pending")
     expect(rejected).to_have_attribute("data-status", "generated", timeout=LIVE_S)
@@ -177,12 +194,17 @@ def test_an_api_restart_while_the_page_is_open_misses_and_doubles_no_update(page
     expect(connection).to_have_text("live", timeout=LIVE_S)
     expect(page.locator(".activity li").first).to_be_visible(timeout=LIVE_S)
 
+    down_at = datetime.now(UTC)
     stack.kill_api()
 
     expect(connection).to_have_text("reconnecting…")
     stack.wait_for_api_restart()
     expect(connection).to_have_text("live", timeout=LIVE_S)
+    live_again_at = datetime.now(UTC)
     wait_until(lambda: all_terminal(page), timeout_s=90, what="every clip to end")
-    feed = stack.feed_ids(lecture_id)
-    assert logged_seqs(page) == feed == list(range(1, len(feed) + 1))
+    feed = stack.feed(lecture_id)
+    while_down = [seq for seq, at in feed if down_at < at < live_again_at]
+    assert while_down, "no event happened while the API was down; the test proves nothing"
+    seqs = [seq for seq, _ in feed]
+    assert logged_seqs(page) == seqs == list(range(1, len(feed) + 1))
     assert page_statuses(page) == stack.statuses(lecture_id)
