@@ -70,3 +70,14 @@ def test_a_flapping_dependency_logs_one_warning_and_one_recovery_per_reminder_pe
                 watch.failed("refused")
             watch.recovered()
     assert [level for level, _ in _lines(caplog)] == ["WARNING", "INFO"]
+
+
+def test_failures_far_apart_are_blips_not_one_outage(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    watch = Outage("kafka", confirm_after_s=1, forget_after_s=10, clock=clock)
+    with caplog.at_level(logging.INFO):
+        for second in (0, 30, 60):
+            clock.now = second
+            watch.failed("refused")
+    assert _lines(caplog) == []

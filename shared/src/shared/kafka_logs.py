@@ -3,17 +3,21 @@
 While a broker is away, aiokafka logs every failed connection, metadata request, fetch,
 heartbeat and produce attempt: thousands of lines a minute per client. `KafkaLogFilter` sits
 on the process's log handler (`shared.observability.configure_logging` installs it): such a
-record reports a failure to the Kafka outage and is dropped; aiokafka's metadata update
-(its one DEBUG record of `aiokafka.cluster`, let through for this) proves the broker
-reachable and ends the outage. So an outage reads as one warning, a reminder now and then,
-and one line when the broker is back. Other aiokafka warnings pass as they are.
+record reports a failure to the Kafka outage and is dropped. A new connection to a broker
+proves it reachable and ends the outage: aiokafka logs nothing we could take for that, so
+`install` also wraps the one function every aiokafka client opens its connections with
+(connections are opened rarely, never per request). So an outage reads as one warning, a
+reminder now and then, and one line when the broker is back. Other aiokafka warnings pass
+as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
+import aiokafka.client
 from aiokafka.errors import (
     CoordinatorNotAvailableError,
     KafkaConnectionError,
@@ -24,10 +28,6 @@ from aiokafka.errors import (
 )
 
 from shared.outages import KAFKA, Outage, outage
-
-METADATA_LOGGER = "aiokafka.cluster"
-"""Its only DEBUG record says a metadata request succeeded: the broker answered."""
-_METADATA_UPDATED = "Updated cluster metadata to %s"
 
 _CONNECTION_ERRORS = (
     KafkaConnectionError,
@@ -58,13 +58,7 @@ class KafkaLogFilter(logging.Filter):
         self._watch = watch or outage(KAFKA)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith("aiokafka"):
-            return True
-        if record.name == METADATA_LOGGER and record.levelno < logging.INFO:
-            if record.msg == _METADATA_UPDATED:
-                self._watch.recovered()
-            return False
-        if record.levelno < logging.WARNING:
+        if record.levelno < logging.WARNING or not record.name.startswith("aiokafka"):
             return True
         if _about_connection(record):
             self._watch.failed(_reason(record))
@@ -90,6 +84,22 @@ def _reason(record: logging.LogRecord) -> str:
 
 
 def install(handler: logging.Handler, watch: Outage | None = None) -> None:
-    """Put the filter on `handler` and let aiokafka's metadata record through to it."""
+    """Put the filter on `handler`, and report every new broker connection to `watch`."""
+    watch = watch or outage(KAFKA)
     handler.addFilter(KafkaLogFilter(watch))
-    logging.getLogger(METADATA_LOGGER).setLevel(logging.DEBUG)
+    _report_connections(watch)
+
+
+def _report_connections(watch: Outage) -> None:
+    opener: Any = aiokafka.client.create_conn
+    if getattr(opener, "reports_to", None) is not None:
+        opener = opener.wrapped  # installed before (logging configured again): rewrap
+
+    async def create_conn(*args: Any, **kwargs: Any) -> Any:
+        connection = await opener(*args, **kwargs)
+        watch.recovered()
+        return connection
+
+    create_conn.wrapped = opener  # type: ignore[attr-defined]
+    create_conn.reports_to = watch  # type: ignore[attr-defined]
+    aiokafka.client.create_conn = create_conn

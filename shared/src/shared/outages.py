@@ -22,6 +22,9 @@ CONFIRM_AFTER_S = 1.0
 """How long calls must keep failing, with no success in between, before the dependency counts
 as gone: a blip that heals within this is not worth a line (a stopping broker, for one, still
 answers a few calls while it shuts down)."""
+FORGET_AFTER_S = 10.0
+"""Failures further apart than this, before an outage was announced, are separate blips, not
+one outage (a caller waiting for a dependency tries again within seconds)."""
 
 KAFKA = "kafka"
 POSTGRESQL = "postgresql"
@@ -41,17 +44,20 @@ class Outage:
         *,
         remind_every_s: float = REMIND_EVERY_S,
         confirm_after_s: float = CONFIRM_AFTER_S,
+        forget_after_s: float = FORGET_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.dependency = dependency
         self.remind_every_s = remind_every_s
         self.confirm_after_s = confirm_after_s
+        self.forget_after_s = forget_after_s
         self._clock = clock
         self._since: float | None = None
         """When the calls began to fail (None: the last call succeeded)."""
         self._announced = False
         self._last_warning: float | None = None
         self._failures = 0
+        self._last_failure = 0.0
 
     @property
     def down(self) -> bool:
@@ -61,9 +67,16 @@ class Outage:
     def failed(self, reason: object) -> None:
         """A call failed because the dependency could not be reached."""
         now = self._clock()
+        if (
+            self._since is not None
+            and not self._announced
+            and now - self._last_failure > self.forget_after_s
+        ):
+            self._since = None  # an old blip, healed on a connection nobody reported
         if self._since is None:
             self._since, self._failures, self._announced = now, 0, False
         self._failures += 1
+        self._last_failure = now
         if now - self._since < self.confirm_after_s:
             return
         if self._last_warning is not None and now - self._last_warning < self.remind_every_s:
@@ -80,8 +93,11 @@ class Outage:
 
     def recovered(self) -> None:
         """A call reached the dependency."""
-        if self._since is None:
-            return
+        if self._since is not None:
+            self._end()
+
+    def _end(self) -> None:
+        assert self._since is not None
         took = self._clock() - self._since
         if self._announced:
             log.info(
