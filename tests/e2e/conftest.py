@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
 import pytest
 
 from lecturegen_cli.processes import is_alive
@@ -38,6 +39,8 @@ INFRA_VARIABLES = {
     "LECTUREGEN_LOCAL_DIR",
     "LECTUREGEN_PG_BIN",
 }
+
+TERMINAL = {"generated", "needs_prompt_update", "failed"}
 
 
 def free_port() -> int:
@@ -111,6 +114,41 @@ class LocalRun:
             return state["supervisor_pid"] == supervisor.pid and state["phase"] == "ready"
 
         self.wait_for("the run to be ready", ready, timeout_s)
+
+    def api(self) -> httpx.Client:
+        """A client of the run's API, signed in with its token."""
+        state = self.state()
+        return httpx.Client(
+            base_url=state["api_url"],
+            headers={"Authorization": f"Bearer {state['api_token']}"},
+            timeout=30,
+        )
+
+    def sim_creates(self, contains: str) -> int:
+        """Create calls the run's local Replicate-compatible server saw for matching inputs."""
+        port = self.state()["ports"]["replicate-sim"]
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/sim/stats", params={"contains": contains}, timeout=10
+        )
+        response.raise_for_status()
+        return int(response.json()["total_creates"])
+
+    def wait_terminal(self, lecture_id: str, count: int, timeout_s: float) -> list[dict[str, Any]]:
+        """The lecture's assets once all `count` of them reached a terminal status."""
+        assets: list[dict[str, Any]] = []
+
+        def all_terminal() -> bool:
+            nonlocal assets
+            with self.api() as api:
+                response = api.get(f"/v1/lectures/{lecture_id}/assets")
+            if response.status_code == 404:
+                return False  # not projected yet
+            response.raise_for_status()
+            assets = response.json()["assets"]
+            return len(assets) == count and all(a["status"] in TERMINAL for a in assets)
+
+        self.wait_for(f"{count} assets to end", all_terminal, timeout_s)
+        return assets
 
     def children(self) -> list[tuple[int, int | None]]:
         """The (pid, start ticks) of every service process the state file names."""
