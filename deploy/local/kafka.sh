@@ -351,10 +351,9 @@ require_free_ports() {
 	done
 }
 
-# Starts the current node's JVM in the background; its pid is left in LAUNCHED_PID.
+# Starts the current node's JVM in the background (configured and formatted by the caller);
+# its pid is left in LAUNCHED_PID.
 launch_node() {
-	write_config
-	ensure_formatted
 	# No broker of this node runs (checked by the caller), so a lock left by a crash is stale.
 	rm -f "$DATA_DIR/.lock" "$PID_FILE"
 	say "starting $NODE_LABEL on 127.0.0.1:$NODE_PORT (controller 127.0.0.1:$NODE_CONTROLLER_PORT), data in $DATA_DIR"
@@ -408,6 +407,22 @@ start() {
 		fi
 		require_free_ports
 		ensure_jars
+		write_config
+		started[$i]=pending
+	done
+	# Formatting starts a JVM per node: the nodes are formatted side by side, with one id.
+	((${#started[@]} == 0)) || cluster_id >/dev/null
+	local -A formatting=()
+	for i in "${!started[@]}"; do
+		use_node "$i"
+		ensure_formatted &
+		formatting[$i]=$!
+	done
+	for i in "${!formatting[@]}"; do
+		wait "${formatting[$i]}" || exit 1
+	done
+	for i in "${!started[@]}"; do
+		use_node "$i"
 		launch_node
 		started[$i]="$LAUNCHED_PID"
 	done
