@@ -40,7 +40,7 @@ def settings() -> Settings | None:
 
 
 @pytest.fixture
-async def base_url(
+async def sim_url(
     settings: Settings | None, tls: ssl.SSLContext, request: pytest.FixtureRequest
 ) -> AsyncIterator[str]:
     """The shared server, reset before the test, or a fresh in-loop one with `settings`."""
@@ -56,7 +56,7 @@ async def base_url(
 
 @pytest.fixture
 async def make_client(
-    base_url: str, tls: ssl.SSLContext
+    sim_url: str, tls: ssl.SSLContext
 ) -> AsyncIterator[Callable[..., replicate.Client]]:
     """Real `replicate` clients pointed at the server; closed after the test."""
     made: list[replicate.Client] = []
@@ -64,7 +64,7 @@ async def make_client(
     def make(api_token: str = "t", **kwargs: object) -> replicate.Client:
         transport = httpx.AsyncHTTPTransport(verify=tls)
         client = replicate.Client(
-            api_token, base_url=base_url, transport=transport, trust_env=False, **kwargs
+            api_token, base_url=sim_url, transport=transport, trust_env=False, **kwargs
         )
         client.poll_interval = POLL_INTERVAL_S
         made.append(client)
@@ -81,10 +81,10 @@ def client(make_client: Callable[..., replicate.Client]) -> replicate.Client:
 
 
 @pytest.fixture
-async def http(base_url: str, tls: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
+async def http(sim_url: str, tls: ssl.SSLContext) -> AsyncIterator[httpx.AsyncClient]:
     """A plain HTTP client, for what the `replicate` client hides (headers, raw bodies).
 
     Clients here ignore proxy variables: the server is always on the loopback interface."""
     headers = {"Authorization": "Bearer t"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10, verify=tls) as raw:
+    async with httpx.AsyncClient(base_url=sim_url, headers=headers, timeout=10, verify=tls) as raw:
         yield raw

@@ -24,11 +24,11 @@ NOT_FOUND = {"detail": "The requested resource could not be found.", "status": 4
 
 @pytest.mark.parametrize("authorization", [None, "", "Bearer", "Token", "Basic dTpw"])
 async def test_a_request_without_a_usable_token_is_unauthenticated(
-    base_url: str, tls: ssl.SSLContext, authorization: str | None
+    sim_url: str, tls: ssl.SSLContext, authorization: str | None
 ) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     async with httpx.AsyncClient(
-        base_url=base_url, headers=headers, verify=tls, trust_env=False
+        base_url=sim_url, headers=headers, verify=tls, trust_env=False
     ) as raw:
         response = await raw.post(FLUX_PATH, json={"input": {"prompt": "x"}})
     assert response.status_code == 401
