@@ -25,6 +25,7 @@ from shared.blobstore import FilesystemBlobStore
 from shared.blobstore.probe import mp3_duration, mp4_duration
 from shared.errors import ErrorCode
 from shared.events import GenerateAsset
+from shared.model_registry import REGISTRY
 from shared.ports import Attempt
 from shared.providers import (
     MediumSpec,
@@ -457,3 +458,34 @@ async def test_an_empty_output_that_did_not_expire_is_still_the_safety_filter(
         await make_generator(IMAGE).generate(Attempt(command(IMAGE, "x [[sim:empty-output]]"), 1))
     )
     assert result.error.code is ErrorCode.SENSITIVE_CONTENT
+
+
+# --- the model registry and the local server agree ----------------------------------------
+
+KOKORO_VERSION = "f559560eb822dc509045f3921a1921234918b91739db4bf3daab2169b71c7a13"
+MUSICGEN_VERSION = "671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
+RUNS_OF_EVERY_ROW: list[tuple[MediumSpec, str, dict[str, Any]]] = [
+    (IMAGE, "black-forest-labs/flux-schnell", {}),
+    (IMAGE, "black-forest-labs/flux-1.1-pro", {"safety_tolerance": 2}),
+    (VIDEO, "minimax/video-01", {"prompt_optimizer": False}),
+    (VIDEO, "google/veo-3", {"negative_prompt": "blur"}),
+    (NARRATION, "minimax/speech-02-turbo", {"voice_id": "Deep_Voice_Man", "speed": 1.2}),
+    (NARRATION, "minimax/speech-02-hd", {}),
+    (NARRATION, f"jaaari/kokoro-82m:{KOKORO_VERSION}", {"voice_id": "af_sky", "speed": 1.1}),
+    (MUSIC, f"meta/musicgen:{MUSICGEN_VERSION}", {"output_format": "mp3"}),
+    (MUSIC, "stability-ai/stable-audio-2.5", {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "model", "params"), RUNS_OF_EVERY_ROW, ids=[m for _, m, _ in RUNS_OF_EVERY_ROW]
+)
+async def test_every_registry_row_builds_an_input_its_model_accepts(
+    make_generator: Generate, spec: MediumSpec, model: str, params: dict[str, Any]
+) -> None:
+    assert {schema.ref for schema in REGISTRY.values()} == {
+        m.split(":")[0] for _, m, _ in RUNS_OF_EVERY_ROW
+    }
+    asset = command(spec, "the tides of the north sea", model=model, params=params, duration_s=3)
+    result = succeeded(await make_generator(spec).generate(Attempt(asset, 1)))
+    assert result.debug.model == model

@@ -114,6 +114,18 @@ MODELS: tuple[ModelSpec, ...] = (
         format_field="audio_format",
     ),
     ModelSpec(
+        "minimax",
+        "speech-02-hd",
+        Medium.NARRATION,
+        "text",
+        "Text to speech, high fidelity.",
+        choices={"audio_format": AUDIO_FORMATS},
+        bounds={"speed": Bounds(0.5, 2), "duration": Bounds(1, 600)},
+        max_text_chars=5_000,
+        audio_format="mp3",
+        format_field="audio_format",
+    ),
+    ModelSpec(
         "jaaari",
         "kokoro-82m",
         Medium.NARRATION,
