@@ -109,8 +109,10 @@ _MINIMAX_SPEECH_INPUTS = {
     "bitrate": integer(None, None, 32000, 64000, 128000, 256000),
     "channel": string("mono", "stereo"),
     "language_boost": string(),
-    "audio_format": string("mp3", "wav", "flac", "pcm"),
+    "audio_format": string("mp3", "wav"),
 }
+"""`audio_format`: only the formats the media probe reads a length from and the local server
+renders (raw `pcm` has no header to recognise it by)."""
 
 
 def _minimax_speech(name: str) -> ModelSchema:
