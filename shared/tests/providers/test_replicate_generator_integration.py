@@ -481,7 +481,11 @@ RUNS_OF_EVERY_ROW: list[tuple[MediumSpec, str, dict[str, Any]]] = [
     ("spec", "model", "params"), RUNS_OF_EVERY_ROW, ids=[m for _, m, _ in RUNS_OF_EVERY_ROW]
 )
 async def test_every_registry_row_builds_an_input_its_model_accepts(
-    make_generator: Generate, spec: MediumSpec, model: str, params: dict[str, Any]
+    make_generator: Generate,
+    sim_http: httpx.AsyncClient,
+    spec: MediumSpec,
+    model: str,
+    params: dict[str, Any],
 ) -> None:
     assert {schema.ref for schema in REGISTRY.values()} == {
         m.split(":")[0] for _, m, _ in RUNS_OF_EVERY_ROW
@@ -489,3 +493,8 @@ async def test_every_registry_row_builds_an_input_its_model_accepts(
     asset = command(spec, "the tides of the north sea", model=model, params=params, duration_s=3)
     result = succeeded(await make_generator(spec).generate(Attempt(asset, 1)))
     assert result.debug.model == model
+    # what the server received: only inputs the model's row lists, e.g. no `voice_id` to kokoro
+    stats = (await sim_http.get("/sim/stats", params={"contains": "north sea"})).json()
+    (seen,) = stats["inputs"].values()
+    row = REGISTRY[model.split(":")[0]]
+    assert set(seen["input"]) <= {row.text_field, *row.inputs}
