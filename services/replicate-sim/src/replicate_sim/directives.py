@@ -26,6 +26,19 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class WebhookFaults:
+    """`[[sim:webhook-drop]]`, `-duplicate`, `-delay=S`, `-bad-signature`: the fate of the
+    prediction's `completed` webhook (without any, it is sent once, at once, signed)."""
+
+    drop: bool = False
+    duplicate: bool = False
+    """Sent twice, as two deliveries with different `webhook-id`s."""
+    delay_s: float = 0.0
+    bad_signature: bool = False
+    """Signed with a key that is not the server's secret."""
+
+
+@dataclass(frozen=True)
 class Directives:
     """Everything the `[[sim:...]]` markers of one input ask for; the default asks for nothing."""
 
@@ -40,6 +53,8 @@ class Directives:
     foreign_output: bool = False
     empty_output: bool = False
     aborted: bool = False
+    webhook: WebhookFaults = field(default_factory=WebhookFaults)
+    """What happens to this prediction's `completed` webhook."""
     unknown: tuple[str, ...] = field(default=())
     """Markers that could not be understood; they are ignored (and logged by the caller)."""
 
@@ -83,6 +98,8 @@ def _apply_named(
 ) -> Directives:
     if name == "latency":
         return replace(directives, latency_s=_seconds(value))
+    if name == "webhook-delay":
+        return replace(directives, webhook=replace(directives.webhook, delay_s=_seconds(value)))
     if value:
         raise ValueError(f"{name} takes no value")
     if name in FLAGS:
@@ -106,6 +123,9 @@ FLAGS: dict[str, Callable[[Directives], Directives]] = {
     "foreign-output": lambda d: replace(d, foreign_output=True),
     "empty-output": lambda d: replace(d, empty_output=True),
     "aborted": lambda d: replace(d, aborted=True),
+    "webhook-drop": lambda d: replace(d, webhook=replace(d.webhook, drop=True)),
+    "webhook-duplicate": lambda d: replace(d, webhook=replace(d.webhook, duplicate=True)),
+    "webhook-bad-signature": lambda d: replace(d, webhook=replace(d.webhook, bad_signature=True)),
 }
 
 

@@ -48,6 +48,7 @@ OPTIONS = (
         "--default-latency", "0.1", "seconds a prediction takes without a latency directive", float
     ),
     Option("--hang-cap", "600", "seconds a hanging create waits before answering 504", float),
+    Option("--webhook-secret", None, "whsec_ secret webhooks are signed with (default: random)"),
     Option("--log-level", "warning", "uvicorn's log level", str, LOG_LEVELS),
 )
 
@@ -80,6 +81,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         output_mode=args.output_mode,
         default_latency_s=args.default_latency,
         hang_cap_s=args.hang_cap,
+        webhook_secret=args.webhook_secret or None,
     )
 
 
