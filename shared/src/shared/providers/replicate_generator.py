@@ -2,9 +2,10 @@
 
 An attempt creates a prediction (or, when the attempt carries `resume_prediction_id`, polls
 the one an earlier attempt started: it never creates a second), reports the new prediction's
-id through `Attempt.on_created` before it waits, polls it until it ends or the deadline
-passes, downloads its output from an allowed host and stores it. Every provider failure comes
-back as a classified `GenerationFailed`; only bugs raise.
+id through `Attempt.on_created` before it waits, waits for it to end (by polling, or for its
+webhook: `shared.providers.waiting`) until the deadline passes, downloads its output from an
+allowed host and stores it. Every provider failure comes back as a classified
+`GenerationFailed`; only bugs raise.
 
 When does a failure carry `resume_prediction_id`? Exactly when a prediction exists that may
 still finish, or has finished with an output we have not fetched yet, so the next attempt can
@@ -42,6 +43,7 @@ from shared.providers.medium import MediumSpec
 from shared.providers.model_ref import ModelRef
 from shared.providers.options import ReplicateOptions
 from shared.providers.outputs import fetch_output, first_output
+from shared.providers.waiting import PollingWait, PredictionWait
 from shared.results import (
     GenerationDebug,
     GenerationFailed,
@@ -58,7 +60,6 @@ PROVIDER_ERRORS = (
 )
 """What the client and the network raise for provider trouble; anything else is a bug."""
 
-_TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 _PROMPT_PREVIEW = 120
 
 
@@ -72,12 +73,14 @@ class ReplicateGenerator:
         blobs: BlobStore,
         downloads: httpx.AsyncClient,
         options: ReplicateOptions | None = None,
+        waiting: PredictionWait | None = None,
     ) -> None:
         self._client = client
         self._spec = spec
         self._blobs = blobs
         self._downloads = downloads
         self._options = options or ReplicateOptions()
+        self._waiting = waiting or PollingWait(self._options.poll_interval_s)
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
         return await _AttemptRun(self, attempt).run()
@@ -92,9 +95,16 @@ class _AttemptRun:
         self.attempt = attempt
         self.model = generator._spec.model_for(attempt.command)
         self.prediction_id = attempt.resume_prediction_id
-        self.deadline = asyncio.get_running_loop().time() + self.opts.deadline_s
+        self.deadline = 0.0
 
     async def run(self) -> GenerationResult:
+        # Room for one more outstanding prediction first: waiting for it is not the attempt's
+        # time, so the deadline starts once there is room.
+        async with self.gen._waiting.room():
+            self.deadline = asyncio.get_running_loop().time() + self.opts.deadline_s
+            return await self._run()
+
+    async def _run(self) -> GenerationResult:
         try:
             ref = ModelRef.parse(self.model)
         except ValueError as exc:
@@ -121,13 +131,16 @@ class _AttemptRun:
         if self.prediction_id is not None:
             return await client.predictions.async_get(self.prediction_id)
         payload = self.gen._spec.build_input(self.attempt.command)
+        options = self.gen._waiting.create_options()
         forget_retry_after()
         if ref.version is None:
             prediction = await client.models.predictions.async_create(
-                model=ref.model, input=payload
+                model=ref.model, input=payload, **options
             )
         else:
-            prediction = await client.predictions.async_create(version=ref.version, input=payload)
+            prediction = await client.predictions.async_create(
+                version=ref.version, input=payload, **options
+            )
         self.prediction_id = prediction.id
         if self.attempt.on_created is not None:
             # before waiting: from here on a crash can be resumed instead of paid for twice
@@ -135,11 +148,8 @@ class _AttemptRun:
         return prediction
 
     async def wait(self, prediction: Prediction) -> Prediction:
-        """Poll until the prediction ends (the caller's deadline bounds this)."""
-        while prediction.status not in _TERMINAL:
-            await asyncio.sleep(self.opts.poll_interval_s)
-            prediction = await self.gen._client.predictions.async_get(prediction.id)
-        return prediction
+        """The prediction once it ended (the caller's deadline bounds this)."""
+        return await self.gen._waiting.wait(self.gen._client, prediction, self.attempt)
 
     async def on_deadline(self) -> GenerationResult:
         """Cut by the deadline: cancel what runs, and say whether it may still finish."""

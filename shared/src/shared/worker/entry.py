@@ -34,6 +34,7 @@ from shared.providers import (
     close_replicate_client,
     replicate_client,
 )
+from shared.providers.waiting import PredictionWait
 from shared.retry import RetryPolicy
 from shared.settings import (
     BlobSettings,
@@ -42,6 +43,8 @@ from shared.settings import (
     ProviderSettings,
     RetrySettings,
 )
+from shared.webhooks.settings import WebhookSettings
+from shared.webhooks.worker_mode import open_prediction_wait
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.publisher import KafkaPublisher
 from shared.worker.runtime import WorkerRuntime
@@ -115,10 +118,14 @@ async def open_worker(
 
 @contextlib.asynccontextmanager
 async def open_replicate_generator(
-    spec: MediumSpec, provider: ProviderSettings, blobs: BlobSettings
+    spec: MediumSpec,
+    provider: ProviderSettings,
+    blobs: BlobSettings,
+    waiting: PredictionWait | None = None,
 ) -> AsyncIterator[Generator]:
     """The provider edge of a worker: Replicate (or the local compatible server at
-    `provider.base_url`), storing into the configured blob store."""
+    `provider.base_url`), storing into the configured blob store; polling for predictions
+    unless `waiting` says otherwise."""
     client = replicate_client(provider)
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as downloads:
@@ -128,6 +135,7 @@ async def open_replicate_generator(
                 open_blob_store(blobs, http=downloads),
                 downloads,
                 ReplicateOptions.from_settings(provider),
+                waiting,
             )
     finally:
         await close_replicate_client(client)
@@ -137,8 +145,12 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
     """Run the worker of `spec.kind` until SIGTERM or SIGINT, then stop cleanly."""
     config = WorkerConfig.from_env(settings)
     async with contextlib.AsyncExitStack() as stack:
+        provider = ProviderSettings()
+        waiting = await stack.enter_async_context(
+            open_prediction_wait(WebhookSettings(), provider, config.kafka, config.topics)
+        )
         generator = await stack.enter_async_context(
-            open_replicate_generator(spec, ProviderSettings(), BlobSettings())
+            open_replicate_generator(spec, provider, BlobSettings(), waiting)
         )
         runtime = await stack.enter_async_context(open_worker(spec.kind, generator, config))
         probe = ProbeServer(

@@ -1,0 +1,67 @@
+"""`CompletionFeed`: every record of `lecturegen.provider.predictions.v1`, read as it is
+written, posted to a `CompletionBoard`.
+
+Each worker process reads the whole topic outside any consumer group (whichever process
+created a prediction must see its completion) from the end it finds at start: a completion
+written while no process waited is found by the read an attempt makes when it resumes the
+prediction. Records that are not a JSON object are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.webhooks.completions import CompletionBoard
+
+log = logging.getLogger(__name__)
+_FETCH_TIMEOUT_MS = 500
+
+
+class CompletionFeed:
+    """Reads one topic into a board until stopped; `start` returns once it reads from the end."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, topic: str, board: CompletionBoard) -> None:
+        self._consumer = consumer
+        self._topic = topic
+        self._board = board
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        await self._consumer.topics()  # loads the metadata that names the partitions
+        partitions = self._consumer.partitions_for_topic(self._topic) or set()
+        if not partitions:
+            raise RuntimeError(f"topic {self._topic!r} has no partitions (does it exist?)")
+        assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        self._consumer.assign(assigned)
+        await self._consumer.seek_to_end(*assigned)
+        for tp in assigned:  # resolve the end now, so nothing written from here on is missed
+            await self._consumer.position(tp)
+        self._task = asyncio.create_task(self._read(), name="webhook-completions")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
+
+    async def _read(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=_FETCH_TIMEOUT_MS)
+            for records in batch.values():
+                for record in records:
+                    self._post(record.value)
+
+    def _post(self, value: bytes | None) -> None:
+        try:
+            prediction = json.loads(value or b"")
+        except ValueError:
+            prediction = None
+        if not isinstance(prediction, dict) or not self._board.post(prediction):
+            log.warning("skipped a prediction record that is not a completed prediction")
