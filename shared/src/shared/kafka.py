@@ -169,13 +169,15 @@ def make_consumer(
 
 
 def make_reader(kafka: KafkaSettings, **overrides: Any) -> AIOKafkaConsumer:
-    """A consumer outside any group (it commits nothing): assign it partitions and start it."""
+    """A consumer outside any group (it commits nothing) that starts at the end: subscribe it
+    (it gets every partition) or assign it partitions, and start it."""
     options: dict[str, Any] = {
         "bootstrap_servers": kafka.bootstrap_servers,
         "client_id": kafka.client_id,
         "group_id": None,
         "enable_auto_commit": False,
         "auto_offset_reset": "latest",
+        "metadata_max_age_ms": 5000,
     }
     options.update(overrides)
     return AIOKafkaConsumer(**options)

@@ -20,6 +20,7 @@ from shared.webhooks.completions import CompletionBoard
 
 log = logging.getLogger(__name__)
 _FETCH_TIMEOUT_MS = 500
+_METADATA_WAIT_S = 30.0
 
 
 class CompletionFeed:
@@ -32,17 +33,23 @@ class CompletionFeed:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self._consumer.subscribe([self._topic])  # outside a group: every partition is ours
         await self._consumer.start()
-        await self._consumer.topics()  # loads the metadata that names the partitions
-        partitions = self._consumer.partitions_for_topic(self._topic) or set()
-        if not partitions:
-            raise RuntimeError(f"topic {self._topic!r} has no partitions (does it exist?)")
-        assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
-        self._consumer.assign(assigned)
+        assigned = await self._assignment()
         await self._consumer.seek_to_end(*assigned)
         for tp in assigned:  # resolve the end now, so nothing written from here on is missed
             await self._consumer.position(tp)
         self._task = asyncio.create_task(self._read(), name="webhook-completions")
+
+    async def _assignment(self) -> list[TopicPartition]:
+        """The topic's partitions, once the consumer has them (a new topic takes a moment)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _METADATA_WAIT_S
+        while not (assigned := self._consumer.assignment()):
+            if loop.time() > deadline:
+                raise RuntimeError(f"topic {self._topic!r} has no partitions (does it exist?)")
+            await asyncio.sleep(0.1)
+        return sorted(assigned)
 
     async def stop(self) -> None:
         if self._task is not None:
