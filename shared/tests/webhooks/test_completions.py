@@ -47,3 +47,14 @@ async def test_only_the_latest_unclaimed_completions_are_kept() -> None:
         board.post(_done(prediction_id))
     assert await board.wait("p1", timeout_s=0.01) is None
     assert await board.wait("p3", timeout_s=0.01) == _done("p3")
+
+
+async def test_two_waiters_on_one_prediction_both_get_its_completion() -> None:
+    board = CompletionBoard()
+    first = asyncio.create_task(board.wait("p1", timeout_s=5))
+    second = asyncio.create_task(board.wait("p1", timeout_s=5))
+    await asyncio.sleep(0)
+    assert board.waiting == 2
+    board.post(_done("p1"))
+    assert await first == await second == _done("p1")
+    assert board.waiting == 0

@@ -23,7 +23,7 @@ class CompletionBoard:
 
     def __init__(self, keep_unclaimed: int = 4096) -> None:
         self._keep = keep_unclaimed
-        self._waiting: dict[str, asyncio.Future[Completion]] = {}
+        self._waiting: dict[str, list[asyncio.Future[Completion]]] = {}
         self._unclaimed: OrderedDict[str, Completion] = OrderedDict()
 
     def post(self, prediction: Completion) -> bool:
@@ -32,9 +32,10 @@ class CompletionBoard:
         prediction_id = prediction.get("id")
         if not isinstance(prediction_id, str) or prediction.get("status") not in TERMINAL:
             return False
-        waiter = self._waiting.get(prediction_id)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(prediction)
+        waiters = [w for w in self._waiting.get(prediction_id, ()) if not w.done()]
+        if waiters:
+            for waiter in waiters:  # two turns of one process may resume the same prediction
+                waiter.set_result(prediction)
             return True
         self._unclaimed[prediction_id] = prediction
         self._unclaimed.move_to_end(prediction_id)
@@ -47,19 +48,20 @@ class CompletionBoard:
         known = self._unclaimed.pop(prediction_id, None)
         if known is not None:
             return known
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiting[prediction_id] = waiter
+        waiter: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(prediction_id, []).append(waiter)
         try:
             async with asyncio.timeout(timeout_s):
-                completion: Completion = await waiter
-                return completion
+                return await waiter
         except TimeoutError:
             return None
         finally:
-            if self._waiting.get(prediction_id) is waiter:
+            waiters = self._waiting[prediction_id]
+            waiters.remove(waiter)
+            if not waiters:
                 del self._waiting[prediction_id]
 
     @property
     def waiting(self) -> int:
         """Attempts waiting right now."""
-        return len(self._waiting)
+        return sum(len(waiters) for waiters in self._waiting.values())
