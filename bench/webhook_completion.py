@@ -52,7 +52,7 @@ from shared.settings import (
 )
 from shared.testing.databases import fresh_database
 from shared.webhooks.settings import WebhookSettings
-from shared.webhooks.worker_mode import open_prediction_wait
+from shared.webhooks.worker_mode import open_webhook_wait
 from shared.worker import WorkerConfig, WorkerSettings, open_worker
 from shared.worker.entry import open_replicate_generator
 from shared.worker.testing import EventLog, command_record, publish
@@ -140,9 +140,9 @@ async def run_once(
                     LECTUREGEN_WORKER_MAX_OUTSTANDING=max(assets, 1),
                 )
                 async with (
-                    open_prediction_wait(mode, provider, kafka, config.topics) as wait,
+                    open_webhook_wait(mode, kafka, config.topics) as wait,
                     open_replicate_generator(
-                        VIDEO, provider, BlobSettings(root=Path(media) / "w"), wait
+                        VIDEO, provider, BlobSettings(root=Path(media) / "w"), webhooks=wait
                     ) as generator,
                     open_worker(KIND, generator, config) as runtime,
                     EventLog(kafka, topics.events(ns)) as log,
@@ -161,7 +161,7 @@ async def run_once(
                     generated = sum(isinstance(log.outcomes(a)[0], AssetGenerated) for a in ids)
                     if generated != assets:
                         raise RuntimeError(f"only {generated} of {assets} assets were generated")
-                    fallback = getattr(wait, "fallback_reads", 0)
+                    fallback = 0 if wait is None else wait.fallback_reads
     await _delete_topics(kafka)
     return Run(took, reads, fallback)
 

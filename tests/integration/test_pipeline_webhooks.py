@@ -30,7 +30,7 @@ from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.kafka import TopicSettings
 from shared.media import MediaKind
-from shared.providers.waiting import WebhookWait
+from shared.providers.webhook_wait import WebhookWait
 from shared.settings import (
     BlobSettings,
     KafkaSettings,
@@ -39,7 +39,7 @@ from shared.settings import (
     RetrySettings,
 )
 from shared.webhooks.settings import WebhookSettings
-from shared.webhooks.worker_mode import open_prediction_wait
+from shared.webhooks.worker_mode import open_webhook_wait
 from shared.worker import WorkerConfig, WorkerSettings, open_worker
 from shared.worker.entry import open_replicate_generator
 from shared.worker.testing import EventLog, TopicTail, command_record, publish, sim_creates
@@ -106,9 +106,9 @@ async def _pipeline(
                 LECTUREGEN_WEBHOOK_FALLBACK_POLL_S=fallback_poll_s,
             )
             async with (
-                open_prediction_wait(webhooks, provider, kafka, config.topics) as wait,
+                open_webhook_wait(webhooks, kafka, config.topics) as wait,
                 open_replicate_generator(
-                    VIDEO, provider, BlobSettings(root=tmp_path / "media"), wait
+                    VIDEO, provider, BlobSettings(root=tmp_path / "media"), webhooks=wait
                 ) as generator,
                 open_worker(MediaKind.VIDEO, generator, config) as runtime,
             ):

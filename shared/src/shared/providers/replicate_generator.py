@@ -2,9 +2,9 @@
 
 An attempt creates a prediction (or, when the attempt carries `resume_prediction_id`, polls
 the one an earlier attempt started: it never creates a second), reports the new prediction's
-id through `Attempt.on_created` before it waits, waits for it to end (by polling, or for its
-webhook: `shared.providers.waiting`) until the deadline passes, downloads its output from an
-allowed host and stores it. Every provider failure comes back as a classified
+id through `Attempt.on_created` before it waits, polls it (or, in webhook mode, waits for its
+webhook: `shared.providers.webhook_wait`) until it ends or the deadline passes, downloads its
+output from an allowed host and stores it. Every provider failure comes back as a classified
 `GenerationFailed`; only bugs raise.
 
 When does a failure carry `resume_prediction_id`? Exactly when a prediction exists that may
@@ -25,6 +25,7 @@ that one is lost (Replicate has no idempotency key for creates).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -43,7 +44,7 @@ from shared.providers.medium import MediumSpec
 from shared.providers.model_ref import ModelRef
 from shared.providers.options import ReplicateOptions
 from shared.providers.outputs import fetch_output, first_output
-from shared.providers.waiting import PollingWait, PredictionWait
+from shared.providers.webhook_wait import WebhookWait
 from shared.results import (
     GenerationDebug,
     GenerationFailed,
@@ -60,6 +61,7 @@ PROVIDER_ERRORS = (
 )
 """What the client and the network raise for provider trouble; anything else is a bug."""
 
+_TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 _PROMPT_PREVIEW = 120
 
 
@@ -73,14 +75,16 @@ class ReplicateGenerator:
         blobs: BlobStore,
         downloads: httpx.AsyncClient,
         options: ReplicateOptions | None = None,
-        waiting: PredictionWait | None = None,
+        *,
+        webhooks: WebhookWait | None = None,
     ) -> None:
         self._client = client
         self._spec = spec
         self._blobs = blobs
         self._downloads = downloads
         self._options = options or ReplicateOptions()
-        self._waiting = waiting or PollingWait(self._options.poll_interval_s)
+        self._webhooks = webhooks
+        """Set in webhook mode: predictions are waited for by webhook instead of polled."""
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
         return await _AttemptRun(self, attempt).run()
@@ -98,9 +102,10 @@ class _AttemptRun:
         self.deadline = 0.0
 
     async def run(self) -> GenerationResult:
-        # Room for one more outstanding prediction first: waiting for it is not the attempt's
-        # time, so the deadline starts once there is room.
-        async with self.gen._waiting.room():
+        # In webhook mode, room for one more outstanding prediction first: waiting for it is
+        # not the attempt's time, so the deadline starts once there is room.
+        webhooks = self.gen._webhooks
+        async with contextlib.nullcontext() if webhooks is None else webhooks.room():
             self.deadline = asyncio.get_running_loop().time() + self.opts.deadline_s
             return await self._run()
 
@@ -131,7 +136,7 @@ class _AttemptRun:
         if self.prediction_id is not None:
             return await client.predictions.async_get(self.prediction_id)
         payload = self.gen._spec.build_input(self.attempt.command)
-        options = self.gen._waiting.create_options()
+        options = {} if self.gen._webhooks is None else self.gen._webhooks.create_options()
         forget_retry_after()
         if ref.version is None:
             prediction = await client.models.predictions.async_create(
@@ -148,8 +153,13 @@ class _AttemptRun:
         return prediction
 
     async def wait(self, prediction: Prediction) -> Prediction:
-        """The prediction once it ended (the caller's deadline bounds this)."""
-        return await self.gen._waiting.wait(self.gen._client, prediction, self.attempt)
+        """Poll until the prediction ends (the caller's deadline bounds this)."""
+        if self.gen._webhooks is not None:
+            return await self.gen._webhooks.wait(self.gen._client, prediction, self.attempt)
+        while prediction.status not in _TERMINAL:
+            await asyncio.sleep(self.opts.poll_interval_s)
+            prediction = await self.gen._client.predictions.async_get(prediction.id)
+        return prediction
 
     async def on_deadline(self) -> GenerationResult:
         """Cut by the deadline: cancel what runs, and say whether it may still finish."""

@@ -1,5 +1,4 @@
-"""Choosing how a worker process waits for predictions: webhooks when
-`LECTUREGEN_WEBHOOK_URL` is set, polling otherwise."""
+"""A worker process's webhook mode: on when `LECTUREGEN_WEBHOOK_URL` is set (else it polls)."""
 
 from __future__ import annotations
 
@@ -9,8 +8,8 @@ from collections.abc import AsyncIterator
 
 from shared import topics
 from shared.kafka import TopicSettings, create_topics, make_reader, provider_predictions_topic
-from shared.providers.waiting import PollingWait, PredictionWait, WebhookWait
-from shared.settings import KafkaSettings, ProviderSettings
+from shared.providers.webhook_wait import WebhookWait
+from shared.settings import KafkaSettings
 from shared.webhooks.completions import CompletionBoard
 from shared.webhooks.feed import CompletionFeed
 from shared.webhooks.settings import WebhookSettings
@@ -19,15 +18,13 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def open_prediction_wait(
-    webhooks: WebhookSettings,
-    provider: ProviderSettings,
-    kafka: KafkaSettings,
-    topic_settings: TopicSettings,
-) -> AsyncIterator[PredictionWait]:
-    """Polling, or webhooks with a running `CompletionFeed` (stopped on exit)."""
+async def open_webhook_wait(
+    webhooks: WebhookSettings, kafka: KafkaSettings, topic_settings: TopicSettings
+) -> AsyncIterator[WebhookWait | None]:
+    """A `WebhookWait` fed by a running `CompletionFeed` (stopped on exit), or None when no
+    webhook URL is configured."""
     if not webhooks.url:
-        yield PollingWait(provider.poll_interval_s)
+        yield None
         return
     topic = topics.provider_predictions(kafka.topic_namespace)
     await create_topics(kafka, [provider_predictions_topic(kafka.topic_namespace, topic_settings)])

@@ -34,7 +34,7 @@ from shared.providers import (
     close_replicate_client,
     replicate_client,
 )
-from shared.providers.waiting import PredictionWait
+from shared.providers.webhook_wait import WebhookWait
 from shared.retry import RetryPolicy
 from shared.settings import (
     BlobSettings,
@@ -44,7 +44,7 @@ from shared.settings import (
     RetrySettings,
 )
 from shared.webhooks.settings import WebhookSettings
-from shared.webhooks.worker_mode import open_prediction_wait
+from shared.webhooks.worker_mode import open_webhook_wait
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.publisher import KafkaPublisher
 from shared.worker.runtime import WorkerRuntime
@@ -121,11 +121,12 @@ async def open_replicate_generator(
     spec: MediumSpec,
     provider: ProviderSettings,
     blobs: BlobSettings,
-    waiting: PredictionWait | None = None,
+    *,
+    webhooks: WebhookWait | None = None,
 ) -> AsyncIterator[Generator]:
     """The provider edge of a worker: Replicate (or the local compatible server at
-    `provider.base_url`), storing into the configured blob store; polling for predictions
-    unless `waiting` says otherwise."""
+    `provider.base_url`), storing into the configured blob store; predictions are polled
+    unless `webhooks` is given."""
     client = replicate_client(provider)
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as downloads:
@@ -135,7 +136,7 @@ async def open_replicate_generator(
                 open_blob_store(blobs, http=downloads),
                 downloads,
                 ReplicateOptions.from_settings(provider),
-                waiting,
+                webhooks=webhooks,
             )
     finally:
         await close_replicate_client(client)
@@ -146,11 +147,11 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
     config = WorkerConfig.from_env(settings)
     async with contextlib.AsyncExitStack() as stack:
         provider = ProviderSettings()
-        waiting = await stack.enter_async_context(
-            open_prediction_wait(WebhookSettings(), provider, config.kafka, config.topics)
+        webhooks = await stack.enter_async_context(
+            open_webhook_wait(WebhookSettings(), config.kafka, config.topics)
         )
         generator = await stack.enter_async_context(
-            open_replicate_generator(spec, provider, BlobSettings(), waiting)
+            open_replicate_generator(spec, provider, BlobSettings(), webhooks=webhooks)
         )
         runtime = await stack.enter_async_context(open_worker(spec.kind, generator, config))
         probe = ProbeServer(

@@ -10,7 +10,7 @@ from replicate.prediction import Prediction
 
 from shared.events import GenerateAsset
 from shared.ports import Attempt
-from shared.providers.waiting import WebhookWait
+from shared.providers.webhook_wait import WebhookWait
 from shared.webhooks.completions import CompletionBoard
 
 RUNNING = {
