@@ -206,6 +206,7 @@ async def main(assets: int, latency_s: float, slots: int, polling: bool) -> None
         f"{assets} videos of {latency_s:g} s on {slots} slots: webhooks {hooked.seconds:.1f} s, "
         f"polling {polling_s:.1f} s ({how}); {hooked.reads} prediction reads, "
         f"{hooked.fallback_reads} of them fallback polls"
+        + (f"; polling made {polled.reads} reads" if polled else "")
     )
     record(
         "webhook makespan",
