@@ -15,12 +15,14 @@ import json
 import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from shared.webhooks.completions import CompletionBoard
 
 log = logging.getLogger(__name__)
 _FETCH_TIMEOUT_MS = 500
 _METADATA_WAIT_S = 30.0
+_RETRY_S = 1.0
 
 
 class CompletionFeed:
@@ -60,7 +62,13 @@ class CompletionFeed:
 
     async def _read(self) -> None:
         while True:
-            batch = await self._consumer.getmany(timeout_ms=_FETCH_TIMEOUT_MS)
+            try:
+                batch = await self._consumer.getmany(timeout_ms=_FETCH_TIMEOUT_MS)
+            except KafkaError as exc:
+                # Meanwhile waits end by their fallback reads; keep trying, never stop reading.
+                log.warning("cannot read webhook completions: %r", exc)
+                await asyncio.sleep(_RETRY_S)
+                continue
             for records in batch.values():
                 for record in records:
                     self._post(record.value)
