@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from replicate.prediction import Prediction
 
 from shared.events import GenerateAsset
+from shared.media import MediaKind
 from shared.ports import Attempt
 from shared.providers.webhook_wait import WebhookWait
 from shared.webhooks.completions import CompletionBoard
+from shared.webhooks.metrics import register_webhook_metrics
 
 RUNNING = {
     "id": "p1",
@@ -87,3 +90,20 @@ def test_creates_ask_for_the_completed_event_only() -> None:
         "webhook": "https://api.example/hook",
         "webhook_events_filter": ["completed"],
     }
+
+
+async def test_the_worker_metrics_count_webhooks_and_fallback_reads() -> None:
+    board, client, freed = CompletionBoard(), _Client([DONE]), []
+    wait = WebhookWait("https://api.example/hook", board, 0.05, 8)
+    registry = CollectorRegistry()
+    register_webhook_metrics(registry, wait, MediaKind.VIDEO)
+    board.post(DONE)
+    await wait.wait(client, Prediction(**RUNNING), _attempt(freed))  # type: ignore[arg-type]
+    await wait.wait(client, Prediction(**RUNNING), _attempt(freed))  # type: ignore[arg-type]
+
+    def value(name: str) -> float | None:
+        return registry.get_sample_value(name, {"medium": "video"})
+
+    assert value("lecturegen_worker_webhook_completions_total") == 1
+    assert value("lecturegen_worker_webhook_fallback_reads_total") == 1
+    assert value("lecturegen_worker_predictions_awaiting_webhook") == 0

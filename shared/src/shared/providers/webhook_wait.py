@@ -34,6 +34,10 @@ class WebhookWait:
         self._outstanding = asyncio.Semaphore(max_outstanding)
         self.fallback_reads = 0
         """Predictions read because no webhook came in time."""
+        self.by_webhook = 0
+        """Waits a webhook ended."""
+        self.waiting = 0
+        """Attempts waiting for a webhook right now."""
 
     def create_options(self) -> dict[str, Any]:
         return {"webhook": self._url, "webhook_events_filter": ["completed"]}
@@ -46,11 +50,16 @@ class WebhookWait:
             return prediction
         if attempt.on_waiting is not None:
             attempt.on_waiting()
-        while prediction.status not in _TERMINAL:
-            completion = await self._board.wait(prediction.id, self._fallback_poll_s)
-            if completion is not None:
-                prediction = _json_to_prediction(client, dict(completion))
-            else:
-                self.fallback_reads += 1
-                prediction = await client.predictions.async_get(prediction.id)
+        self.waiting += 1
+        try:
+            while prediction.status not in _TERMINAL:
+                completion = await self._board.wait(prediction.id, self._fallback_poll_s)
+                if completion is not None:
+                    self.by_webhook += 1
+                    prediction = _json_to_prediction(client, dict(completion))
+                else:
+                    self.fallback_reads += 1
+                    prediction = await client.predictions.async_get(prediction.id)
+        finally:
+            self.waiting -= 1
         return prediction

@@ -43,6 +43,7 @@ from shared.settings import (
     ProviderSettings,
     RetrySettings,
 )
+from shared.webhooks.metrics import register_webhook_metrics
 from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.worker_mode import open_webhook_wait
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
@@ -154,6 +155,8 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
             open_replicate_generator(spec, provider, BlobSettings(), webhooks=webhooks)
         )
         runtime = await stack.enter_async_context(open_worker(spec.kind, generator, config))
+        if webhooks is not None:
+            register_webhook_metrics(runtime.metrics.registry, webhooks, spec.kind)
         probe = ProbeServer(
             runtime.metrics.registry,
             lambda: runtime.healthy,
