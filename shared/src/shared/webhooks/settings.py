@@ -36,7 +36,3 @@ class WebhookSettings(BaseSettings):
         validation_alias=AliasChoices("LECTUREGEN_WORKER_MAX_OUTSTANDING"),
         description="predictions one worker process waits on at once in webhook mode",
     )
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.url)
