@@ -2,18 +2,15 @@
 `lecturegen.provider.predictions.v1` (keyed by prediction id, the verified body as the value,
 a header naming the webhook id). Nothing is written for a delivery that fails any check.
 
-The signing secret is `LECTUREGEN_WEBHOOK_SECRET` when set, else the one the provider serves at
-`GET /v1/webhooks/default/secret` (asked with `REPLICATE_API_TOKEN` when first needed, and again
-when a delivery does not verify, at most every `REFETCH_AFTER_S`, in case it was rotated).
+The signing secret comes from `api.webhook_secret`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -23,10 +20,10 @@ from aiokafka.errors import KafkaError
 
 from api.problems import ProblemError
 from api.settings import ApiSettings
+from api.webhook_secret import SecretUnavailableError, SigningSecrets, provider_secret
 from shared import headers as h
 from shared import topics
 from shared.kafka import TopicSettings, create_topics, make_producer, provider_predictions_topic
-from shared.settings import ProviderSettings
 from shared.webhooks.signature import (
     TOLERANCE_S,
     Delivery,
@@ -36,70 +33,7 @@ from shared.webhooks.signature import (
 )
 
 log = logging.getLogger(__name__)
-REFETCH_AFTER_S = 30.0
 MAX_BODY_BYTES = 4 * 1024 * 1024
-Fetch = Callable[[], Awaitable[SigningSecret]]
-
-
-class SecretUnavailableError(Exception):
-    """The provider did not tell us its signing secret."""
-
-
-class SigningSecrets:
-    """The secret deliveries are checked with: a configured one, or the provider's."""
-
-    def __init__(
-        self,
-        configured: SigningSecret | None,
-        fetch: Fetch,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._secret = configured
-        self._fixed = configured is not None
-        self._fetch = fetch
-        self._clock = clock
-        self._fetched_at: float | None = None
-        self._lock = asyncio.Lock()
-
-    async def current(self) -> SigningSecret:
-        if self._secret is None:
-            await self._refetch()
-        assert self._secret is not None
-        return self._secret
-
-    async def rotated(self) -> SigningSecret | None:
-        """A different secret than the current one, if the provider now serves one (asked at
-        most every `REFETCH_AFTER_S`); None otherwise."""
-        old = self._secret
-        recent = self._fetched_at is not None and self._clock() - self._fetched_at < REFETCH_AFTER_S
-        if self._fixed or recent:
-            return None
-        try:
-            await self._refetch()
-        except SecretUnavailableError:
-            return None
-        return self._secret if self._secret != old else None
-
-    async def _refetch(self) -> None:
-        async with self._lock:
-            self._fetched_at = self._clock()
-            self._secret = await self._fetch()
-
-
-def provider_secret(http: httpx.AsyncClient, provider: ProviderSettings) -> Fetch:
-    """Ask the provider for its webhook signing secret."""
-
-    async def fetch() -> SigningSecret:
-        url = f"{provider.base_url.rstrip('/')}/v1/webhooks/default/secret"
-        token = provider.api_token.get_secret_value() if provider.api_token else ""
-        try:
-            response = await http.get(url, headers={"Authorization": f"Bearer {token}"})
-            response.raise_for_status()
-            return SigningSecret.parse(response.json()["key"])
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise SecretUnavailableError(f"cannot read the webhook secret: {exc!r}") from exc
-
-    return fetch
 
 
 class ReplayGuard:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from api.webhook_inbox import REFETCH_AFTER_S, ReplayGuard, SigningSecrets
+from api.webhook_inbox import ReplayGuard
+from api.webhook_secret import REFETCH_AFTER_S, SigningSecrets
 from shared.webhooks.signature import SigningSecret
 
 
