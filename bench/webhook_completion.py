@@ -1,7 +1,8 @@
 """Webhook mode against polling: 100 video assets whose predictions take 30 s each, on a video
 worker with 8 in-flight slots, end to end through the local Replicate-compatible server (which
-signs and sends the `completed` webhooks), the API's `POST /v1/webhooks/replicate`, Kafka and
-PostgreSQL, with the real `replicate` client.
+signs and sends the `completed` webhooks; it runs in this process and counts the prediction
+reads it serves), the API's `POST /v1/webhooks/replicate` and the video worker (each its own
+process, as `lecturegen up` runs them), Kafka and PostgreSQL, with the real `replicate` client.
 
 Polling holds a slot per running prediction: 100 / 8 * 30 s = 375 s. With webhooks a slot is
 free once its prediction is created, so all of them run at once. Figures:
@@ -22,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import signal
 import socket
 import tempfile
 import time
@@ -32,11 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from _results import record
 
-from api.app import create_app as create_api
-from api.settings import ApiSettings
 from replicate_sim.app import create_app as create_sim
 from replicate_sim.settings import Settings as SimSettings
 from shared import topics
@@ -44,19 +46,12 @@ from shared.events import AssetGenerated, GenerateAsset
 from shared.kafka import TopicSettings, make_admin, medium_topics
 from shared.media import MediaKind
 from shared.settings import (
-    BlobSettings,
     KafkaSettings,
     PostgresSettings,
-    ProviderSettings,
     RetrySettings,
 )
 from shared.testing.databases import fresh_database
-from shared.webhooks.settings import WebhookSettings
-from shared.webhooks.worker_mode import open_webhook_wait
-from shared.worker import WorkerConfig, WorkerSettings, open_worker
-from shared.worker.entry import open_replicate_generator
-from shared.worker.testing import EventLog, command_record, publish
-from video_worker.medium import VIDEO
+from shared.worker.testing import EventLog, WorkerProcess, command_record, publish
 
 KIND = MediaKind.VIDEO
 FALLBACK_POLL_S = 60.0
@@ -104,50 +99,70 @@ class Run:
     fallback_reads: int
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _until_healthy(url: str, within_s: float = 60) -> None:
+    async with httpx.AsyncClient() as http, asyncio.timeout(within_s):
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(f"{url}/healthz")).is_success:
+                    return
+            await asyncio.sleep(0.2)
+
+
+async def _fallback_reads(metrics_port: int) -> int:
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+    for line in text.splitlines():
+        if line.startswith("lecturegen_worker_webhook_fallback_reads_total{"):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
+
+
 async def run_once(
     kafka: KafkaSettings, dsn: str, assets: int, latency_s: float, slots: int, webhooks: bool
 ) -> Run:
-    """One batch of `assets` videos through sim, API and video worker; how long it took."""
+    """One batch of `assets` videos: the simulator in this process (it counts the reads it
+    serves), the API and the video worker as their own processes, as `lecturegen up` runs them."""
     name = uuid.uuid4().hex[:8]
     kafka = kafka.model_copy(update={"topic_namespace": f"{kafka.topic_namespace}{name}."})
     ns = kafka.topic_namespace
-    config = WorkerConfig(
-        worker=WorkerSettings(group_id=f"bench-{name}", max_in_flight=slots),
-        kafka=kafka,
-        policy=RetrySettings().policy(),
-        postgres=PostgresSettings(dsn=dsn),
-        topics=TopicSettings(),
-    )
     sim = CountingReads(create_sim(SimSettings(port=0)))
-    with tempfile.TemporaryDirectory() as media:
+    with tempfile.TemporaryDirectory() as scratch:
         async with _serve(sim) as sim_url:
-            provider = ProviderSettings(base_url=sim_url, api_token="bench")
-            api = create_api(
-                ApiSettings(
-                    tokens="bench",
-                    kafka=kafka,
-                    postgres=PostgresSettings(dsn=dsn),
-                    blob=BlobSettings(root=Path(media) / "api"),
-                    provider=provider,
-                    webhooks=WebhookSettings(),
-                )
-            )
-            async with _serve(api) as api_url:
-                url = f"{api_url}/v1/webhooks/replicate" if webhooks else None
-                mode = WebhookSettings(
-                    LECTUREGEN_WEBHOOK_URL=url,
-                    LECTUREGEN_WEBHOOK_FALLBACK_POLL_S=FALLBACK_POLL_S,
-                    LECTUREGEN_WORKER_MAX_OUTSTANDING=max(assets, 1),
-                )
-                async with (
-                    open_webhook_wait(mode, kafka, config.topics) as wait,
-                    open_replicate_generator(
-                        VIDEO, provider, BlobSettings(root=Path(media) / "w"), webhooks=wait
-                    ) as generator,
-                    open_worker(KIND, generator, config) as runtime,
-                    EventLog(kafka, topics.events(ns)) as log,
-                ):
-                    running = asyncio.create_task(runtime.run())
+            api_port = _free_port()
+            api_url = f"http://127.0.0.1:{api_port}"
+            env = {
+                **os.environ,
+                "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                "DATABASE_URL": dsn,
+                "LECTUREGEN_TOPIC_NAMESPACE": ns,
+                "REPLICATE_BASE_URL": sim_url,
+                "REPLICATE_API_TOKEN": "bench",
+                "LECTUREGEN_ALLOWED_OUTPUT_HOSTS": '["127.0.0.1"]',
+                "LECTUREGEN_BLOB_ROOT": str(Path(scratch) / "media"),
+                "LECTUREGEN_API_PORT": str(api_port),
+                "LECTUREGEN_API_TOKENS": "bench",
+                "LECTUREGEN_WEBHOOK_URL": f"{api_url}/v1/webhooks/replicate" if webhooks else "",
+                "LECTUREGEN_WEBHOOK_FALLBACK_POLL_S": str(FALLBACK_POLL_S),
+                "LECTUREGEN_WORKER_MAX_OUTSTANDING": str(max(assets, 1)),
+                "LECTUREGEN_VIDEO_WORKER_MAX_IN_FLIGHT": str(slots),
+                "LECTUREGEN_VIDEO_WORKER_GROUP_ID": f"bench-{name}",
+                "LECTUREGEN_VIDEO_WORKER_METRICS_PORT": "0",
+            }
+            api = WorkerProcess("lecturegen-api", env, Path(scratch) / "api.log")
+            worker = WorkerProcess("lecturegen-video-worker", env, Path(scratch) / "worker.log")
+            try:
+                await api.start()
+                await _until_healthy(api_url)
+                await worker.start()
+                metrics_port = await worker.started(60)
+                async with EventLog(kafka, topics.events(ns)) as log:
                     commands = [_command(name, i, latency_s) for i in range(assets)]
                     ids = [c.asset_id for c in commands]
                     reads_before = sim.reads
@@ -156,12 +171,15 @@ async def run_once(
                     await log.wait_for(lambda: log.ended(*ids), 20 * latency_s + 600, "outcomes")
                     took = time.monotonic() - began
                     reads = sim.reads - reads_before
-                    runtime.stop()
-                    await running
                     generated = sum(isinstance(log.outcomes(a)[0], AssetGenerated) for a in ids)
-                    if generated != assets:
-                        raise RuntimeError(f"only {generated} of {assets} assets were generated")
-                    fallback = 0 if wait is None else wait.fallback_reads
+                fallback = await _fallback_reads(metrics_port)
+            finally:
+                for process in (worker, api):
+                    if process.process is not None and process.process.returncode is None:
+                        process.signal(signal.SIGTERM)
+                        await process.wait(60)
+    if generated != assets:
+        raise RuntimeError(f"only {generated} of {assets} assets were generated")
     await _delete_topics(kafka)
     return Run(took, reads, fallback)
 
