@@ -108,3 +108,14 @@ def test_the_rebuild_compares_against_the_group_the_live_projector_got_from_up()
     live_group = launch.process_env(env, projector)["LECTUREGEN_PROJECTOR_GROUP_ID"]
     assert projector_settings(env).projector.group_id == live_group
     assert projector_settings({}).projector.group_id == "lecturegen-timeline-projector"
+
+
+def test_with_the_local_server_the_workers_wait_for_webhooks_on_the_apis_route():
+    launch = _plan({}, busy=frozenset({8000}))
+    api = launch.ports["api"]
+    assert launch.env["LECTUREGEN_WEBHOOK_URL"] == f"http://127.0.0.1:{api}/v1/webhooks/replicate"
+
+
+def test_a_webhook_url_in_the_environment_is_kept_even_empty():
+    assert "LECTUREGEN_WEBHOOK_URL" not in _plan({"LECTUREGEN_WEBHOOK_URL": ""}).env
+    assert "LECTUREGEN_WEBHOOK_URL" not in _plan({"REPLICATE_API_TOKEN": "r8_real"}).env

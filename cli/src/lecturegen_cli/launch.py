@@ -11,6 +11,7 @@ from lecturegen_cli.scaling import replica_names
 
 SIM_PROVIDER = "replicate-sim"
 REAL_PROVIDER = "replicate"
+WEBHOOK_ROUTE = "/v1/webhooks/replicate"
 SIM_API_TOKEN = "lecturegen-local-sim"
 """The token the workers present to the local server, which accepts any token."""
 
@@ -71,7 +72,8 @@ def plan_launch(
     otherwise the port the same process had in the previous run (`previous_ports`) when it is
     free, then the component's default when free, else any free port. A real
     `REPLICATE_API_TOKEN` sends the workers to Replicate; without one they go to the local
-    Replicate-compatible server.
+    Replicate-compatible server, which calls the API's webhook route when predictions complete
+    (unless `LECTUREGEN_WEBHOOK_URL` is set, even empty).
     """
     real = bool(env.get("REPLICATE_API_TOKEN"))
     components = pipeline(with_sim=not real)
@@ -99,6 +101,9 @@ def plan_launch(
         if not env.get("LECTUREGEN_ALLOWED_OUTPUT_HOSTS"):
             # The local server hands out larger files as URLs on itself.
             added["LECTUREGEN_ALLOWED_OUTPUT_HOSTS"] = '["127.0.0.1"]'
+        if "LECTUREGEN_WEBHOOK_URL" not in env:
+            # The local server can call the API back; set the variable empty to poll instead.
+            added["LECTUREGEN_WEBHOOK_URL"] = f"http://127.0.0.1:{ports['api']}{WEBHOOK_ROUTE}"
     return Launch(
         components=components,
         ports=ports,

@@ -93,6 +93,16 @@ def medium_topics(
     return specs
 
 
+def provider_predictions_topic(namespace: str, settings: TopicSettings) -> TopicSpec:
+    """Webhook completions: read within minutes of being written, kept for a day."""
+    return TopicSpec(
+        topics.provider_predictions(namespace),
+        settings.events_partitions,
+        settings.replication_factor,
+        {"retention.ms": str(24 * 3600 * 1000)},
+    )
+
+
 async def ensure_topics(admin: AIOKafkaAdminClient, specs: Iterable[TopicSpec]) -> list[str]:
     """Create the topics of `specs` that do not exist yet; return the names it created.
 
@@ -157,6 +167,21 @@ def make_consumer(
     }
     options.update(overrides)
     return AIOKafkaConsumer(*topic_names, **options)
+
+
+def make_reader(kafka: KafkaSettings, **overrides: Any) -> AIOKafkaConsumer:
+    """A consumer outside any group (it commits nothing) that starts at the end: subscribe it
+    (it gets every partition) or assign it partitions, and start it."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": kafka.bootstrap_servers,
+        "client_id": kafka.client_id,
+        "group_id": None,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "latest",
+        "metadata_max_age_ms": 5000,
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(**options)
 
 
 async def create_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec]) -> list[str]:

@@ -24,6 +24,9 @@ class Attempt:
     waiting for it to finish, so the caller can save the id and resume that prediction if
     the process dies mid-call. Not called when resuming. It should not raise: a generator
     lets its exceptions through."""
+    on_waiting: Callable[[], None] | None = None
+    """Called once the prediction runs and the attempt only waits for its webhook: the caller
+    may give the attempt's slot to other work meanwhile. Not called when polling."""
 
 
 class Generator(Protocol):

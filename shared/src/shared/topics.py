@@ -34,6 +34,11 @@ def events(namespace: str = "") -> str:
     return f"{namespace}{EVENTS}"
 
 
+def provider_predictions(namespace: str = "") -> str:
+    """Provider webhook completions, keyed by prediction id: the verified webhook body."""
+    return f"{namespace}lecturegen.provider.predictions.v1"
+
+
 def tier_label(delay_ms: int) -> str:
     """`5000` → `5s`, `250` → `250ms`: whole seconds where the delay allows."""
     return f"{delay_ms // 1000}s" if delay_ms % 1000 == 0 else f"{delay_ms}ms"

@@ -22,10 +22,11 @@ from api.observe import RequestObserver
 from api.openapi import problem_openapi
 from api.problems import install_problem_handlers, problem_response
 from api.queries import ReadModel, ReadModelUnavailableError
-from api.routers import assets, catalog, lectures, media, ops
+from api.routers import assets, catalog, lectures, media, ops, webhooks
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from api.web import editor
+from api.webhook_inbox import open_webhook_inbox
 from shared import topics
 from shared.blobstore import BlobStoreError, open_blob_store
 from shared.kafka import TopicSettings, create_topics, events_topic, make_producer
@@ -41,6 +42,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             app.state.runtime = await _open(settings, stack)
+            app.state.webhooks = await open_webhook_inbox(settings, stack)
             yield
 
     app = FastAPI(
@@ -62,6 +64,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         ops.router,
         catalog.router,
         editor.router,
+        webhooks.router,
     ):
         app.include_router(router)
     install_problem_handlers(app)

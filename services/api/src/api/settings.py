@@ -8,7 +8,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.media import MediaKind
-from shared.settings import BlobSettings, KafkaSettings, PostgresSettings
+from shared.settings import BlobSettings, KafkaSettings, PostgresSettings, ProviderSettings
+from shared.webhooks.settings import WebhookSettings
 
 
 class DefaultModels(BaseSettings):
@@ -64,6 +65,9 @@ class ApiSettings(BaseSettings):
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     blob: BlobSettings = Field(default_factory=BlobSettings)
     models: DefaultModels = Field(default_factory=DefaultModels)
+    provider: ProviderSettings = Field(default_factory=ProviderSettings)
+    """Where the webhook signing secret is asked for, unless `webhooks.secret` is set."""
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @field_validator("tokens", "cors_origins", mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from replicate_sim.ratelimit import RateLimitHeaders
 from replicate_sim.routes import models as model_routes
 from replicate_sim.routes import predictions as prediction_routes
 from replicate_sim.routes import sim as sim_routes
+from replicate_sim.routes import webhooks as webhook_routes
 from replicate_sim.settings import Settings
 from replicate_sim.simulator import Simulator
 
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, models: ModelTable | None = Non
     authenticated = [Depends(require_token)]
     app.include_router(prediction_routes.router, prefix="/v1", dependencies=authenticated)
     app.include_router(model_routes.router, prefix="/v1", dependencies=authenticated)
+    app.include_router(webhook_routes.router, prefix="/v1", dependencies=authenticated)
+    app.include_router(webhook_routes.sim_router)
     app.include_router(sim_routes.router)
     _add_error_handlers(app)
     app.add_middleware(RateLimitHeaders)

@@ -37,6 +37,19 @@ class ReadFaults:
 
 
 @dataclass(frozen=True)
+class WebhookFaults:
+    """`[[sim:webhook-drop]]`, `-duplicate`, `-delay=S`, `-bad-signature`: the fate of the
+    prediction's `completed` webhook (without any, it is sent once, at once, signed)."""
+
+    drop: bool = False
+    duplicate: bool = False
+    """Sent twice, as two deliveries with different `webhook-id`s."""
+    delay_s: float = 0.0
+    bad_signature: bool = False
+    """Signed with a key that is not the server's secret."""
+
+
+@dataclass(frozen=True)
 class Directives:
     """Everything the `[[sim:...]]` markers of one input ask for; the default asks for nothing."""
 
@@ -56,6 +69,8 @@ class Directives:
     insufficient_credit: bool = False
     forbidden: bool = False
     reads: ReadFaults = field(default_factory=ReadFaults)
+    webhook: WebhookFaults = field(default_factory=WebhookFaults)
+    """What happens to this prediction's `completed` webhook."""
     unknown: tuple[str, ...] = field(default=())
     """Markers that could not be understood; they are ignored (and logged by the caller)."""
 
@@ -99,6 +114,8 @@ def _apply_named(
 ) -> Directives:
     if name == "latency":
         return replace(directives, latency_s=_seconds(value))
+    if name == "webhook-delay":
+        return replace(directives, webhook=replace(directives.webhook, delay_s=_seconds(value)))
     if value:
         raise ValueError(f"{name} takes no value")
     if name in FLAGS:
@@ -134,6 +151,9 @@ FLAGS: dict[str, Callable[[Directives], Directives]] = {
     "aborted": lambda d: replace(d, aborted=True),
     "insufficient-credit": lambda d: replace(d, insufficient_credit=True),
     "forbidden": lambda d: replace(d, forbidden=True),
+    "webhook-drop": lambda d: replace(d, webhook=replace(d.webhook, drop=True)),
+    "webhook-duplicate": lambda d: replace(d, webhook=replace(d.webhook, duplicate=True)),
+    "webhook-bad-signature": lambda d: replace(d, webhook=replace(d.webhook, bad_signature=True)),
 }
 
 

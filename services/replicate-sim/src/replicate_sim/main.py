@@ -62,6 +62,7 @@ OPTIONS = (
         "/delivery/xezq/",
     ),
     Option("--hang-cap", "600", "seconds a hanging create waits before answering 504", float),
+    Option("--webhook-secret", None, "whsec_ secret webhooks are signed with (default: random)"),
     Option("--log-level", "warning", "uvicorn's log level", str, LOG_LEVELS),
 )
 
@@ -96,6 +97,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         hang_cap_s=args.hang_cap,
         output_ttl_s=args.output_ttl,
         delivery_base_url=args.delivery_base_url or None,
+        webhook_secret=args.webhook_secret or None,
     )
 
 

@@ -37,5 +37,9 @@ class Settings:
     """In `auto` mode, larger outputs are served as URLs instead of `data:` URIs."""
     hang_cap_s: float = 600.0
     """How long a hanging create waits for its client to give up before answering 504."""
+    webhook_secret: str | None = None
+    """The `whsec_...` secret webhooks are signed with; a fresh one per process by default."""
+    webhook_resend_delays_s: tuple[float, ...] = (1.0, 2.0, 4.0)
+    """Pauses before each resend of a webhook delivery that failed (5xx, 408, 429, no answer)."""
     foreign_base_url: str = "https://evil.example.com"
     """Where `[[sim:foreign-output]]` points outputs: a host no worker should download from."""

@@ -25,6 +25,7 @@ from replicate_sim.problems import Problem, ProblemError
 from replicate_sim.settings import Settings
 from replicate_sim.stats import CreateStats
 from replicate_sim.validation import check_input, input_of
+from replicate_sim.webhooks import WebhookSender, webhook_target
 
 log = logging.getLogger(__name__)
 MODEL_VERSION = re.compile(r"^(?P<owner>[^/]+)/(?P<name>[^/:]+)(:(?P<id>.+))?$")
@@ -63,6 +64,7 @@ class Simulator:
         )
         self._predictions: dict[str, Prediction] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.webhooks = WebhookSender(settings.webhook_secret, settings.webhook_resend_delays_s)
 
     def official_model(self, owner: str, name: str) -> Target:
         spec = self.models.by_ref(owner, name)
@@ -108,6 +110,7 @@ class Simulator:
         wrong = check_input(chosen.spec, payload)
         if wrong is not None:
             raise ProblemError(wrong)
+        webhook = webhook_target(body)
         directives = parse_directives(payload)
         if directives.unknown:
             log.warning("ignoring unknown directives: %s", ", ".join(directives.unknown))
@@ -126,6 +129,8 @@ class Simulator:
         )
         self._remember(prediction)
         self._start(prediction.id, self._runner.run(prediction, chosen.spec, plan))
+        if webhook is not None:
+            self.webhooks.when_done(prediction, webhook, directives.webhook)
         return prediction
 
     def get(self, prediction_id: str) -> Prediction:
@@ -178,12 +183,14 @@ class Simulator:
         self.stats.reset()
         self.files.reset()
         self.deliveries.reset()
+        self.webhooks.reset()
 
     async def close(self) -> None:
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.webhooks.close()
 
     def _remember(self, prediction: Prediction) -> None:
         self._predictions[prediction.id] = prediction

@@ -2,9 +2,10 @@
 
 An attempt creates a prediction (or, when the attempt carries `resume_prediction_id`, polls
 the one an earlier attempt started: it never creates a second), reports the new prediction's
-id through `Attempt.on_created` before it waits, polls it until it ends or the deadline
-passes, downloads its output from an allowed host and stores it. Every provider failure comes
-back as a classified `GenerationFailed`; only bugs raise.
+id through `Attempt.on_created` before it waits, polls it (or, in webhook mode, waits for its
+webhook: `shared.providers.webhook_wait`) until it ends or the deadline passes, downloads its
+output from an allowed host and stores it. Every provider failure comes back as a classified
+`GenerationFailed`; only bugs raise.
 
 When does a failure carry `resume_prediction_id`? Exactly when a prediction exists that may
 still finish, or has finished with an output we have not fetched yet, so the next attempt can
@@ -29,6 +30,7 @@ transiently without a prediction to resume, so the next attempt starts afresh.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -47,6 +49,7 @@ from shared.providers.medium import MediumSpec
 from shared.providers.model_ref import ModelRef
 from shared.providers.options import ReplicateOptions
 from shared.providers.outputs import fetch_output, first_output
+from shared.providers.webhook_wait import WebhookWait
 from shared.results import (
     GenerationDebug,
     GenerationFailed,
@@ -77,12 +80,16 @@ class ReplicateGenerator:
         blobs: BlobStore,
         downloads: httpx.AsyncClient,
         options: ReplicateOptions | None = None,
+        *,
+        webhooks: WebhookWait | None = None,
     ) -> None:
         self._client = client
         self._spec = spec
         self._blobs = blobs
         self._downloads = downloads
         self._options = options or ReplicateOptions()
+        self._webhooks = webhooks
+        """Set in webhook mode: predictions are waited for by webhook instead of polled."""
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
         return await _AttemptRun(self, attempt).run()
@@ -97,9 +104,17 @@ class _AttemptRun:
         self.attempt = attempt
         self.model = generator._spec.model_for(attempt.command)
         self.prediction_id = attempt.resume_prediction_id
-        self.deadline = asyncio.get_running_loop().time() + self.opts.deadline_s
+        self.deadline = 0.0
 
     async def run(self) -> GenerationResult:
+        # In webhook mode, room for one more outstanding prediction first: waiting for it is
+        # not the attempt's time, so the deadline starts once there is room.
+        webhooks = self.gen._webhooks
+        async with contextlib.nullcontext() if webhooks is None else webhooks.room():
+            self.deadline = asyncio.get_running_loop().time() + self.opts.deadline_s
+            return await self._run()
+
+    async def _run(self) -> GenerationResult:
         try:
             ref = ModelRef.parse(self.model)
         except ValueError as exc:
@@ -128,13 +143,16 @@ class _AttemptRun:
         if self.prediction_id is not None:
             return await client.predictions.async_get(self.prediction_id)
         payload = self.gen._spec.build_input(self.attempt.command)
+        options = {} if self.gen._webhooks is None else self.gen._webhooks.create_options()
         forget_retry_after()
         if ref.version is None:
             prediction = await client.models.predictions.async_create(
-                model=ref.model, input=payload
+                model=ref.model, input=payload, **options
             )
         else:
-            prediction = await client.predictions.async_create(version=ref.version, input=payload)
+            prediction = await client.predictions.async_create(
+                version=ref.version, input=payload, **options
+            )
         self.prediction_id = prediction.id
         if self.attempt.on_created is not None:
             # before waiting: from here on a crash can be resumed instead of paid for twice
@@ -143,6 +161,8 @@ class _AttemptRun:
 
     async def wait(self, prediction: Prediction) -> Prediction:
         """Poll until the prediction ends (the caller's deadline bounds this)."""
+        if self.gen._webhooks is not None:
+            return await self.gen._webhooks.wait(self.gen._client, prediction, self.attempt)
         while prediction.status not in _TERMINAL:
             await asyncio.sleep(self.opts.poll_interval_s)
             prediction = await self.gen._client.predictions.async_get(prediction.id)

@@ -35,6 +35,7 @@ from shared.providers import (
     close_replicate_client,
     replicate_client,
 )
+from shared.providers.webhook_wait import WebhookWait
 from shared.retry import RetryPolicy
 from shared.settings import (
     BlobSettings,
@@ -43,6 +44,9 @@ from shared.settings import (
     ProviderSettings,
     RetrySettings,
 )
+from shared.webhooks.metrics import register_webhook_metrics
+from shared.webhooks.settings import WebhookSettings
+from shared.webhooks.worker_mode import open_webhook_wait
 from shared.worker.patient_store import PatientVersionStore
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.publisher import KafkaPublisher
@@ -120,10 +124,15 @@ async def open_worker(
 
 @contextlib.asynccontextmanager
 async def open_replicate_generator(
-    spec: MediumSpec, provider: ProviderSettings, blobs: BlobSettings
+    spec: MediumSpec,
+    provider: ProviderSettings,
+    blobs: BlobSettings,
+    *,
+    webhooks: WebhookWait | None = None,
 ) -> AsyncIterator[Generator]:
     """The provider edge of a worker: Replicate (or the local compatible server at
-    `provider.base_url`), storing into the configured blob store."""
+    `provider.base_url`), storing into the configured blob store; predictions are polled
+    unless `webhooks` is given."""
     client = replicate_client(provider)
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as downloads:
@@ -133,6 +142,7 @@ async def open_replicate_generator(
                 open_blob_store(blobs, http=downloads),
                 downloads,
                 ReplicateOptions.from_settings(provider),
+                webhooks=webhooks,
             )
     finally:
         await close_replicate_client(client)
@@ -142,10 +152,16 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
     """Run the worker of `spec.kind` until SIGTERM or SIGINT, then stop cleanly."""
     config = WorkerConfig.from_env(settings)
     async with contextlib.AsyncExitStack() as stack:
+        provider = ProviderSettings()
+        webhooks = await stack.enter_async_context(
+            open_webhook_wait(WebhookSettings(), config.kafka, config.topics)
+        )
         generator = await stack.enter_async_context(
-            open_replicate_generator(spec, ProviderSettings(), BlobSettings())
+            open_replicate_generator(spec, provider, BlobSettings(), webhooks=webhooks)
         )
         runtime = await stack.enter_async_context(open_worker(spec.kind, generator, config))
+        if webhooks is not None:
+            register_webhook_metrics(runtime.metrics.registry, webhooks, spec.kind)
         probe = ProbeServer(
             runtime.metrics.registry,
             lambda: runtime.healthy,

@@ -80,6 +80,8 @@ class WorkerRuntime:
         self._queues: dict[TopicPartition, PartitionQueue] = {}
         self._retired: dict[TopicPartition, PartitionQueue] = {}
         self._in_flight: dict[asyncio.Task[None], PartitionQueue] = {}
+        self._waiting: set[asyncio.Task[None]] = set()
+        """Running turns that gave their slot back: they only wait for a webhook."""
         self._committer = Committer(
             consumer, settings.commit_interval_s, lambda: self._queues, self._fail
         )
@@ -105,6 +107,11 @@ class WorkerRuntime:
     @property
     def in_flight(self) -> int:
         return len(self._in_flight)
+
+    @property
+    def busy_slots(self) -> int:
+        """Slots taken: running turns, less those that only wait for a webhook."""
+        return len(self._in_flight) - len(self._waiting)
 
     def stop(self) -> None:
         """Stop fetching; `run` lets running turns finish (up to the grace period) and returns."""
@@ -149,10 +156,10 @@ class WorkerRuntime:
         now = self._clock()
         queues = list(self._queues.values())
         started = True
-        while started and len(self._in_flight) < self._settings.max_in_flight:
+        while started and self.busy_slots < self._settings.max_in_flight:
             started = False
             for queue in queues:  # one record per partition per round: no partition starves
-                if len(self._in_flight) >= self._settings.max_in_flight:
+                if self.busy_slots >= self._settings.max_in_flight:
                     break
                 for record, action in queue.take(now, 1):
                     self._start(queue, record, action)
@@ -168,14 +175,23 @@ class WorkerRuntime:
         if isinstance(action, Hop):
             await self._turns.hop(record, action.tier_ms)
         else:
-            await self._turns.run(record)
+            await self._turns.run(record, on_waiting=self._give_slot_back)
         # Everything the turn wrote is acknowledged: its offset may be committed. (A queue
         # that was revoked meanwhile is no longer committed from: the new owner redoes it.)
         queue.offsets.done(record.offset)
         self._committer.wanted()
 
+    def _give_slot_back(self) -> None:
+        """The running turn only waits for its prediction's webhook: start another record.
+        Its offset still waits for its outcome, as any running turn's does."""
+        task = asyncio.current_task()
+        if task in self._in_flight and task not in self._waiting:
+            self._waiting.add(task)
+            self._wake()
+
     def _turn_done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
+        self._waiting.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error(
                 "worker turn failed; stopping", exc_info=exc, extra={"record": task.get_name()}

@@ -72,8 +72,9 @@ class Turns:
         self._metrics = metrics
         self._clock = clock
 
-    async def run(self, record: Inbound) -> None:
-        """Handle one request or retry record, all the way to acknowledged output."""
+    async def run(self, record: Inbound, on_waiting: Callable[[], None] | None = None) -> None:
+        """Handle one request or retry record, all the way to acknowledged output;
+        `on_waiting` is the attempt's `Attempt.on_waiting`."""
         try:
             request = self._read(record)
         except PoisonRecordError as exc:
@@ -104,7 +105,8 @@ class Turns:
             self._metrics.skip(verdict.value)
             log.info("request skipped: %s", verdict.value, extra=_fields(request))
             return
-        await self._attempt(record, request, claim, self._resumption(request, claim, claimed))
+        resume = self._resumption(request, claim, claimed)
+        await self._attempt(record, request, claim, resume, on_waiting)
 
     async def hop(self, record: Inbound, tier_ms: int) -> None:
         """Write a retry that is not due yet through tier `tier_ms` once more."""
@@ -112,7 +114,12 @@ class Turns:
         self._metrics.retry(tier_ms)
 
     async def _attempt(
-        self, record: Inbound, request: _Request, claim: Claim, resume: str | None
+        self,
+        record: Inbound,
+        request: _Request,
+        claim: Claim,
+        resume: str | None,
+        on_waiting: Callable[[], None] | None,
     ) -> None:
         command, number = request.command, request.attempt
         started = plan.attempt_started(self._ctx, command, number, self._clock())
@@ -122,7 +129,13 @@ class Turns:
         announced = await self._publisher.enqueue([started])
         saving: list[asyncio.Task[None]] = []
         try:
-            attempt = Attempt(command, number, resume, on_created=self._remembering(claim, saving))
+            attempt = Attempt(
+                command,
+                number,
+                resume,
+                on_created=self._remembering(claim, saving),
+                on_waiting=on_waiting,
+            )
             result = await self._call(attempt)
             # the created prediction's id is saved before the outcome (never after it)
             await asyncio.gather(*saving)
