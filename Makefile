@@ -63,7 +63,8 @@ pytest: setup browser $(if $(and $(KAFKA_BOOTSTRAP_SERVERS),$(DATABASE_URL)),,in
 
 test: lint typecheck pytest ## lint, type-check and run every test against real Kafka and PostgreSQL
 
-bench: infra ## run the benchmarks under bench/ and print the table of figures
+# Like pytest: with KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL set, the benchmarks use those.
+bench: setup $(if $(and $(KAFKA_BOOTSTRAP_SERVERS),$(DATABASE_URL)),,infra) ## run the benchmarks under bench/ and print the table of figures
 	@python bench/_results.py reset
 	@for b in bench/[!_]*.py; do echo "== $$b"; python $$b || exit 1; done
 	@python bench/_results.py table
