@@ -155,6 +155,11 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=screenshots / "timeline-narrow.png", full_page=True)
 
+    page.get_by_role("link", name="All lectures").click()
+    row = page.get_by_role("row").filter(has_text="The lighthouse of Alexandria")
+    expect(row).to_contain_text("5 generated")
+    expect(row).to_contain_text("1 failed")
+
 
 def lecture_of(tag: str, latencies: list[float]) -> dict:
     return {
