@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -77,6 +78,14 @@ def test_a_token_link_signs_in_once_and_leaves_the_address_bar(page: Page, stack
     assert "token" not in page.url
     page.reload()
     expect(page.get_by_role("heading", name="Lectures", level=1)).to_be_visible()
+
+
+def test_a_link_with_a_wrong_token_asks_to_sign_in_again(page: Page, stack: Any):
+    page.goto(f"{stack.api_url}/?token=wrong-token")
+
+    expect(page.get_by_role("alert")).to_contain_text("The API refused the token (401)")
+    expect(page.get_by_label("API token")).to_be_visible()
+    assert "token" not in page.url
 
 
 def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip_regenerates(
@@ -186,6 +195,8 @@ def lecture_of(tag: str, latencies: list[float]) -> dict:
 def test_a_reload_in_the_middle_of_a_run_shows_the_same_state(page: Page, stack: Any):
     accepted = stack.create(lecture_of("reload", [1, 2, 4, 6]))
     lecture_id = accepted["lecture_id"]
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(r.url) if "/v1/" in r.url else None)
     sign_in_by_link(page, stack, f"/lectures/{lecture_id}")
     expect(page.locator(".activity li").first).to_be_visible(timeout=LIVE_S)
     expect(page.locator("li.clip[data-status='generated']").first).to_be_visible(timeout=LIVE_S)
@@ -200,6 +211,11 @@ def test_a_reload_in_the_middle_of_a_run_shows_the_same_state(page: Page, stack:
     assert page.locator(".activity li").all_inner_texts()[: len(before)] == before
     wait_until(lambda: all_terminal(page), timeout_s=60, what="every clip to end")
     assert page_statuses(page) == stack.statuses(lecture_id)
+    # Live means the stream, never polling: each page load read once and subscribed once.
+    paths = sorted(urlsplit(url).path for url in calls)
+    lecture = f"/v1/lectures/{lecture_id}"
+    once = [lecture, f"{lecture}/events", f"{lecture}/timeline", "/v1/models"]
+    assert paths == sorted(once * 2), paths
 
 
 def test_an_api_restart_while_the_page_is_open_misses_and_doubles_no_update(page: Page, stack: Any):
