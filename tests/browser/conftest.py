@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from lecturegen_cli.processes import is_alive
 from shared.testing.databases import fresh_database
@@ -56,20 +57,36 @@ KEPT_VARIABLES = {
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for one module. Playwright's sync API runs an event loop on this thread while it
+    is started, so it is stopped after the module: later asyncio tests need the thread back."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
             f"no browser at {CHROMIUM}: run deploy/local/browser.sh (as root it installs "
             "Debian's chromium and fonts-liberation), or set LECTUREGEN_CHROMIUM",
             pytrace=False,
         )
-    return {**browser_type_launch_args, "executable_path": CHROMIUM}
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh tab in a fresh context (no storage shared between tests), 1280 x 800."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def _free_port() -> int:
@@ -130,10 +147,14 @@ class Stack:
         )
 
     def create(self, lecture: dict[str, Any]) -> dict[str, Any]:
+        """Submit a lecture and wait until the views show it (so a link to it works)."""
         with self.client() as client:
             response = client.post("/v1/lectures", json=lecture)
-        assert response.status_code == 202, response.text
-        accepted: dict[str, Any] = response.json()
+            assert response.status_code == 202, response.text
+            accepted: dict[str, Any] = response.json()
+            lecture_id, event_id = accepted["lecture_id"], accepted["event_id"]
+            seen = client.get(f"/v1/lectures/{lecture_id}", params={"wait_for": event_id})
+            assert seen.status_code == 200, seen.text
         return accepted
 
     def statuses(self, lecture_id: str) -> dict[str, str]:
@@ -249,7 +270,7 @@ def screenshots() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def no_script_errors(page: Any) -> Iterator[None]:
+def no_script_errors(page: Page) -> Iterator[None]:
     """Every test also proves the page's scripts threw nothing uncaught."""
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

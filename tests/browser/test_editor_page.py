@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -79,6 +80,14 @@ def test_a_token_link_signs_in_once_and_leaves_the_address_bar(page: Page, stack
     expect(page.get_by_role("heading", name="Lectures", level=1)).to_be_visible()
 
 
+def test_a_link_with_a_wrong_token_asks_to_sign_in_again(page: Page, stack: Any):
+    page.goto(f"{stack.api_url}/?token=wrong-token")
+
+    expect(page.get_by_role("alert")).to_contain_text("The API refused the token (401)")
+    expect(page.get_by_label("API token")).to_be_visible()
+    assert "token" not in page.url
+
+
 def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip_regenerates(
     page: Page, stack: Any, screenshots: Path
 ):
@@ -113,7 +122,12 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     expect(clip(page, "Image s1")).to_have_attribute("data-status", "generated", timeout=LIVE_S)
     expect(clip(page, "Image s1").locator("img")).to_be_visible()
     expect(clip(page, "Narration s1")).to_have_attribute("data-status", "generated", timeout=LIVE_S)
-    expect(clip(page, "Narration s1").locator("audio")).to_have_count(1)
+    narration = clip(page, "Narration s1").locator("audio")
+    expect(narration).to_have_count(1)
+    narration.evaluate(  # the media route serves what <audio> asks for (ranges included)
+        "a => a.readyState >= 1 || new Promise(ok => a.addEventListener('loadedmetadata', ok))"
+    )
+    assert narration.evaluate("a => a.duration") > 0
     expect(clip(page, "Video s3").locator("video")).to_have_count(1, timeout=LIVE_S)
     rejected = clip(page, "Image s2")
     expect(rejected).to_have_attribute("data-status", "needs_prompt_update", timeout=LIVE_S)
@@ -130,6 +144,11 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     assert page.locator(".timeline").bounding_box()["height"] == timeline_height
     assert clip(page, "Image s1").bounding_box() == first_box
     page.screenshot(path=screenshots / "timeline-desktop.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(rejected).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=screenshots / "timeline-narrow.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     # By keyboard: the clip's button opens the editor, Tab reaches Regenerate.
     rejected.get_by_role("button", name="Edit and regenerate Image s2").focus()
@@ -150,10 +169,16 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     expect(rejected.locator("img")).to_be_visible()
     expect(page.locator(".activity li[data-type='asset.regeneration-requested']")).to_have_count(1)
 
-    page.set_viewport_size({"width": 390, "height": 844})
-    expect(rejected).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=screenshots / "timeline-narrow.png", full_page=True)
+    retrying.get_by_role("button", name="Edit and regenerate Image s3").click()
+    expect(page.locator(".editor .banner")).to_contain_text("Generation failed")
+    page.get_by_label("Prompt", exact=True).fill("the keeper's stairs, seen from below")
+    page.get_by_role("button", name="Regenerate", exact=True).click()
+    expect(retrying).to_have_attribute("data-status", "generated", timeout=LIVE_S)
+
+    page.get_by_role("link", name="All lectures").click()
+    row = page.get_by_role("row").filter(has_text="The lighthouse of Alexandria")
+    expect(row).to_contain_text("6 generated")
+    expect(row).not_to_contain_text("failed")
 
 
 def lecture_of(tag: str, latencies: list[float]) -> dict:
@@ -170,6 +195,8 @@ def lecture_of(tag: str, latencies: list[float]) -> dict:
 def test_a_reload_in_the_middle_of_a_run_shows_the_same_state(page: Page, stack: Any):
     accepted = stack.create(lecture_of("reload", [1, 2, 4, 6]))
     lecture_id = accepted["lecture_id"]
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(r.url) if "/v1/" in r.url else None)
     sign_in_by_link(page, stack, f"/lectures/{lecture_id}")
     expect(page.locator(".activity li").first).to_be_visible(timeout=LIVE_S)
     expect(page.locator("li.clip[data-status='generated']").first).to_be_visible(timeout=LIVE_S)
@@ -184,6 +211,11 @@ def test_a_reload_in_the_middle_of_a_run_shows_the_same_state(page: Page, stack:
     assert page.locator(".activity li").all_inner_texts()[: len(before)] == before
     wait_until(lambda: all_terminal(page), timeout_s=60, what="every clip to end")
     assert page_statuses(page) == stack.statuses(lecture_id)
+    # Live means the stream, never polling: each page load read once and subscribed once.
+    paths = sorted(urlsplit(url).path for url in calls)
+    lecture = f"/v1/lectures/{lecture_id}"
+    once = [lecture, f"{lecture}/events", f"{lecture}/timeline", "/v1/models"]
+    assert paths == sorted(once * 2), paths
 
 
 def test_an_api_restart_while_the_page_is_open_misses_and_doubles_no_update(page: Page, stack: Any):

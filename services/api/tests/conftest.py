@@ -135,7 +135,7 @@ async def projector(
     kafka_bootstrap: str,
     module_name: str,
     tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[None]:
+) -> AsyncIterator[asyncio.subprocess.Process]:
     """The real timeline projector, as its own process, on this module's database and topics."""
     env = {
         **os.environ,
@@ -156,7 +156,7 @@ async def projector(
         )
         try:
             await _wait_for_read_model(module_database, process, log_path)
-            yield
+            yield process
         finally:
             if process.returncode is None:
                 process.terminate()

@@ -81,11 +81,14 @@ async def test_the_list_needs_a_token(anonymous, projector):
     assert response.status_code == 401
 
 
-async def test_the_models_route_offers_the_configured_default_first_for_every_medium(client):
+async def test_the_models_route_offers_the_registrys_models_of_each_medium_default_first(client):
     media = (await client.get("/v1/models")).json()["media"]
 
     assert set(media) == {"image", "narration", "video", "music"}
     assert media["image"]["default"] == "black-forest-labs/flux-schnell"
+    assert "black-forest-labs/flux-1.1-pro" in media["image"]["models"]
+    assert "google/veo-3" in media["video"]["models"]
+    assert "minimax/video-01" not in media["image"]["models"]
     for choice in media.values():
         assert choice["models"][0] == choice["default"]
         assert len(set(choice["models"])) == len(choice["models"])

@@ -11,6 +11,7 @@ from api.deps import Reads, Settings, require_token
 from api.problems import FieldError, invalid, responses
 from api.schemas import LectureList, LectureSummary, ModelCatalog, ModelChoice
 from shared.media import MediaKind
+from shared.model_registry import REGISTRY
 
 router = APIRouter(
     prefix="/v1",
@@ -20,14 +21,6 @@ router = APIRouter(
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
-
-OFFERED: dict[MediaKind, tuple[str, ...]] = {
-    MediaKind.IMAGE: ("black-forest-labs/flux-schnell", "black-forest-labs/flux-1.1-pro"),
-    MediaKind.NARRATION: ("minimax/speech-02-turbo",),
-    MediaKind.VIDEO: ("minimax/video-01", "google/veo-3"),
-    MediaKind.MUSIC: ("stability-ai/stable-audio-2.5",),
-}
-"""Models offered besides the configured defaults (which always come first)."""
 
 
 @router.get(
@@ -78,12 +71,13 @@ async def list_lectures(
     "/models",
     tags=["models"],
     response_model=ModelCatalog,
-    summary="The models a request may name per medium, and the default of each",
+    summary="The models the API knows per medium (its model registry), default first",
 )
 async def list_models(settings: Settings) -> ModelCatalog:
     choices = {}
     for kind in MediaKind:
         default = settings.models.for_kind(kind)
-        models = [default, *(m for m in OFFERED[kind] if m != default)]
+        known = (row.ref for row in REGISTRY.values() if row.kind is kind)
+        models = [default, *(ref for ref in known if ref != default)]
         choices[kind] = ModelChoice(default=default, models=models)
     return ModelCatalog(media=choices)

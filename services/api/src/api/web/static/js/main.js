@@ -60,7 +60,7 @@ async function route(message) {
 
 window.addEventListener("lecturegen:unauthorized", () => {
   signOut();
-  route("The API no longer accepts your token; sign in again.");
+  route("The API refused the token (401); sign in with a valid one.");
 });
 window.addEventListener("popstate", () => route());
 document.addEventListener("click", (event) => {
