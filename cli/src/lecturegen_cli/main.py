@@ -87,11 +87,12 @@ def up(
 
     Starts the local Replicate-compatible server too when REPLICATE_API_TOKEN is unset (with a
     token, the workers call Replicate). Each service is a child process with its log in
-    `.local/logs/<component>.log`; one that crashes is restarted with backoff. Prints the API URL
-    and token (from LECTUREGEN_API_TOKENS, or a generated one). Ctrl-C, a closed terminal
-    (SIGHUP) or `lecturegen down` stops the services; Kafka and PostgreSQL stay up. Once the
-    terminal is gone, the output goes on in `.local/logs/supervisor.log`. A new run first stops
-    what a run whose supervisor died left behind, and takes the same ports again.
+    `.local/logs/<component>.log`; one that crashes is restarted with backoff. Prints the editor
+    page's link (it signs in with the token), the API URL and token (from LECTUREGEN_API_TOKENS,
+    or a generated one). Ctrl-C, a closed terminal (SIGHUP) or `lecturegen down` stops the
+    services; Kafka and PostgreSQL stay up. Once the terminal is gone, the output goes on in
+    `.local/logs/supervisor.log`. A new run first stops what a run whose supervisor died left
+    behind, and takes the same ports again.
     """
     from lecturegen_cli import up as run
     from lecturegen_cli.components import pipeline
