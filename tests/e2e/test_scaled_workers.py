@@ -28,6 +28,13 @@ def _in_flight(port: int) -> int:
     return int(float(match.group(1))) if match else 0
 
 
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
 def test_a_replica_killed_under_load_loses_nothing_and_creates_nothing_twice(local_run) -> None:
     local_run.env["LECTUREGEN_IMAGE_WORKER_SESSION_TIMEOUT_MS"] = "6000"
     supervisor = local_run.up("--scale", "image-worker=3")
@@ -70,6 +77,8 @@ def test_a_replica_killed_under_load_loses_nothing_and_creates_nothing_twice(loc
     processes = local_run.state()["processes"]
     assert processes[victim]["restarts"] == 1
     assert processes[victim]["pid"] not in (None, victim_pid)
+    restarted_port = ports[victim]
+    local_run.wait_for("the restarted replica to serve", lambda: _answers(restarted_port), 60)
     resumed = sum(
         float(m.group(1))
         for name in replicas
