@@ -73,3 +73,15 @@ def test_the_ports_of_the_previous_run_are_taken_again_when_free():
 def test_a_port_named_in_the_environment_wins_over_the_previous_run():
     launch = _plan({"LECTUREGEN_API_PORT": "8123"}, previous={"api": 41000})
     assert launch.ports["api"] == 8123
+
+
+def test_up_refuses_to_scale_the_api_before_starting_anything(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lecturegen_cli.main import app
+
+    monkeypatch.setenv("LECTUREGEN_RUN_DIR", str(tmp_path / "run"))
+    result = CliRunner().invoke(app, ["up", "--no-infra", "--scale", "api=2"])
+    assert result.exit_code == 2
+    assert "api does not scale by consumer group" in result.output
+    assert not (tmp_path / "run").exists()

@@ -392,7 +392,7 @@ scope_flag() {
 
 start() {
 	hold_lock "$SCOPE_DIR/.script.lock"
-	local i pid java_checked=""
+	local i pid
 	local -A started=()
 	for i in $(nodes); do
 		use_node "$i"
@@ -401,14 +401,19 @@ start() {
 			say "$NODE_LABEL already running (pid $pid)"
 			continue
 		fi
-		if [[ -z "$java_checked" ]]; then
-			require_java
-			java_checked=1
-		fi
-		require_free_ports
-		ensure_jars
-		write_config
 		started[$i]=pending
+	done
+	if ((${#started[@]})); then
+		require_java
+		for i in "${!started[@]}"; do
+			use_node "$i"
+			require_free_ports
+		done
+		ensure_jars
+	fi
+	for i in "${!started[@]}"; do
+		use_node "$i"
+		write_config
 	done
 	# Formatting starts a JVM per node: the nodes are formatted side by side, with one id.
 	((${#started[@]} == 0)) || cluster_id >/dev/null

@@ -170,11 +170,9 @@ class LocalRun:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        pids = set()
-        for path in (self.run_dir / "state.json",):
-            if path.exists():
-                pids |= {p for p in self.children() if is_alive(*p)}
-        for pid, _ in pids:
+        state_file = self.run_dir / "state.json"
+        leftovers = [p for p in self.children() if is_alive(*p)] if state_file.exists() else []
+        for pid, _ in leftovers:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
 

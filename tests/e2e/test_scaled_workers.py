@@ -1,6 +1,7 @@
-"""`lecturegen up --scale image-worker=3`: three image worker processes share one consumer
-group; one killed (SIGKILL) with calls in flight loses nothing and costs no second create,
-because the group hands its partitions on and the new owner resumes the saved predictions."""
+"""`lecturegen up --scale image-worker=3` (with two dispatchers and two projectors): three
+image worker processes share one consumer group; one killed (SIGKILL) with calls in flight loses
+nothing and costs no second create, because the group hands its partitions on and the new owner
+resumes the saved predictions."""
 
 from __future__ import annotations
 
@@ -28,9 +29,19 @@ def _in_flight(port: int) -> int:
     return int(float(match.group(1))) if match else 0
 
 
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
 def test_a_replica_killed_under_load_loses_nothing_and_creates_nothing_twice(local_run) -> None:
     local_run.env["LECTUREGEN_IMAGE_WORKER_SESSION_TIMEOUT_MS"] = "6000"
-    supervisor = local_run.up("--scale", "image-worker=3")
+    # the dispatcher and the projector scale the same way: two each, on the event log's two
+    # partitions, feed and project the lecture
+    scale = ("image-worker=3", "dispatcher=2", "timeline-projector=2")
+    supervisor = local_run.up(*(arg for value in scale for arg in ("--scale", value)))
     local_run.wait_ready(supervisor)
 
     status = json.loads(local_run.lecturegen("status", "--json", timeout_s=60).stdout)
@@ -41,6 +52,8 @@ def test_a_replica_killed_under_load_loses_nothing_and_creates_nothing_twice(loc
         "image-worker-3": "3/3",
     }
     assert {c["state"] for c in replicas.values()} == {"running"}
+    others = {c["name"]: c["replica"] for c in status["components"] if c["replica"]}
+    assert others.keys() >= {"dispatcher-2", "timeline-projector-2"}
 
     tag = uuid.uuid4().hex[:8]
     body = {
@@ -70,6 +83,8 @@ def test_a_replica_killed_under_load_loses_nothing_and_creates_nothing_twice(loc
     processes = local_run.state()["processes"]
     assert processes[victim]["restarts"] == 1
     assert processes[victim]["pid"] not in (None, victim_pid)
+    restarted_port = ports[victim]
+    local_run.wait_for("the restarted replica to serve", lambda: _answers(restarted_port), 60)
     resumed = sum(
         float(m.group(1))
         for name in replicas

@@ -323,3 +323,57 @@ def test_kafka_first_start_without_maven_says_how_to_install_it(tmp_path: Path) 
     assert result.returncode != 0
     assert "mvn (Apache Maven) was not found" in result.stderr
     assert "apt-get install -y maven" in result.stderr
+
+
+def test_kafka_refuses_a_two_node_cluster_and_a_node_outside_it(tmp_path: Path) -> None:
+    env = {**os.environ, "LECTUREGEN_LOCAL_DIR": str(tmp_path)}
+    two = subprocess.run(
+        [str(find_repo_root() / "deploy/local/kafka.sh"), "--brokers", "2", "start"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    outside = subprocess.run(
+        [str(find_repo_root() / "deploy/local/kafka.sh"), "--brokers", "3", "--node", "4", "stop"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert two.returncode != 0
+    assert "run 1 broker, or a cluster of 3 to 9" in two.stderr
+    assert outside.returncode != 0
+    assert "the cluster's nodes are 1 to 3" in outside.stderr
+
+
+def test_a_cluster_start_names_a_taken_port_and_the_variables_to_move_it(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        others = [free_port() for _ in range(5)]
+        env = {
+            **os.environ,
+            "LECTUREGEN_LOCAL_DIR": str(tmp_path),
+            "LECTUREGEN_KAFKA_CLUSTER_PORTS": f"{others[0]},{port},{others[1]}",
+            "LECTUREGEN_KAFKA_CLUSTER_CONTROLLER_PORTS": ",".join(map(str, others[2:])),
+        }
+
+        result = subprocess.run(
+            [str(find_repo_root() / "deploy/local/kafka.sh"), "--brokers", "3", "start"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert result.returncode != 0
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "kafka node 2 cannot listen there" in result.stderr
+    assert "LECTUREGEN_KAFKA_CLUSTER_PORTS" in result.stderr
+    assert not (tmp_path / "kafka-cluster" / "node-1" / "kafka.pid").exists(), "nothing started"
