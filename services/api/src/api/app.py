@@ -4,28 +4,28 @@ and opens every connection in the lifespan (nothing connects at import)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import asyncpg
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from api.auth import TokenVerifier
 from api.broadcaster import Broadcaster
 from api.claims import Claims
-from api.event_log import EventLog, EventLogUnavailableError
+from api.event_log import EventLog
 from api.metrics import ApiMetrics
 from api.observe import RequestObserver
 from api.openapi import problem_openapi
-from api.problems import install_problem_handlers, problem_response
-from api.queries import ReadModel, ReadModelUnavailableError
+from api.outages import install_outage_handlers
+from api.problems import install_problem_handlers
+from api.queries import ReadModel
 from api.routers import assets, lectures, media, ops
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from shared import topics
-from shared.blobstore import BlobStoreError, open_blob_store
+from shared.blobstore import open_blob_store
 from shared.kafka import TopicSettings, create_topics, events_topic, make_producer
 
 log = logging.getLogger(__name__)
@@ -61,12 +61,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     ):
         app.include_router(router)
     install_problem_handlers(app)
-    app.add_exception_handler(ReadModelUnavailableError, _unavailable("the read model"))
-    app.add_exception_handler(EventLogUnavailableError, _unavailable("the event log"))
-    app.add_exception_handler(asyncpg.PostgresConnectionError, _unavailable("the database"))
-    app.add_exception_handler(asyncpg.InterfaceError, _unavailable("the database"))
-    app.add_exception_handler(BlobStoreError, _unavailable("the blob store"))
-    app.add_exception_handler(ConnectionError, _unavailable("a backing service"))
+    install_outage_handlers(app)
     app.add_middleware(RequestObserver, metrics=metrics)
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     return app
@@ -95,17 +90,3 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
         broadcaster=broadcaster,
         blobs=open_blob_store(settings.blob, http),
     )
-
-
-def _unavailable(what: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    async def handler(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("%s is unavailable: %r", what, exc)
-        return problem_response(
-            503,
-            request=request,
-            detail=f"{what} is unavailable; retry later",
-            slug="unavailable",
-            headers={"Retry-After": "1"},
-        )
-
-    return handler

@@ -11,6 +11,7 @@ from api.claims import VersionTakenError
 from api.deps import ClaimsDep, Events, Metrics, Reads, Settings, read_your_writes, require_token
 from api.event_log import EventLogUnavailableError
 from api.logs import request_id_var
+from api.outages import retry_later
 from api.problems import ProblemError, not_found, responses
 from api.regeneration import RegenerationPendingError, next_version, regeneration_event
 from api.schemas import AssetView, RegenerateRequest, RegenerationAccepted
@@ -74,7 +75,7 @@ async def regenerate_asset(
         await events.append(envelope)
     except EventLogUnavailableError as exc:
         await claims.abandon(asset_id, version)
-        raise ProblemError(503, "the event log did not accept the regeneration; retry") from exc
+        raise retry_later("the event log did not accept the regeneration; retry") from exc
     metrics.events_appended.labels(payload.short_type()).inc()
     return RegenerationAccepted(asset_id=asset_id, prompt_version=version, event_id=envelope.id)
 

@@ -22,8 +22,9 @@ from api.deps import (
 from api.event_log import EventLogUnavailableError
 from api.live import lecture_events
 from api.logs import request_id_var
+from api.outages import retry_later
 from api.plan import plan_lecture
-from api.problems import FieldError, ProblemError, invalid, not_found, responses
+from api.problems import FieldError, invalid, not_found, responses
 from api.schemas import (
     AssetList,
     AssetRef,
@@ -69,7 +70,7 @@ async def create_lecture(
     try:
         await events.append(envelope)
     except EventLogUnavailableError as exc:
-        raise ProblemError(503, "the event log did not accept the lecture; retry") from exc
+        raise retry_later("the event log did not accept the lecture; retry") from exc
     metrics.events_appended.labels(planned.short_type()).inc()
     return LectureAccepted(
         lecture_id=planned.lecture_id,
