@@ -32,7 +32,7 @@ from image_worker.medium import IMAGE
 from music_worker.medium import MUSIC
 from replicate_sim.main import OPTIONS as SIM_OPTIONS
 from shared import topics
-from shared.kafka import TopicSettings
+from shared.kafka import EVENTS_MAX_MESSAGE_BYTES, TopicSettings
 from shared.media import MediaKind
 from shared.settings import KafkaSettings, RetrySettings
 from shared.worker.metrics import WorkerMetrics
@@ -242,6 +242,8 @@ def test_kafka_topics_are_exactly_those_shared_topics_builds_for_the_configured_
         for t in KAFKA_TOPICS.values()
     )
     assert KAFKA_TOPICS[topics.events()]["config"]["retention.ms"] == "-1"
+    events_config = KAFKA_TOPICS[topics.events()]["config"]
+    assert events_config["max.message.bytes"] == str(EVENTS_MAX_MESSAGE_BYTES)
 
 
 @pytest.mark.parametrize("source", ["kubernetes", "compose"])

@@ -12,9 +12,10 @@ import httpx
 from fastapi import FastAPI
 
 from api.auth import TokenVerifier
+from api.body_limit import BodyLimit
 from api.broadcaster import Broadcaster
 from api.claims import Claims
-from api.event_log import EventLog
+from api.event_log import COMPRESSION, EventLog, appendable_bytes
 from api.metrics import ApiMetrics
 from api.observe import RequestObserver
 from api.openapi import problem_openapi
@@ -26,7 +27,14 @@ from api.runtime import Runtime
 from api.settings import ApiSettings
 from shared import topics
 from shared.blobstore import open_blob_store
-from shared.kafka import TopicSettings, create_topics, events_topic, make_producer
+from shared.kafka import (
+    EVENTS_MAX_MESSAGE_BYTES,
+    TopicSettings,
+    create_topics,
+    events_topic,
+    make_producer,
+    max_message_bytes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +70,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.include_router(router)
     install_problem_handlers(app)
     install_outage_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver, metrics=metrics)
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     return app
@@ -74,8 +83,15 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
     claims = Claims(pool)
     await claims.create_schema()
     namespace = settings.kafka.topic_namespace
+    events = topics.events(namespace)
     await create_topics(settings.kafka, [events_topic(namespace, TopicSettings())])
-    producer = make_producer(settings.kafka, request_timeout_ms=settings.kafka_timeout_ms)
+    max_bytes = await _appendable_bytes(settings, events)
+    producer = make_producer(
+        settings.kafka,
+        request_timeout_ms=settings.kafka_timeout_ms,
+        max_request_size=EVENTS_MAX_MESSAGE_BYTES,
+        compression_type=COMPRESSION,
+    )
     stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
     await producer.start()
     broadcaster = Broadcaster(dsn)
@@ -86,7 +102,22 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
     return Runtime(
         reads=ReadModel(pool),
         claims=claims,
-        events=EventLog(producer, topics.events(namespace), settings.source),
+        events=EventLog(producer, events, settings.source, max_bytes=max_bytes),
         broadcaster=broadcaster,
         blobs=open_blob_store(settings.blob, http),
     )
+
+
+async def _appendable_bytes(settings: ApiSettings, topic: str) -> int:
+    """The largest event the API appends: what the events topic takes now (an older topic
+    may keep a lower limit than the one it is created with; then larger lectures get 413)."""
+    topic_limit = min(await max_message_bytes(settings.kafka, topic), EVENTS_MAX_MESSAGE_BYTES)
+    if topic_limit < EVENTS_MAX_MESSAGE_BYTES:
+        log.warning(
+            "topic %s takes records up to %d bytes, less than the %d lectures at the documented "
+            "limits need; raise its max.message.bytes",
+            topic,
+            topic_limit,
+            EVENTS_MAX_MESSAGE_BYTES,
+        )
+    return appendable_bytes(topic_limit)

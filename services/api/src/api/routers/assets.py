@@ -9,10 +9,10 @@ from fastapi import APIRouter, Body, Depends, Path
 
 from api.claims import VersionTakenError
 from api.deps import ClaimsDep, Events, Metrics, Reads, Settings, read_your_writes, require_token
-from api.event_log import EventLogUnavailableError
+from api.event_log import EventLogUnavailableError, EventTooLargeError
 from api.logs import request_id_var
 from api.outages import retry_later
-from api.problems import ProblemError, not_found, responses
+from api.problems import ProblemError, not_found, responses, too_large
 from api.regeneration import RegenerationPendingError, next_version, regeneration_event
 from api.schemas import AssetView, RegenerateRequest, RegenerationAccepted
 from api.views import asset_view, current_asset
@@ -44,7 +44,7 @@ async def get_asset(asset_id: AssetId, reads: Reads) -> AssetView:
     "/{asset_id}/regenerate",
     status_code=202,
     response_model=RegenerationAccepted,
-    responses=responses(400, 404, 409, 422, 503),
+    responses=responses(400, 404, 409, 413, 422, 503),
     summary="Ask for a new version of the asset: appends one `asset.regeneration-requested`",
 )
 async def regenerate_asset(
@@ -73,6 +73,9 @@ async def regenerate_asset(
         raise _pending(asset_id, version) from exc
     try:
         await events.append(envelope)
+    except EventTooLargeError as exc:
+        await claims.abandon(asset_id, version)
+        raise too_large("the regeneration", exc.size, exc.limit) from exc
     except EventLogUnavailableError as exc:
         await claims.abandon(asset_id, version)
         raise retry_later("the event log did not accept the regeneration; retry") from exc
