@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]  # no stubs in the environment
+from prometheus_client import CollectorRegistry
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
@@ -32,6 +33,7 @@ from image_worker.medium import IMAGE
 from music_worker.medium import MUSIC
 from replicate_sim.main import OPTIONS as SIM_OPTIONS
 from shared import topics
+from shared.consumer_lag import ConsumerLag
 from shared.kafka import EVENTS_MAX_MESSAGE_BYTES, TopicSettings
 from shared.media import MediaKind
 from shared.settings import KafkaSettings, RetrySettings
@@ -96,6 +98,7 @@ def exported_metric_names() -> set[str]:
         DispatcherMetrics().registry,
         ProjectorMetrics().registry,
         WorkerMetrics(MediaKind.IMAGE).registry,
+        _consumer_lag_registry(),
     ]
     return {
         family.name + suffix
@@ -103,6 +106,12 @@ def exported_metric_names() -> set[str]:
         for family in registry.collect()
         for suffix in SAMPLE_SUFFIXES[family.type]
     }
+
+
+def _consumer_lag_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    ConsumerLag(registry, "lecturegen-group")
+    return registry
 
 
 def settings_variables() -> set[str]:
