@@ -10,9 +10,10 @@ regenerations with late results) to a fresh topic, then in the same run:
 and prints records per second for both and their ratio. The topic and the database are
 removed afterwards. Needs the local Kafka and PostgreSQL (`make infra`).
 
-    python bench/projector_rebuild.py [--events 200000] [--batch N] [--workers N]
+    python bench/projector_rebuild.py [--events 200000] [--batch N] [--workers N] [--processes N]
 
-`--batch` and `--workers` default to the projector's own defaults.
+`--batch`, `--workers` and `--processes` default to the projector's own defaults. Records the
+figure `projector_rebuild` (see `_results.py`).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import uuid
 from itertools import islice
 
 import asyncpg
+from _results import record
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared import topics
 from shared.envelope import encode
 from shared.events import AssetEvent, LectureCreated
-from shared.kafka import TopicSpec, create_topics, make_admin, make_producer
+from shared.kafka import TopicSpec, create_topics, make_admin, make_producer, wait_for_leaders
 from shared.settings import KafkaSettings, PostgresSettings
 from shared.testing.databases import fresh_database
 from timeline_projector.config import ProjectorSettings, Settings
@@ -91,11 +93,12 @@ async def bare_read(kafka: KafkaSettings, topic: str) -> tuple[int, float]:
         await consumer.stop()
 
 
-async def main(events: int, batch: int, workers: int) -> None:
+async def main(events: int, batch: int, workers: int, processes: int) -> None:
     kafka = KafkaSettings(topic_namespace=f"bench{uuid.uuid4().hex[:8]}.")
     server = PostgresSettings()
     topic = topics.events(kafka.topic_namespace)
     await create_topics(kafka, [TopicSpec(topic, PARTITIONS)])
+    await wait_for_leaders(kafka, [topic])
     try:
         started = time.perf_counter()
         written = await write_log(kafka, topic, events)
@@ -110,7 +113,10 @@ async def main(events: int, batch: int, workers: int) -> None:
                 kafka,
                 PostgresSettings(dsn=dsn),
                 ProjectorSettings(
-                    rebuild_batch_size=batch, rebuild_workers=workers, verify_timeout_s=0.1
+                    rebuild_batch_size=batch,
+                    rebuild_workers=workers,
+                    rebuild_processes=processes,
+                    verify_timeout_s=0.1,
                 ),
             )
             conn = await asyncpg.connect(dsn)
@@ -125,9 +131,14 @@ async def main(events: int, batch: int, workers: int) -> None:
             f"rebuild replay:     {report.records:,} records in {report.replay_seconds:.2f} s "
             f"= {rate:,.0f}/s ({report.rejected} rejected; {report.seconds:.1f} s in all)"
         )
-        print(
-            f"ratio: the rebuild replays at {rate / (read / read_s):.3f}x the bare read speed "
-            f"({(read / read_s) / rate:.1f}x slower)"
+        bare = read / read_s
+        record(
+            "projector_rebuild",
+            rate,
+            "events/s",
+            baseline=bare,
+            goal=">= 0.40x and >= 10000/s",
+            met=rate >= 0.40 * bare and rate >= 10_000,
         )
     finally:
         admin = make_admin(kafka)
@@ -154,5 +165,11 @@ if __name__ == "__main__":
         default=defaults["rebuild_workers"].default,
         help="connections applying partitions",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=defaults["rebuild_processes"].default,
+        help="processes applying partitions",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.batch, args.workers))
+    asyncio.run(main(args.events, args.batch, args.workers, args.processes))

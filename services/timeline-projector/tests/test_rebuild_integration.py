@@ -2,14 +2,17 @@ import asyncio
 import gc
 import os
 import sys
+from dataclasses import replace
 from itertools import pairwise
 
 import pytest
 
 from shared.envelope import envelop
 from shared.events import LectureCreated
+from shared.settings import PostgresSettings
 from timeline_projector import generations
 from timeline_projector.rebuild import rebuild
+from timeline_projector.replay_processes import ReplayProcessError, replay_in_processes
 from timeline_projector.synthetic import synthetic_log
 from timeline_projector.testing import (
     Projection,
@@ -265,3 +268,61 @@ async def test_the_standalone_rebuild_command_runs_a_dry_run_with_a_progress_bar
     assert "dry run" in out.decode()
     assert "replaying the event log" in err.decode()
     assert await current_generation(projection) == 1
+
+
+async def test_a_rebuild_applied_in_separate_processes_switches_to_identical_views(
+    kafka_bootstrap: str, pg_database: str, unique_name: str
+) -> None:
+    settings = make_settings(
+        kafka_bootstrap,
+        pg_database,
+        unique_name,
+        rebuild_processes=2,
+        rebuild_process_min_records=1,
+        rebuild_batch_size=100,
+    )
+    projection = Projection(settings)
+    await projection.create_topic()
+    log = list(synthetic_log(12, seed=30))
+    first, second = log[:400], log[400:]
+    await projection.produce(first)
+    progress = Recorder()
+
+    async with projection.running():
+        await projection.wait_caught_up()
+        rebuilding = asyncio.create_task(rebuild(settings, dry_run=False, progress=progress))
+        await projection.produce(second)  # caught up in this process, reading rows back
+        report = await rebuilding
+        await projection.wait_caught_up()
+
+    assert (report.verified, report.switched, report.differences) == (True, True, ())
+    assert report.records >= len(first)
+    assert [done for done, _ in progress.calls] == sorted(done for done, _ in progress.calls)
+    conn = await projection.connect()
+    try:
+        assert await stored_rows(conn, "lecturegen_g2") == expected_rows(log)
+    finally:
+        await conn.close()
+
+
+async def test_a_replay_process_that_fails_fails_the_rebuild_with_its_reason(
+    kafka_bootstrap: str, pg_database: str, unique_name: str
+) -> None:
+    settings = make_settings(
+        kafka_bootstrap,
+        pg_database,
+        unique_name,
+        rebuild_processes=2,
+        rebuild_process_min_records=1,
+    )
+    projection = Projection(settings)
+    await projection.create_topic()
+    await projection.produce(list(synthetic_log(4, seed=31)))
+    async with projection.running():
+        await projection.wait_caught_up()
+    broken = replace(settings, postgres=PostgresSettings(dsn=settings.postgres.dsn + "_missing"))
+
+    with pytest.raises(ReplayProcessError, match="exited with 1"):
+        await replay_in_processes(
+            broken, "lecturegen_g1", {0: (0, 10), 1: (0, 10)}, complete=False, progress=print
+        )

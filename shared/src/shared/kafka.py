@@ -198,3 +198,35 @@ async def create_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec]) -> lis
         return await ensure_topics(admin, specs)
     finally:
         await admin.close()
+
+
+async def wait_for_leaders(
+    kafka: KafkaSettings, names: Iterable[str], timeout_s: float = 30.0
+) -> None:
+    """Return once every partition of the topics `names` has a leader (a topic just created
+    has none for a moment: a client that sends at once meets `NotLeaderForPartitionError`).
+
+    Raises `TimeoutError` when some partition still has none after `timeout_s`."""
+    wanted = sorted(set(names))
+    admin = make_admin(kafka)
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    try:
+        await admin.start()
+        while True:
+            described = await admin.describe_topics(wanted)
+            if all(_has_leaders(topic) for topic in described):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"no leader for some partition of {wanted} after {timeout_s} s")
+            await asyncio.sleep(0.05)
+    finally:
+        await admin.close()
+
+
+def _has_leaders(topic: dict[str, Any]) -> bool:
+    partitions = topic.get("partitions") or []
+    return (
+        topic.get("error_code", 0) == 0
+        and bool(partitions)
+        and all(p.get("error_code", 0) == 0 and p.get("leader", -1) >= 0 for p in partitions)
+    )

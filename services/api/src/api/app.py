@@ -15,6 +15,7 @@ from api.auth import TokenVerifier
 from api.body_limit import BodyLimit
 from api.broadcaster import Broadcaster
 from api.claims import Claims
+from api.cors import allow_cross_origin
 from api.event_log import COMPRESSION, EventLog, appendable_bytes
 from api.metrics import ApiMetrics
 from api.observe import RequestObserver
@@ -22,9 +23,10 @@ from api.openapi import problem_openapi
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
 from api.queries import ReadModel
-from api.routers import assets, lectures, media, ops
+from api.routers import assets, catalog, lectures, media, ops
 from api.runtime import Runtime
 from api.settings import ApiSettings
+from api.web import editor
 from shared import topics
 from shared.blobstore import open_blob_store
 from shared.kafka import (
@@ -66,12 +68,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
         assets.router,
         media.router,
         ops.router,
+        catalog.router,
+        editor.router,
     ):
         app.include_router(router)
     install_problem_handlers(app)
     install_outage_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver, metrics=metrics)
+    allow_cross_origin(app, settings.cors_origins)
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     return app
 

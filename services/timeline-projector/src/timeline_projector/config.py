@@ -36,6 +36,16 @@ class ProjectorSettings(BaseSettings):
     rebuild_workers: int = Field(
         2, ge=1, description="connections a rebuild applies partitions over, side by side"
     )
+    rebuild_processes: int = Field(
+        2,
+        ge=1,
+        description="processes a long replay applies partitions in, side by side (1: in process)",
+    )
+    rebuild_process_min_records: int = Field(
+        20_000,
+        ge=0,
+        description="records a replay must have left before it starts processes for them",
+    )
     rebuild_working_set_rows: int = Field(
         1_000_000,
         ge=0,

@@ -25,18 +25,20 @@ from timeline_projector.batch import BatchResult, LogRecord, apply_records
 from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
+from timeline_projector.outage import UNREACHABLE, DatabaseOutage
 from timeline_projector.sql import SWITCH_LOCK
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_DB_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,
+    *UNREACHABLE,
     asyncpg.exceptions.TransactionRollbackError,
 )
 """Failures that another try can get past: the batch is re-read from the stored offsets."""
+
+MAX_RETRY_DELAY_S = 5.0
+"""The longest wait between two tries (while the database is away: how soon after it is
+back the projector resumes)."""
 
 Clock = Callable[[], datetime]
 
@@ -54,11 +56,15 @@ class LiveProjector:
         pool: asyncpg.Pool,
         metrics: ProjectorMetrics,
         clock: Clock = utc_now,
+        outage: DatabaseOutage | None = None,
     ) -> None:
         self._settings = settings
         self._pool = pool
         self._metrics = metrics
         self._clock = clock
+        self._outage = outage or DatabaseOutage()
+        self._reposition = False
+        """Partitions were assigned while the database was away: seek before fetching."""
         self._group = settings.projector.group_id
         self.topic = topics.events(settings.kafka.topic_namespace)
         self._generation: Generation | None = None
@@ -106,8 +112,10 @@ class LiveProjector:
         while True:
             self.last_poll = time.monotonic()
             try:
-                if failures:
+                if failures or self._reposition:
                     await self.seek_to_stored(consumer, consumer.assignment())
+                    self._reposition = False
+                    self._outage.recovered()
                 fetched = await consumer.getmany(timeout_ms=timeout_ms, max_records=batch_size)
                 records: list[LogRecord] = [r for batch in fetched.values() for r in batch]
                 if not records:
@@ -115,16 +123,20 @@ class LiveProjector:
                     failures = 0
                     continue
                 await self._apply(consumer, records)
+                self._outage.recovered()
                 failures = 0
             except RETRYABLE_DB_ERRORS as exc:
                 # The consumer has moved past records that were not applied: the next round
                 # seeks back to the stored offsets before fetching again.
                 failures += 1
-                delay = min(30.0, 0.25 * 2 ** min(failures, 7))
-                log.warning(
-                    "could not apply a batch; retrying from the stored offsets",
-                    extra={"error": repr(exc), "retry_in_s": delay},
-                )
+                delay = min(MAX_RETRY_DELAY_S, 0.25 * 2 ** min(failures, 7))
+                if isinstance(exc, UNREACHABLE):
+                    self._outage.failed(exc)
+                else:
+                    log.warning(
+                        "could not apply a batch; retrying from the stored offsets",
+                        extra={"error": repr(exc), "retry_in_s": delay},
+                    )
                 await asyncio.sleep(delay)
 
     async def _apply(self, consumer: AIOKafkaConsumer, records: list[LogRecord]) -> None:
@@ -201,6 +213,12 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
         return None
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        consumer = self._projector._consumer
-        if consumer is not None:
-            await self._projector.seek_to_stored(consumer, assigned)
+        projector = self._projector
+        consumer = projector._consumer
+        if consumer is None:
+            return
+        try:
+            await projector.seek_to_stored(consumer, assigned)
+        except UNREACHABLE as exc:  # the loop seeks once the database is back
+            projector._outage.failed(exc)
+            projector._reposition = True

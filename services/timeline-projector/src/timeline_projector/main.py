@@ -14,9 +14,11 @@ from shared.consumer_lag import ConsumerLag
 from shared.kafka import TopicSettings, create_topics, events_topic
 from shared.observability import ProbeServer, configure_logging
 from timeline_projector.config import Settings
-from timeline_projector.consumer import LiveProjector
+from timeline_projector.consumer import MAX_RETRY_DELAY_S, LiveProjector
+from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
 from timeline_projector.migrate import migrate
+from timeline_projector.outage import UNREACHABLE, DatabaseOutage
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,13 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     await create_topics(
         settings.kafka, [events_topic(settings.kafka.topic_namespace, TopicSettings())]
     )
-    pool = await asyncpg.create_pool(settings.postgres.dsn, min_size=1, max_size=2)
+    outage = DatabaseOutage()
+    connected = await _wait_for_database(settings, stop, outage)
+    if connected is None:
+        return  # stopped before the database came
+    pool, generation = connected
     try:
-        async with pool.acquire() as conn:
-            generation = await migrate(conn)
-        projector = LiveProjector(settings, pool, metrics)
+        projector = LiveProjector(settings, pool, metrics, outage=outage)
         running = asyncio.create_task(projector.run(), name="projector")
         probes = ProbeServer(
             metrics.registry,
@@ -83,3 +87,30 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
         log.info("timeline projector stopped")
     finally:
         await pool.close()
+
+
+async def _wait_for_database(
+    settings: Settings, stop: asyncio.Event, outage: DatabaseOutage
+) -> tuple[asyncpg.Pool, Generation] | None:
+    """A pool and the migrated current generation, once the database answers; None when
+    `stop` is set first. An unreachable database is waited for, not a reason to exit."""
+    delay = 0.25
+    while not stop.is_set():
+        pool: asyncpg.Pool | None = None
+        try:
+            # No floor of idle connections: asyncpg would log every failed try to keep it up
+            # while the database is away.
+            pool = await asyncpg.create_pool(settings.postgres.dsn, min_size=0, max_size=2)
+            async with pool.acquire() as conn:
+                generation = await migrate(conn)
+        except UNREACHABLE as exc:
+            outage.failed(exc)
+            if pool is not None:
+                pool.terminate()
+        else:
+            outage.recovered()
+            return pool, generation
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(MAX_RETRY_DELAY_S, delay * 2)
+    return None

@@ -32,7 +32,8 @@ from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
 from timeline_projector.migrate import create_generation, migrate
-from timeline_projector.sql import META_SCHEMA, REBUILD_LOCK, SWITCH_LOCK, Connection
+from timeline_projector.replay_processes import replay_in_processes
+from timeline_projector.sql import META_SCHEMA, NO_SYNC, REBUILD_LOCK, SWITCH_LOCK, Connection
 from timeline_projector.working_set import WorkingSet
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,10 @@ class Replayer:
         schema: str,
         progress: Progress,
         metrics: ProjectorMetrics | None,
+        *,
+        complete: bool = True,
     ) -> None:
+        self._settings = settings
         self._conn = conn
         self._schema = schema
         self._progress = progress
@@ -135,9 +139,10 @@ class Replayer:
         self._batch_size = settings.projector.rebuild_batch_size
         self._workers = settings.projector.rebuild_workers
         self._dsn = settings.postgres.dsn
-        # The new generation starts empty and only this replayer writes to it until the switch.
+        # The new generation starts empty and only this replayer writes to it until the switch
+        # (`complete`; a replay process given partitions to continue is told otherwise).
         self.working_set = WorkingSet(
-            complete=True, max_rows=settings.projector.rebuild_working_set_rows
+            complete=complete, max_rows=settings.projector.rebuild_working_set_rows
         )
         self._kafka = settings.kafka
         self.topic = topics.events(settings.kafka.topic_namespace)
@@ -151,7 +156,9 @@ class Replayer:
         self.rejected = 0
         self.seconds = 0.0
 
-    async def start(self) -> None:
+    async def start(self, positions: dict[int, int] | None = None) -> None:
+        """Assign every partition of the log at its beginning, or only those of `positions`
+        at the offsets given there (a replay process)."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._kafka.bootstrap_servers,
             client_id=f"{self._kafka.client_id}-rebuild",
@@ -162,15 +169,16 @@ class Replayer:
         )
         self._consumer = consumer
         await consumer.start()
-        self._partitions = [TopicPartition(self.topic, p) for p in await self._partition_ids()]
+        ids = sorted(positions) if positions is not None else await self._partition_ids()
+        self._partitions = [TopicPartition(self.topic, p) for p in ids]
         if not self._partitions:
             return
         consumer.assign(self._partitions)
         beginning = await consumer.beginning_offsets(self._partitions)
         self.beginning = {tp.partition: offset for tp, offset in beginning.items()}
-        self.position = dict(self.beginning)
+        self.position = dict(self.beginning if positions is None else positions)
         for tp in self._partitions:
-            consumer.seek(tp, self.beginning[tp.partition])
+            consumer.seek(tp, self.position[tp.partition])
 
     async def _partition_ids(self) -> list[int]:
         """The log's partitions; none when the topic does not exist (yet)."""
@@ -194,24 +202,44 @@ class Replayer:
         ends = await self._consumer.end_offsets(self._partitions)
         return {tp.partition: offset for tp, offset in ends.items()}
 
-    async def replay_to(self, targets: dict[int, int], *, parallel: bool = True) -> None:
+    async def replay_to(
+        self, targets: dict[int, int], *, parallel: bool = True, processes: bool = True
+    ) -> None:
         """Apply every record below `targets` (next offsets by partition) not applied yet.
 
         With `parallel`, partitions are shared among `rebuild_workers` connections, each batch
         its own transaction (partitions hold disjoint lectures, so the workers never touch the
-        same rows). Without, every batch goes through this replayer's connection: as its own
-        transaction, or as a savepoint when that connection is inside one.
+        same rows); and with `processes` too, when at least `rebuild_process_min_records` are
+        left, among `rebuild_processes` processes (`replay_processes`). Without, every batch
+        goes through this replayer's connection: as its own transaction, or as a savepoint
+        when that connection is inside one.
         """
         targets = {p: max(targets.get(p, 0), self.position[p]) for p in self.position}
-        total = self.done + sum(targets[p] - self.position[p] for p in targets)
+        left = sum(targets[p] - self.position[p] for p in targets)
+        total = self.done + left
         self.total = total
         self._report()
         started = time.perf_counter()
+        config = self._settings.projector
+        if (
+            parallel
+            and processes
+            and config.rebuild_processes > 1
+            and left >= max(1, config.rebuild_process_min_records)
+        ):
+            try:
+                await self._replay_in_processes(targets)
+            finally:
+                self.seconds += time.perf_counter() - started
+            return
         workers = self._workers if parallel else 1
         conns = [self._conn]
         heap = _LongLivedHeap()
         try:
-            conns += [await asyncpg.connect(self._dsn) for _ in range(workers - 1)]
+            conns += [
+                await asyncpg.connect(self._dsn, server_settings=NO_SYNC)
+                for _ in range(workers - 1)
+            ]
             queues: list[asyncio.Queue[list[LogRecord] | None]] = [
                 asyncio.Queue(maxsize=1) for _ in conns
             ]
@@ -226,6 +254,29 @@ class Replayer:
             for conn in conns[1:]:
                 await conn.close()
             self.seconds += time.perf_counter() - started
+
+    async def _replay_in_processes(self, targets: dict[int, int]) -> None:
+        first = self.done
+
+        def progress(done: int) -> None:
+            self.done = first + done
+            self._report()
+
+        spans = {p: (self.position[p], targets[p]) for p in targets}
+        untouched = self.working_set.complete and self.position == self.beginning
+        shared = await replay_in_processes(
+            self._settings, self._schema, spans, complete=untouched, progress=progress
+        )
+        self.rejected += shared.rejected
+        self.done = self.total
+        self._report()
+        self.position = dict(targets)
+        assert self._consumer is not None
+        for tp in self._partitions:
+            self._consumer.seek(tp, targets[tp.partition])
+        # The rows are in the database now, not in this process: read them back from now on.
+        self.working_set = WorkingSet(complete=False, max_rows=self.working_set.max_rows)
+        self.working_set.loads = shared.working_set_loads
 
     async def _fetch_into(
         self, queues: list[asyncio.Queue[list[LogRecord] | None]], targets: dict[int, int]

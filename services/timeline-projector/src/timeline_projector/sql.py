@@ -35,3 +35,10 @@ def ident(name: str) -> str:
 def generation_schema(number: int) -> str:
     """The schema that holds projection generation `number`."""
     return f"{GENERATION_PREFIX}{number}"
+
+
+NO_SYNC = {"synchronous_commit": "off"}
+"""Session settings of the connections a rebuild writes a new generation with: a commit does
+not wait for its WAL to reach the disk. Nothing reads that generation before the rebuild's
+own switch commits, which comes later in the WAL, so a crash loses a part the rebuild would
+redo anyway, never a part a reader saw."""

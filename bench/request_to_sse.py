@@ -1,0 +1,176 @@
+"""How long a person waits from posting a lecture to seeing its result on the SSE stream.
+
+Starts the whole stack with `lecturegen up --detach --no-infra` (its own topics, database,
+ports and logs under `.local/bench/`), with the local Replicate-compatible server answering at
+once (`REPLICATE_SIM_DEFAULT_LATENCY=0`). Posts lectures of one image each to the real API at
+a steady rate (default 20 a second for 15 s); for each, opens the lecture's SSE stream as soon
+as the 202 is back (again every 50 ms while it answers 404: the lecture is not projected yet)
+and times the 202 to the arrival of its `asset.generated`. Records `request_to_sse_p99_ms`
+(goal: p99 <= 1 s). Stops the stack with `lecturegen down` at the end. Needs the local Kafka and
+PostgreSQL (`make infra`).
+
+    python bench/request_to_sse.py [--rate 20] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _results import record
+
+from lecturegen_cli.sse import SseParser
+from shared.settings import KafkaSettings, PostgresSettings
+from shared.testing.databases import fresh_database
+
+ROOT = Path(__file__).resolve().parent.parent
+LECTUREGEN = str(Path(sys.executable).with_name("lecturegen"))
+PORT_VARIABLES = (
+    "LECTUREGEN_API_PORT",
+    "REPLICATE_SIM_PORT",
+    "LECTUREGEN_DISPATCHER_METRICS_PORT",
+    "LECTUREGEN_PROJECTOR_METRICS_PORT",
+    "LECTUREGEN_IMAGE_WORKER_METRICS_PORT",
+    "LECTUREGEN_AUDIO_WORKER_METRICS_PORT",
+    "LECTUREGEN_VIDEO_WORKER_METRICS_PORT",
+    "LECTUREGEN_MUSIC_WORKER_METRICS_PORT",
+)
+KEPT = {"LECTUREGEN_KAFKA_PORT", "LECTUREGEN_POSTGRES_PORT", "LECTUREGEN_LOCAL_DIR"}
+"""Where the local Kafka and PostgreSQL scripts put the running services."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def stack_env(run: str, dsn: str) -> dict[str, str]:
+    here = ROOT / ".local" / "bench" / f"stack-{run}"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in KEPT or not k.startswith(("LECTUREGEN_", "MEDIA_", "REPLICATE_"))
+    }
+    env.update({name: str(free_port()) for name in PORT_VARIABLES})
+    env.update(
+        LECTUREGEN_RUN_DIR=str(here / "run"),
+        LECTUREGEN_LOG_DIR=str(here / "logs"),
+        LECTUREGEN_BLOB_ROOT=str(here / "media"),
+        LECTUREGEN_TOPIC_NAMESPACE=f"bench{run}.",
+        KAFKA_BOOTSTRAP_SERVERS=KafkaSettings().bootstrap_servers,
+        DATABASE_URL=dsn,
+        REPLICATE_SIM_DEFAULT_LATENCY="0",
+    )
+    return env
+
+
+def lecturegen(env: dict[str, str], *args: str, timeout_s: float) -> None:
+    done = subprocess.run(
+        [LECTUREGEN, *args], env=env, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"lecturegen {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+def lecture(run: str, i: int) -> dict[str, Any]:
+    return {
+        "title": f"bench {run} {i}",
+        "segments": [
+            {"duration_s": 4, "image": {"prompt": f"a lighthouse at dusk, bench {run} {i}"}}
+        ],
+    }
+
+
+async def follow(
+    client: httpx.AsyncClient, token: str, accepted: dict[str, Any], timeout_s: float = 60
+) -> float:
+    """Read the lecture's stream until its `asset.generated`; when it came (perf_counter)."""
+    deadline = time.perf_counter() + timeout_s
+    lecture_id = accepted["lecture_id"]
+    while time.perf_counter() < deadline:
+        async with client.stream(
+            "GET",
+            f"/v1/lectures/{lecture_id}/events",
+            params={"access_token": token, "wait_for": accepted["event_id"]},
+            headers={"Accept": "text/event-stream"},
+            timeout=httpx.Timeout(10.0, read=timeout_s),
+        ) as stream:
+            if stream.status_code == 404:  # not projected yet
+                await stream.aread()
+                await asyncio.sleep(0.05)
+                continue
+            stream.raise_for_status()
+            parser = SseParser()
+            async for line in stream.aiter_lines():
+                message = parser.feed(line)
+                if message is not None and message.event == "asset.generated":
+                    return time.perf_counter()
+    raise TimeoutError(f"no asset.generated for lecture {lecture_id} within {timeout_s} s")
+
+
+async def post_and_follow(client: httpx.AsyncClient, token: str, body: dict[str, Any]) -> float:
+    """Milliseconds from the 202 to the lecture's `asset.generated` on its stream."""
+    response = await client.post(
+        "/v1/lectures", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    accepted_at = time.perf_counter()
+    if response.status_code != 202:
+        raise RuntimeError(f"POST /v1/lectures: {response.status_code} {response.text}")
+    arrived = await follow(client, token, response.json())
+    return (arrived - accepted_at) * 1000
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def main(rate: float, seconds: float) -> None:
+    run = uuid.uuid4().hex[:8]
+    async with fresh_database(PostgresSettings().dsn, f"bench_{run}") as dsn:
+        env = stack_env(run, dsn)
+        await asyncio.to_thread(lecturegen, env, "up", "--detach", "--no-infra", timeout_s=240)
+        try:
+            state = json.loads((Path(env["LECTUREGEN_RUN_DIR"]) / "state.json").read_text())
+            url, token = state["api_url"], state["api_token"]
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
+            async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+                await post_and_follow(client, token, lecture(run, -1))  # warm: one lecture
+                started = time.perf_counter()
+                tasks = []
+                for i in range(int(rate * seconds)):
+                    ahead = started + i / rate - time.perf_counter()
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
+                    tasks.append(
+                        asyncio.create_task(post_and_follow(client, token, lecture(run, i)))
+                    )
+                waits = list(await asyncio.gather(*tasks))
+        finally:
+            await asyncio.to_thread(lecturegen, env, "down", timeout_s=120)
+    p50, p99 = percentile(waits, 0.5), percentile(waits, 0.99)
+    print(
+        f"{len(waits)} lectures at {rate:g}/s: 202 → asset.generated on SSE, ms: "
+        f"p50 {p50:.0f}, p99 {p99:.0f}, max {max(waits):.0f}"
+    )
+    record("request_to_sse_p99_ms", p99, "ms", goal="<= 1000 ms", met=p99 <= 1000)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=20.0, help="lectures per second")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    args = parser.parse_args()
+    asyncio.run(main(args.rate, args.seconds))
