@@ -48,6 +48,10 @@ def test_redrive_brings_every_failed_asset_to_generated_and_again_adds_no_versio
             dry = _redrive(run, "--lecture", lecture_id, "--dry-run")
             assert {a["asset_id"] for a in dry["assets"]} == failed
             assert _versions(api, lecture_id) == _versions_of(before)
+            dead = _redrive(
+                run, "--lecture", lecture_id, "--from-dlt", "--kind", "image", "--dry-run"
+            )
+            assert {a["asset_id"] for a in dead["assets"]} == failed  # retries exhausted: DLT
 
             first = _redrive(run, "--lecture", lecture_id, "--code", "TRANSIENT_PROVIDER_ERROR")
             assert (first["matched"], first["requested"], first["error"]) == (FAILING, FAILING, 0)
