@@ -11,7 +11,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -51,6 +51,7 @@ async def test_a_database_outage_answers_503_with_retry_after_and_the_api_recove
         "LECTUREGEN_PROJECTOR_GROUP_ID": f"projector-{unique_name}",
         "LECTUREGEN_PROJECTOR_METRICS_PORT": "0",
         "LECTUREGEN_PROJECTOR_POLL_TIMEOUT_MS": "100",
+        "LECTUREGEN_API_HEARTBEAT_S": "0.5",
     }
     auth = {"Authorization": f"Bearer {token}"}
     async with (
@@ -63,6 +64,10 @@ async def test_a_database_outage_answers_503_with_retry_after_and_the_api_recove
         lecture_id, event_id = accepted["lecture_id"], accepted["event_id"]
         asset_id = accepted["assets"][0]["asset_id"]
         await _until_status(http, f"/v1/lectures/{lecture_id}?wait_for={event_id}", 200)
+        stream_lines: list[str] = []
+        events_path = f"/v1/lectures/{lecture_id}/events"
+        stream = asyncio.create_task(_follow(http, events_path, stream_lines))
+        await _until(lambda: "heartbeat" in "".join(stream_lines))
 
         database.stop()
         during = [
@@ -85,6 +90,24 @@ async def test_a_database_outage_answers_503_with_retry_after_and_the_api_recove
         assert (await http.get(f"/v1/assets/{asset_id}")).status_code == 200
         await _until_status(http, "/readyz", 200)
         assert api.returncode is None, "the API restarted instead of recovering"
+        # The stream opened before the outage is still open, and still beats, after it.
+        seen = len(stream_lines)
+        await _until(lambda: any("heartbeat" in line for line in stream_lines[seen:]))
+        assert not stream.done(), "the open stream ended with the outage"
+        stream.cancel()
+
+
+async def _follow(http: httpx.AsyncClient, path: str, lines: list[str]) -> None:
+    async with http.stream("GET", path, timeout=httpx.Timeout(10, read=None)) as answer:
+        assert answer.status_code == 200
+        async for line in answer.aiter_lines():
+            lines.append(line)
+
+
+async def _until(condition: Callable[[], bool], within_s: float = 15) -> None:
+    async with asyncio.timeout(within_s):
+        while not condition():  # noqa: ASYNC110 - polls what another task appends
+            await asyncio.sleep(0.1)
 
 
 async def _until_status(http: httpx.AsyncClient, path: str, status: int) -> None:
