@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import asyncpg
 import httpx
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from api.auth import TokenVerifier
 from api.body_limit import BodyLimit
@@ -62,7 +63,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.tokens = TokenVerifier(settings.tokens)
     if not settings.tokens:
         log.warning("no API tokens configured: every /v1 request will be refused")
-    for router in (
+    routers = (
         lectures.router,
         lectures.stream_router,
         assets.router,
@@ -70,8 +71,16 @@ def create_app(settings: ApiSettings) -> FastAPI:
         ops.router,
         catalog.router,
         editor.router,
-    ):
+    )
+    for router in routers:
         app.include_router(router)
+    metrics.publish_zeros(
+        (method, route.path)
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    )
     install_problem_handlers(app)
     install_outage_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
