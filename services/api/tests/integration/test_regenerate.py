@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -152,3 +153,22 @@ async def test_concurrent_requests_with_one_idempotency_key_make_one_version(cli
     assert accepted, [a.text for a in answers]
     assert {a["prompt_version"] for a in accepted} == {2}
     assert {a.status_code for a in answers} <= {202, 409}
+
+
+async def test_a_regeneration_with_text_that_cannot_be_stored_is_422_naming_the_field(
+    client, failed_image
+):
+    asset_id = failed_image["asset_id"]
+
+    nul = await client.post(f"/v1/assets/{asset_id}/regenerate", json={"prompt": "a\x00bee"})
+    params = await client.post(  # json.dumps escapes the unpaired surrogate, as clients may
+        f"/v1/assets/{asset_id}/regenerate",
+        content=json.dumps({"params": {"style": "\ud800"}}),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert (nul.status_code, params.status_code) == (422, 422)
+    assert [e["field"] for e in nul.json()["errors"]] == ["prompt"]
+    assert [e["field"] for e in params.json()["errors"]] == ["params"]
+    asset = (await client.get(f"/v1/assets/{asset_id}")).json()
+    assert asset["prompt_version"] == 1
