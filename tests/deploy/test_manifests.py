@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]  # no stubs in the environment
+from prometheus_client import CollectorRegistry
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
@@ -32,7 +33,8 @@ from image_worker.medium import IMAGE
 from music_worker.medium import MUSIC
 from replicate_sim.main import OPTIONS as SIM_OPTIONS
 from shared import topics
-from shared.kafka import TopicSettings
+from shared.consumer_lag import ConsumerLag
+from shared.kafka import EVENTS_MAX_MESSAGE_BYTES, TopicSettings
 from shared.media import MediaKind
 from shared.settings import KafkaSettings, RetrySettings
 from shared.worker.metrics import WorkerMetrics
@@ -96,6 +98,7 @@ def exported_metric_names() -> set[str]:
         DispatcherMetrics().registry,
         ProjectorMetrics().registry,
         WorkerMetrics(MediaKind.IMAGE).registry,
+        _consumer_lag_registry(),
     ]
     return {
         family.name + suffix
@@ -103,6 +106,12 @@ def exported_metric_names() -> set[str]:
         for family in registry.collect()
         for suffix in SAMPLE_SUFFIXES[family.type]
     }
+
+
+def _consumer_lag_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    ConsumerLag(registry, "lecturegen-group")
+    return registry
 
 
 def settings_variables() -> set[str]:
@@ -242,6 +251,8 @@ def test_kafka_topics_are_exactly_those_shared_topics_builds_for_the_configured_
         for t in KAFKA_TOPICS.values()
     )
     assert KAFKA_TOPICS[topics.events()]["config"]["retention.ms"] == "-1"
+    events_config = KAFKA_TOPICS[topics.events()]["config"]
+    assert events_config["max.message.bytes"] == str(EVENTS_MAX_MESSAGE_BYTES)
 
 
 @pytest.mark.parametrize("source", ["kubernetes", "compose"])

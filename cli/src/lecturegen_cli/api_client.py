@@ -53,6 +53,22 @@ class LectureApi:
     async def regenerate(self, asset_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return await self._call("POST", f"/v1/assets/{asset_id}/regenerate", json=body)
 
+    async def regenerate_once(
+        self, asset_id: str, body: dict[str, Any], key: str
+    ) -> tuple[dict[str, Any], bool]:
+        """Regenerate with an `Idempotency-Key`; also whether the API answered from an earlier
+        request with the same key (no new version)."""
+        response = await self._client.post(
+            f"{self._base}/v1/assets/{asset_id}/regenerate",
+            json=body,
+            headers={**self._auth, "Idempotency-Key": key},
+            timeout=30.0,
+        )
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _detail(response))
+        data: dict[str, Any] = response.json()
+        return data, response.headers.get("Idempotent-Replayed") == "true"
+
     async def events(
         self, lecture_id: str, last_event_id: str | None = None
     ) -> AsyncIterator[SseMessage]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -279,6 +280,128 @@ def demo(
         raise typer.Exit(2) from exc
     code = asyncio.run(demo_main(target, console, as_json=as_json, clean=clean, timeout_s=timeout))
     raise typer.Exit(code)
+
+
+@app.command()
+def redrive(
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status", help="Assets in this status: failed, needs_prompt_update, or generated."
+        ),
+    ] = "failed",
+    code: Annotated[
+        str | None,
+        typer.Option(
+            "--code", help="Only assets whose error has this code (TRANSIENT_PROVIDER_ERROR, ...)."
+        ),
+    ] = None,
+    lecture: Annotated[
+        str | None, typer.Option("--lecture", help="Only this lecture's assets.")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="Only this medium: image, narration, video or music."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only assets that reached their status at or after this ISO time (UTC if no "
+            "offset).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Only assets that reached their status before this ISO time."),
+    ] = None,
+    from_dlt: Annotated[
+        bool,
+        typer.Option("--from-dlt", help="Only assets with a record on a dead-letter topic."),
+    ] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Regenerate on this model (owner/name[:version]) instead of the current one.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what matches; regenerate nothing.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON (no progress bar).")
+    ] = False,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url", help="The API to use (default: the one `lecturegen up` started)."
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", help="API token (default: the run's, else LECTUREGEN_API_TOKENS)."),
+    ] = None,
+) -> None:
+    """Regenerate every asset that matches, each as a new prompt_version.
+
+    Selects from the timeline views (default: every `failed` asset; narrow with the options),
+    then regenerates each through the API's `POST /v1/assets/{id}/regenerate` with its current
+    prompt and model, or `--model` another one. Idempotent: each call carries a key made from
+    the asset, the version being redriven and these arguments, so running the same redrive
+    twice (or again after an interruption) makes no extra version; an asset this redrive
+    brought to a new version that fails again is redriven again only by a new run whose
+    selection matches it. `--status generated` needs `--model` (re-render onto another model;
+    assets already generated on it are skipped). Exits 0 when every matched asset was
+    requested, 1 when a call failed, 2 on bad arguments. Uses DATABASE_URL,
+    KAFKA_BOOTSTRAP_SERVERS and LECTUREGEN_TOPIC_NAMESPACE of the run (or the environment).
+    """
+    from lecturegen_cli.demo_command import NoTokenError, resolve_target
+    from lecturegen_cli.redrive import RedriveArgumentError, Selection
+    from lecturegen_cli.redrive_command import redrive_main
+    from lecturegen_cli.state import read_state
+    from shared.media import MediaKind
+    from shared.settings import KafkaSettings, PostgresSettings
+    from shared.status import AssetStatus
+
+    errors = consoles.console(stderr=True)
+    state = read_state(RunPaths.from_env().state_file)
+    try:
+        selection = Selection(
+            status=AssetStatus(status),
+            code=code,
+            lecture_id=lecture,
+            kind=MediaKind(kind) if kind else None,
+            since=_iso_time(since),
+            until=_iso_time(until),
+            from_dlt=from_dlt,
+            model=model,
+        )
+        target = resolve_target(api_url, token, state, os.environ)
+    except (ValueError, RedriveArgumentError, NoTokenError) as exc:
+        errors.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    dsn = state.database_url if state else PostgresSettings().dsn
+    kafka = (
+        KafkaSettings(
+            bootstrap_servers=state.kafka_bootstrap, topic_namespace=state.topic_namespace
+        )
+        if state
+        else KafkaSettings()
+    )
+    console = consoles.console(stderr=as_json)
+    code_ = asyncio.run(
+        redrive_main(target, dsn, kafka, selection, console, dry_run=dry_run, as_json=as_json)
+    )
+    raise typer.Exit(code_)
+
+
+def _iso_time(raw: str | None) -> datetime | None:
+    """An ISO 8601 time; one without an offset is UTC."""
+    if raw is None:
+        return None
+    moment = datetime.fromisoformat(raw)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @projector_app.command("rebuild")

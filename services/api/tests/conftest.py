@@ -11,8 +11,10 @@ import asyncio
 import os
 import socket
 import sys
+import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,34 @@ async def live_api(api_settings: ApiSettings) -> AsyncIterator[str]:
         server.should_exit = True
         async with asyncio.timeout(15):
             await task
+        sock.close()
+
+
+@contextmanager
+def serve_in_thread(settings: ApiSettings) -> Iterator[str]:
+    """The API under uvicorn in its own thread and event loop, for blocking tests
+    (hypothesis); yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), log_config=None, access_log=False, timeout_graceful_shutdown=1
+        )
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
+    thread.start()
+    try:
+        started = threading.Event()
+        for _ in range(300):
+            if server.started or not thread.is_alive():
+                break
+            started.wait(0.05)
+        assert server.started, "the API did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
         sock.close()
 
 

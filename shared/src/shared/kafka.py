@@ -16,6 +16,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,6 +26,10 @@ from shared.retry import RetryPolicy
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
+
+EVENTS_MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+"""The largest record the event log takes (its topic's `max.message.bytes`): enough for a
+lecture at every documented limit (docs/decisions/0012-event-size.md)."""
 
 _TOPIC_ALREADY_EXISTS = 36
 """Kafka's TOPIC_ALREADY_EXISTS error code: what `ensure_topics` expects for existing topics."""
@@ -68,7 +73,11 @@ def events_topic(namespace: str, settings: TopicSettings) -> TopicSpec:
         topics.events(namespace),
         settings.events_partitions,
         settings.replication_factor,
-        {"retention.ms": "-1", "retention.bytes": "-1"},
+        {
+            "retention.ms": "-1",
+            "retention.bytes": "-1",
+            "max.message.bytes": str(EVENTS_MAX_MESSAGE_BYTES),
+        },
     )
 
 
@@ -131,6 +140,28 @@ async def ensure_topics(admin: AIOKafkaAdminClient, specs: Iterable[TopicSpec]) 
     if created:
         log.info("created topics", extra={"topics": created})
     return created
+
+
+async def max_message_bytes(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30) -> int:
+    """The largest record batch `topic` accepts now: its `max.message.bytes`, whoever set it
+    (a topic created before the limit was raised keeps its old one). A topic created a moment
+    ago may not be described yet by every broker: ask again until `timeout_s`."""
+    admin = make_admin(kafka)
+    try:
+        await admin.start()
+        async with asyncio.timeout(timeout_s):
+            while True:
+                [response] = await admin.describe_configs(
+                    [ConfigResource(ConfigResourceType.TOPIC, topic)]
+                )
+                for error, message, _type, _name, entries in response.resources:
+                    for name, value, *_ in entries:
+                        if name == "max.message.bytes":
+                            return int(value)
+                    log.debug("topic %s not described yet: %s %s", topic, error, message)
+                await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 def make_admin(kafka: KafkaSettings) -> AIOKafkaAdminClient:

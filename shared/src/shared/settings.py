@@ -109,3 +109,15 @@ class BlobSettings(_Settings):
     root: Path = Field(Path(".local/media"), validation_alias=_env("BLOB_ROOT"))
     s3_bucket: str | None = Field(None, validation_alias=_env("BLOB_S3_BUCKET"))
     s3_endpoint_url: str | None = Field(None, validation_alias=_env("BLOB_S3_ENDPOINT_URL"))
+
+
+class MetricsHostSettings(_Settings):
+    """`LECTUREGEN_METRICS_HOST`: the address every service binds its `/metrics` and
+    `/healthz` to, unless the service's own `*_METRICS_HOST` says otherwise."""
+
+    host: str = Field("127.0.0.1", validation_alias=_env("METRICS_HOST"))
+
+
+def metrics_host() -> str:
+    """The shared metrics address, read when a service's settings are built (not at import)."""
+    return MetricsHostSettings().host

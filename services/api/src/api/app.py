@@ -4,32 +4,41 @@ and opens every connection in the lifespan (nothing connects at import)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import asyncpg
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from api.auth import TokenVerifier
+from api.body_limit import BodyLimit
 from api.broadcaster import Broadcaster
 from api.claims import Claims
 from api.cors import allow_cross_origin
-from api.event_log import EventLog, EventLogUnavailableError
+from api.event_log import COMPRESSION, EventLog, appendable_bytes
 from api.metrics import ApiMetrics
 from api.observe import RequestObserver
 from api.openapi import problem_openapi
-from api.problems import install_problem_handlers, problem_response
-from api.queries import ReadModel, ReadModelUnavailableError
+from api.outages import install_outage_handlers
+from api.problems import install_problem_handlers
+from api.queries import ReadModel
 from api.routers import assets, catalog, lectures, media, ops, webhooks
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from api.web import editor
 from api.webhook_inbox import open_webhook_inbox
 from shared import topics
-from shared.blobstore import BlobStoreError, open_blob_store
-from shared.kafka import TopicSettings, create_topics, events_topic, make_producer
+from shared.blobstore import open_blob_store
+from shared.kafka import (
+    EVENTS_MAX_MESSAGE_BYTES,
+    TopicSettings,
+    create_topics,
+    events_topic,
+    make_producer,
+    max_message_bytes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +65,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.tokens = TokenVerifier(settings.tokens)
     if not settings.tokens:
         log.warning("no API tokens configured: every /v1 request will be refused")
-    for router in (
+    routers = (
         lectures.router,
         lectures.stream_router,
         assets.router,
@@ -65,15 +74,19 @@ def create_app(settings: ApiSettings) -> FastAPI:
         catalog.router,
         editor.router,
         webhooks.router,
-    ):
+    )
+    for router in routers:
         app.include_router(router)
+    metrics.publish_zeros(
+        (method, route.path)
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    )
     install_problem_handlers(app)
-    app.add_exception_handler(ReadModelUnavailableError, _unavailable("the read model"))
-    app.add_exception_handler(EventLogUnavailableError, _unavailable("the event log"))
-    app.add_exception_handler(asyncpg.PostgresConnectionError, _unavailable("the database"))
-    app.add_exception_handler(asyncpg.InterfaceError, _unavailable("the database"))
-    app.add_exception_handler(BlobStoreError, _unavailable("the blob store"))
-    app.add_exception_handler(ConnectionError, _unavailable("a backing service"))
+    install_outage_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver, metrics=metrics)
     allow_cross_origin(app, settings.cors_origins)
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
@@ -87,8 +100,15 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
     claims = Claims(pool)
     await claims.create_schema()
     namespace = settings.kafka.topic_namespace
+    events = topics.events(namespace)
     await create_topics(settings.kafka, [events_topic(namespace, TopicSettings())])
-    producer = make_producer(settings.kafka, request_timeout_ms=settings.kafka_timeout_ms)
+    max_bytes = await _appendable_bytes(settings, events)
+    producer = make_producer(
+        settings.kafka,
+        request_timeout_ms=settings.kafka_timeout_ms,
+        max_request_size=EVENTS_MAX_MESSAGE_BYTES,
+        compression_type=COMPRESSION,
+    )
     stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
     await producer.start()
     broadcaster = Broadcaster(dsn)
@@ -99,21 +119,22 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
     return Runtime(
         reads=ReadModel(pool),
         claims=claims,
-        events=EventLog(producer, topics.events(namespace), settings.source),
+        events=EventLog(producer, events, settings.source, max_bytes=max_bytes),
         broadcaster=broadcaster,
         blobs=open_blob_store(settings.blob, http),
     )
 
 
-def _unavailable(what: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    async def handler(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("%s is unavailable: %r", what, exc)
-        return problem_response(
-            503,
-            request=request,
-            detail=f"{what} is unavailable; retry later",
-            slug="unavailable",
-            headers={"Retry-After": "1"},
+async def _appendable_bytes(settings: ApiSettings, topic: str) -> int:
+    """The largest event the API appends: what the events topic takes now (an older topic
+    may keep a lower limit than the one it is created with; then larger lectures get 413)."""
+    topic_limit = min(await max_message_bytes(settings.kafka, topic), EVENTS_MAX_MESSAGE_BYTES)
+    if topic_limit < EVENTS_MAX_MESSAGE_BYTES:
+        log.warning(
+            "topic %s takes records up to %d bytes, less than the %d lectures at the documented "
+            "limits need; raise its max.message.bytes",
+            topic,
+            topic_limit,
+            EVENTS_MAX_MESSAGE_BYTES,
         )
-
-    return handler
+    return appendable_bytes(topic_limit)

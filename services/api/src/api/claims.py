@@ -2,9 +2,13 @@
 
 A claim is written before the regeneration event is produced; the primary key makes two
 concurrent requests for the same version collide, so only one of them produces an event.
+A claim may carry the client's `Idempotency-Key` (`command_key`), unique too: the same key
+again answers with the claim it made instead of a new version (decision 0013).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -22,6 +26,9 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.regenerations (
     abandoned      boolean     NOT NULL DEFAULT false,
     PRIMARY KEY (asset_id, prompt_version)
 );
+ALTER TABLE {SCHEMA}.regenerations ADD COLUMN IF NOT EXISTS command_key text;
+CREATE UNIQUE INDEX IF NOT EXISTS regenerations_command_key
+    ON {SCHEMA}.regenerations (command_key);
 """
 
 _LOCK_KEY = 0x4C47_4150  # serialises concurrent creation of the schema by several processes
@@ -29,6 +36,19 @@ _LOCK_KEY = 0x4C47_4150  # serialises concurrent creation of the schema by sever
 
 class VersionTakenError(Exception):
     """Another request claimed this version first."""
+
+
+class KeyTakenError(Exception):
+    """Another request with the same idempotency key claimed first."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedClaim:
+    """The regeneration an idempotency key asked for."""
+
+    asset_id: str
+    prompt_version: int
+    event_id: str
 
 
 class Claims:
@@ -52,23 +72,40 @@ class Claims:
             return None
         return Claim(row["prompt_version"], row["claimed_at"], row["abandoned"])
 
-    async def claim(self, asset_id: str, prompt_version: int, event_id: str) -> None:
+    async def by_key(self, command_key: str) -> KeyedClaim | None:
+        """The live claim made with `command_key`, if any."""
+        row = await self._pool.fetchrow(
+            f"SELECT asset_id, prompt_version, event_id FROM {SCHEMA}.regenerations "
+            f"WHERE command_key = $1",
+            command_key,
+        )
+        if row is None:
+            return None
+        return KeyedClaim(row["asset_id"], row["prompt_version"], row["event_id"])
+
+    async def claim(
+        self, asset_id: str, prompt_version: int, event_id: str, command_key: str | None = None
+    ) -> None:
         try:
             await self._pool.execute(
-                f"INSERT INTO {SCHEMA}.regenerations (asset_id, prompt_version, event_id) "
-                f"VALUES ($1, $2, $3)",
+                f"INSERT INTO {SCHEMA}.regenerations "
+                f"(asset_id, prompt_version, event_id, command_key) VALUES ($1, $2, $3, $4)",
                 asset_id,
                 prompt_version,
                 event_id,
+                command_key,
             )
         except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "regenerations_command_key":
+                raise KeyTakenError(str(command_key)) from exc
             raise VersionTakenError(f"{asset_id} v{prompt_version}") from exc
 
     async def abandon(self, asset_id: str, prompt_version: int) -> None:
         """Mark a claim whose event may not have been produced: it stops blocking new
         regenerations, but its version stays used (the event may exist after all)."""
         await self._pool.execute(
-            f"UPDATE {SCHEMA}.regenerations SET abandoned = true "
+            # Its key is freed too: the same request again may then try again.
+            f"UPDATE {SCHEMA}.regenerations SET abandoned = true, command_key = NULL "
             f"WHERE asset_id = $1 AND prompt_version = $2",
             asset_id,
             prompt_version,

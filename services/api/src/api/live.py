@@ -8,14 +8,17 @@ seq", so nothing is lost between the catch-up and the live part and nothing is s
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi.sse import ServerSentEvent
 
 from api.broadcaster import Broadcaster
+from api.outages import DATABASE_OUTAGES
 from api.queries import FeedRow, ReadModel
 
 PAGE = 500
+log = logging.getLogger(__name__)
 HEARTBEAT = "heartbeat"
 
 
@@ -32,7 +35,13 @@ async def lecture_events(
     with broadcaster.subscribe(lecture_id) as wake:
         while True:
             wake.clear()  # before reading: a wake-up during the read is kept for the next round
-            rows = await reads.feed_after(lecture_id, last, PAGE)
+            try:
+                rows = await reads.feed_after(lecture_id, last, PAGE)
+            except DATABASE_OUTAGES as exc:
+                # A browser's EventSource gives up on a 503, so an open stream outlives a
+                # database outage: keep it alive and read again after the next heartbeat.
+                log.warning("feed read failed; the stream waits for the database: %r", exc)
+                rows = []
             for row in rows:
                 yield message(row)
                 last = row.seq

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from shared.events import AssetRegenerationRequested, LectureCreated
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
@@ -34,6 +38,15 @@ class ApiMetrics:
             ["type"],
             registry=self.registry,
         )
+
+    def publish_zeros(self, routes: Iterable[tuple[str, str]]) -> None:
+        """Every (method, route) at zero from start-up, answered and failed, and every event
+        type: the 5xx-ratio alert and the dashboard see series before the first request."""
+        for method, route in routes:
+            for status_class in ("2xx", "5xx"):
+                self.requests.labels(method, route, status_class)
+        for payload in (LectureCreated, AssetRegenerationRequested):
+            self.events_appended.labels(payload.short_type())
 
     def observe(self, method: str, route: str | None, status: int, seconds: float) -> None:
         method = method if method in KNOWN_METHODS else "OTHER"

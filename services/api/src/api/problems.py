@@ -72,6 +72,16 @@ def invalid(errors: Iterable[FieldError]) -> ProblemError:
     return ProblemError(422, _validation_detail(found), slug="validation", errors=found)
 
 
+def too_large(what: str, size: int, limit: int) -> ProblemError:
+    """413 for a command whose event the event log cannot take, naming the limit."""
+    return ProblemError(
+        413,
+        f"{what} is {size} bytes as an event; the event log takes at most {limit} bytes per "
+        "event (its topic's max.message.bytes): send less text or fewer segments",
+        slug="event-too-large",
+    )
+
+
 def problem_response(
     status: int,
     *,

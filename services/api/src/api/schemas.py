@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
+from api.storable import refusal
 from shared.errors import ErrorInfo
 from shared.media import MediaKind
 from shared.status import AssetStatus
@@ -14,6 +24,9 @@ from shared.status import AssetStatus
 MAX_PROMPT_CHARS = 4_000
 MAX_SEGMENTS = 500
 MAX_DURATION_S = 600.0
+MAX_PARAMS_BYTES = 16_384
+"""Provider parameters are settings (a seed, an aspect ratio), not payloads: pass large inputs
+(an init image) as URLs."""
 
 PromptText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PROMPT_CHARS)]
 ModelRef = Annotated[
@@ -24,13 +37,34 @@ ModelRef = Annotated[
     Field(description="`owner/name` or `owner/name:version`", examples=["minimax/video-01"]),
 ]
 Duration = Annotated[float, Field(gt=0, le=MAX_DURATION_S, description="seconds")]
-Params = Annotated[dict[str, Any], Field(description="provider input parameters")]
+
+
+def _params_size(params: dict[str, Any]) -> dict[str, Any]:
+    size = len(json.dumps(params, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+    if size > MAX_PARAMS_BYTES:
+        raise ValueError(f"is {size} bytes as JSON; at most {MAX_PARAMS_BYTES} are accepted")
+    return params
+
+
+Params = Annotated[
+    dict[str, Any],
+    AfterValidator(_params_size),
+    Field(description=f"provider input parameters (at most {MAX_PARAMS_BYTES} bytes as JSON)"),
+]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        # Nested requests check their own fields; this sees strings and params.
+        if not isinstance(value, BaseModel) and (reason := refusal(value)):
+            raise ValueError(reason)
+        return value
 
 
 class _Response(BaseModel):

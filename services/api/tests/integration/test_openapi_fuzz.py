@@ -3,16 +3,12 @@ is a problem+json document that matches the declared schema."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 
 import hypothesis
 import hypothesis.errors
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -21,8 +17,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
 from api.settings import ApiSettings
+
+from ..conftest import serve_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -36,35 +33,10 @@ CHECKS = [
 
 @pytest.fixture
 def served_api(api_settings: ApiSettings, projector: None) -> Iterator[str]:
-    """The API under uvicorn in its own thread and event loop (the test itself is blocking)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     api_settings.heartbeat_s = 0.2
     api_settings.wait_for_timeout_s = 0.05  # generated event ids are never projected
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(api_settings),
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
-    thread.start()
-    try:
-        started = threading.Event()
-        for _ in range(300):
-            if server.started or not thread.is_alive():
-                started.set()
-                break
-            started.wait(0.05)
-        assert server.started, "the API did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    with serve_in_thread(api_settings) as base_url:
+        yield base_url
 
 
 def test_generated_requests_never_get_a_5xx_and_errors_are_problems(served_api, token):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -113,3 +114,61 @@ async def test_when_the_broker_does_not_acknowledge_the_answer_is_503_and_the_cl
     assert response.headers["content-type"] == "application/problem+json"
     claim = await app.state.runtime.claims.latest(asset_id)
     assert (claim.prompt_version, claim.abandoned) == (2, True)
+
+
+async def test_the_same_idempotency_key_again_answers_with_its_version_and_makes_no_new_one(
+    client, failed_image, emit, asset_events
+):
+    asset_id = failed_image["asset_id"]
+    key = {"Idempotency-Key": "redrive-3f2a"}
+    first = await client.post(f"/v1/assets/{asset_id}/regenerate", json={}, headers=key)
+    # The version it made has even ended: a plain request now would make version 3.
+    events = asset_events(failed_image["lecture_id"], failed_image)
+    last = await emit(events.failed(version=2))
+    await client.get(f"/v1/assets/{asset_id}?wait_for={last}")
+
+    again = await client.post(f"/v1/assets/{asset_id}/regenerate", json={}, headers=key)
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    asset = (await client.get(f"/v1/assets/{asset_id}")).json()
+    assert asset["prompt_version"] == 2
+    other = await client.post(
+        f"/v1/assets/{asset_id}/regenerate", json={}, headers={"Idempotency-Key": "another"}
+    )
+    assert other.json()["prompt_version"] == 3
+
+
+async def test_concurrent_requests_with_one_idempotency_key_make_one_version(client, failed_image):
+    asset_id = failed_image["asset_id"]
+    key = {"Idempotency-Key": "redrive-concurrent"}
+
+    answers = await asyncio.gather(
+        *(client.post(f"/v1/assets/{asset_id}/regenerate", json={}, headers=key) for _ in range(4))
+    )
+
+    accepted = [a.json() for a in answers if a.status_code == 202]
+    assert accepted, [a.text for a in answers]
+    assert {a["prompt_version"] for a in accepted} == {2}
+    assert {a.status_code for a in answers} <= {202, 409}
+
+
+async def test_a_regeneration_with_text_that_cannot_be_stored_is_422_naming_the_field(
+    client, failed_image
+):
+    asset_id = failed_image["asset_id"]
+
+    nul = await client.post(f"/v1/assets/{asset_id}/regenerate", json={"prompt": "a\x00bee"})
+    params = await client.post(  # json.dumps escapes the unpaired surrogate, as clients may
+        f"/v1/assets/{asset_id}/regenerate",
+        content=json.dumps({"params": {"style": "\ud800"}}),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert (nul.status_code, params.status_code) == (422, 422)
+    assert [e["field"] for e in nul.json()["errors"]] == ["prompt"]
+    assert [e["field"] for e in params.json()["errors"]] == ["params"]
+    asset = (await client.get(f"/v1/assets/{asset_id}")).json()
+    assert asset["prompt_version"] == 1

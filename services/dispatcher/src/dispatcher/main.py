@@ -11,6 +11,7 @@ import sys
 from dispatcher.runner import Dispatcher
 from dispatcher.settings import DispatcherSettings
 from shared import topics
+from shared.consumer_lag import ConsumerLag
 from shared.kafka import (
     TopicSettings,
     TopicSpec,
@@ -67,6 +68,8 @@ async def serve(settings: DispatcherSettings, kafka: KafkaSettings) -> None:
         )
         await probe.start()
         stack.push_async_callback(probe.close)
+        lag = ConsumerLag(dispatcher.metrics.registry, settings.group_id)
+        await stack.enter_async_context(lag.watching(lambda: consumer))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, dispatcher.stop)

@@ -16,6 +16,7 @@ from dispatcher.commands import WANTED_TYPES, command_records
 from shared import topics
 from shared.envelope import decode, header
 from shared.events import PayloadError
+from shared.media import MediaKind
 from shared.worker.publisher import Publisher, publish
 from shared.worker.records import Outgoing
 
@@ -39,6 +40,10 @@ class DispatcherMetrics:
             ["result"],
             registry=self.registry,
         )
+        for medium in MediaKind:  # every series at zero from start-up, for rates and alerts
+            self.commands.labels(medium.value)
+        for result in ("dispatched", "skipped", "rejected"):
+            self.events.labels(result)
 
 
 class Dispatcher:

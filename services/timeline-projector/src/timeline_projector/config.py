@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import KafkaSettings, PostgresSettings
+from shared.settings import KafkaSettings, PostgresSettings, metrics_host
 
 
 class ProjectorSettings(BaseSettings):
@@ -21,7 +21,9 @@ class ProjectorSettings(BaseSettings):
         "lecturegen-timeline-projector",
         description="Kafka consumer group, also the consumer name of the stored offsets",
     )
-    metrics_host: str = "0.0.0.0"
+    metrics_host: str = Field(
+        default_factory=metrics_host, description="default `LECTUREGEN_METRICS_HOST`"
+    )
     metrics_port: int = Field(9105, ge=0, le=65535)
     batch_size: int = Field(500, ge=1, description="records per transaction while live")
     poll_timeout_ms: int = Field(500, ge=1)

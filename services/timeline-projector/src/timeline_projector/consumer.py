@@ -74,6 +74,11 @@ class LiveProjector:
         self.started = asyncio.Event()
         """Set once the consumer has started (joined its group)."""
 
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The running consumer, while there is one (for its lag)."""
+        return self._consumer
+
     def healthy(self, max_silence_s: float = 120.0) -> bool:
         """Whether the loop has polled the log recently."""
         return time.monotonic() - self.last_poll < max_silence_s

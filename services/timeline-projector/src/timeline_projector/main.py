@@ -10,6 +10,7 @@ import signal
 
 import asyncpg
 
+from shared.consumer_lag import ConsumerLag
 from shared.kafka import TopicSettings, create_topics, events_topic
 from shared.observability import ProbeServer, configure_logging
 from timeline_projector.config import Settings
@@ -70,15 +71,17 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
                 "metrics_port": probes.port,
             },
         )
+        lag = ConsumerLag(metrics.registry, settings.projector.group_id)
         try:
-            stopping = asyncio.create_task(stop.wait(), name="stop")
-            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if running.done():
-                running.result()  # the loop ended on its own: that is a failure, raise it
-            running.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await running
+            async with lag.watching(lambda: projector.consumer):
+                stopping = asyncio.create_task(stop.wait(), name="stop")
+                await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if running.done():
+                    running.result()  # the loop ended on its own: that is a failure, raise it
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
         finally:
             await probes.close()
         log.info("timeline projector stopped")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from shared.events import EVENT_TYPES
+
 
 class ProjectorMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -41,3 +43,5 @@ class ProjectorMetrics:
             "Share of the log a running rebuild has replayed (0 to 1).",
             registry=r,
         )
+        for payload in EVENT_TYPES:  # every type at zero from start-up, for rates and alerts
+            self.events_applied.labels(payload.short_type())

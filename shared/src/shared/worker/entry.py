@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from shared.blobstore import open_blob_store
+from shared.consumer_lag import ConsumerLag
 from shared.kafka import (
     TopicSettings,
     create_topics,
@@ -103,14 +104,15 @@ async def open_worker(
         producer = make_producer(config.kafka)
         stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
         await producer.start()
+        group_id = config.worker.group_id or f"lecturegen-{kind.value}-worker"
         consumer = make_consumer(
             config.kafka,
-            config.worker.group_id or f"lecturegen-{kind.value}-worker",
+            group_id,
             session_timeout_ms=config.worker.session_timeout_ms,
             max_poll_records=config.worker.max_buffered_per_partition,
         )
         stack.push_async_callback(consumer.stop)  # `run` stops it; this covers a run never made
-        yield WorkerRuntime(
+        runtime = WorkerRuntime(
             kind=kind,
             generator=generator,
             store=store,
@@ -120,6 +122,9 @@ async def open_worker(
             settings=config.worker,
             namespace=ns,
         )
+        lag = ConsumerLag(runtime.metrics.registry, group_id)
+        await stack.enter_async_context(lag.watching(lambda: consumer))
+        yield runtime
 
 
 @contextlib.asynccontextmanager

@@ -5,11 +5,21 @@ Labels are bounded: the medium, an outcome or verdict, an error code, a tier, a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from shared.errors import ErrorCode
 from shared.media import MediaKind
+from shared.status import AssetStatus
 from shared.topics import tier_label
+from shared.worker.versions import Verdict
+
+DEAD_LETTER_REASONS = ("poison", "exhausted", "failed")
+"""Why a record went to the dead-letter topic: unreadable, retries exhausted, failed for good."""
+RESUME_SOURCES = ("retry", "redelivery")
+OUTCOMES = tuple(s.value for s in AssetStatus if s is not AssetStatus.PENDING)
+SKIP_VERDICTS = tuple(v.value for v in Verdict if v not in (Verdict.PROCEED, Verdict.RESEND))
 
 _CALL_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640)
 _LATENCY_BUCKETS = (0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560)
@@ -18,7 +28,12 @@ _LATENCY_BUCKETS = (0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560)
 class WorkerMetrics:
     """Counters, gauges and histograms of one worker; `registry` is what `/metrics` serves."""
 
-    def __init__(self, kind: MediaKind, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        kind: MediaKind,
+        registry: CollectorRegistry | None = None,
+        tiers_ms: Iterable[int] = (),
+    ) -> None:
         self.kind = kind
         self.registry = registry or CollectorRegistry()
         r = self.registry
@@ -79,8 +94,28 @@ class WorkerMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
-        for code in ErrorCode:  # publish zeros so dashboards and alerts see every code
-            self.errors.labels(kind.value, code.value)
+        self._publish_zeros(tiers_ms)
+
+    def _publish_zeros(self, tiers_ms: Iterable[int]) -> None:
+        """Every series of a known label value exists from start-up at zero: an alert on
+        `increase(...)` needs a sample before the first increment to see it (the first dead
+        letter of a medium), and a dashboard shows 0 instead of "no data"."""
+        medium = self.kind.value
+        for code in ErrorCode:
+            self.errors.labels(medium, code.value)
+        for reason in DEAD_LETTER_REASONS:
+            self.dead_letters.labels(medium, reason)
+        for outcome in OUTCOMES:
+            self.attempts.labels(medium, outcome)
+            self.request_to_outcome.labels(medium, outcome)
+        for verdict in SKIP_VERDICTS:
+            self.skipped.labels(medium, verdict)
+        for source in RESUME_SOURCES:
+            self.resumed.labels(medium, source)
+        for tier_ms in tiers_ms:
+            self.retries.labels(medium, tier_label(tier_ms))
+        self.in_flight.labels(medium)
+        self.call_duration.labels(medium)
 
     def attempt(self, outcome: str) -> None:
         self.attempts.labels(self.kind.value, outcome).inc()

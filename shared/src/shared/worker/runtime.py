@@ -60,7 +60,7 @@ class WorkerRuntime:
         clock: Clock = utc_now,
     ) -> None:
         self.kind = kind
-        self.metrics = metrics or WorkerMetrics(kind)
+        self.metrics = metrics or WorkerMetrics(kind, tiers_ms=policy.tiers_ms)
         self._consumer = consumer
         self._policy = policy
         self._settings = settings

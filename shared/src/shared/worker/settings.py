@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.settings import metrics_host
+
 
 class WorkerSettings(BaseSettings):
     """How one worker process consumes, calls the provider and reports."""
@@ -36,6 +38,9 @@ class WorkerSettings(BaseSettings):
     session_timeout_ms: int = Field(
         10_000, ge=1000, description="how soon the group notices a worker that died"
     )
-    metrics_host: str = Field("127.0.0.1", description="address `/metrics` and `/healthz` bind")
+    metrics_host: str = Field(
+        default_factory=metrics_host,
+        description="address `/metrics` and `/healthz` bind; default `LECTUREGEN_METRICS_HOST`",
+    )
     metrics_port: int = Field(9100, ge=0, le=65535, description="0: any free port")
     log_level: str = "INFO"

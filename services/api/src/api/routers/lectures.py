@@ -20,11 +20,12 @@ from api.deps import (
     require_stream_token,
     require_token,
 )
-from api.event_log import EventLogUnavailableError
+from api.event_log import EventLogUnavailableError, EventTooLargeError
 from api.live import lecture_events
 from api.logs import request_id_var
+from api.outages import retry_later
 from api.plan import plan_lecture
-from api.problems import FieldError, ProblemError, invalid, not_found, responses
+from api.problems import FieldError, invalid, not_found, responses, too_large
 from api.schemas import (
     AssetList,
     AssetRef,
@@ -59,7 +60,7 @@ READ_RESPONSES = responses(404, 422, 503)
     "",
     status_code=202,
     response_model=LectureAccepted,
-    responses=responses(400, 422, 503),
+    responses=responses(400, 413, 422, 503),
     summary="Submit a lecture: appends one `lecture.created` event",
 )
 async def create_lecture(
@@ -69,8 +70,10 @@ async def create_lecture(
     envelope = events.envelop(planned, correlation_id=request_id_var.get())
     try:
         await events.append(envelope)
+    except EventTooLargeError as exc:
+        raise too_large("the lecture", exc.size, exc.limit) from exc
     except EventLogUnavailableError as exc:
-        raise ProblemError(503, "the event log did not accept the lecture; retry") from exc
+        raise retry_later("the event log did not accept the lecture; retry") from exc
     metrics.events_appended.labels(planned.short_type()).inc()
     return LectureAccepted(
         lecture_id=planned.lecture_id,

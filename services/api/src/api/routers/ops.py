@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import Metrics, RuntimeDep, Settings
+from api.outages import RETRY_AFTER_S
 from api.problems import problem_response, responses
 
 router = APIRouter(tags=["operations"])
@@ -38,7 +39,10 @@ async def readyz(runtime: RuntimeDep, settings: Settings) -> Any:
     failing = sorted(name for name, ok in checks.items() if not ok)
     if failing:
         return problem_response(
-            503, detail=f"not ready: {', '.join(failing)} unreachable", slug="not-ready"
+            503,
+            detail=f"not ready: {', '.join(failing)} unreachable",
+            slug="not-ready",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
         )
     return JSONResponse({"status": "ready", "checks": dict.fromkeys(checks, "ok")})
 
