@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_NATIVE_TLS := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup infra stop-infra status run stop test lint typecheck pytest bench
+.PHONY: help setup infra stop-infra status run stop test lint typecheck pytest bench browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,9 +53,12 @@ lint: setup
 typecheck: setup
 	mypy shared/src services/*/src cli/src
 
+browser: ## install the browser the page's tests drive (Debian's chromium; root only)
+	deploy/local/browser.sh
+
 # With both KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL set, the tests use those services (the
 # fixtures read the same variables) and the local ones are not started.
-pytest: setup $(if $(and $(KAFKA_BOOTSTRAP_SERVERS),$(DATABASE_URL)),,infra)
+pytest: setup browser $(if $(and $(KAFKA_BOOTSTRAP_SERVERS),$(DATABASE_URL)),,infra)
 	pytest
 
 test: lint typecheck pytest ## lint, type-check and run every test against real Kafka and PostgreSQL

@@ -47,3 +47,28 @@ def test_a_missing_or_foreign_state_file_reads_as_no_run(tmp_path):
     assert read_state(tmp_path / "bad.json") is None
     (tmp_path / "garbage.json").write_text("not json")
     assert read_state(tmp_path / "garbage.json") is None
+
+
+def test_a_run_whose_supervisor_is_gone_reads_as_orphaned_until_it_is_recorded_stopped():
+    from dataclasses import replace
+
+    from lecturegen_cli.recorder import stopped
+
+    assert _state().observed_phase(supervisor_alive=True) == "ready"
+    assert _state().observed_phase(supervisor_alive=False) == "orphaned"
+    ended = stopped(_state())
+    assert ended.observed_phase(supervisor_alive=False) == "stopped"
+    assert ended.processes["api"].pid is None
+    assert replace(_state(), phase=Phase.FAILED).observed_phase(supervisor_alive=False) == "failed"
+
+
+def test_the_ports_of_a_run_are_kept_in_the_state_file_after_it_stopped(tmp_path):
+    from dataclasses import replace
+
+    from lecturegen_cli.recorder import stopped
+
+    path = tmp_path / "state.json"
+    write_state(path, stopped(replace(_state(), ports={"api": 8123})))
+    state = read_state(path)
+    assert state is not None
+    assert state.ports == {"api": 8123}

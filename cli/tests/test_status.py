@@ -83,9 +83,30 @@ def test_the_json_form_names_every_field_but_the_internal_consumer_flag():
         "restarts": None,
         "lag": None,
         "detail": None,
+        "replica": None,
     }
 
 
 def test_a_password_in_the_database_url_is_not_shown():
     assert redact_dsn("postgresql://u:hunter2@db:5432/x") == "postgresql://u:***@db:5432/x"
     assert redact_dsn("postgresql://u@db/x") == "postgresql://u@db/x"
+
+
+def test_replicas_of_a_scaled_component_are_numbered_and_share_its_lag_column():
+    rows = [
+        process_row(
+            _record(name=n, replica_of="image-worker"),
+            supervised=True,
+            consumes=True,
+            lag=4,
+            replica=r,
+        )
+        for n, r in (("image-worker", "1/2"), ("image-worker-2", "2/2"))
+    ]
+    text = _render(rows)
+    lines = [line.split() for line in text.splitlines()[1:] if line.strip()]
+    assert [(line[0], line[1], line[-1]) for line in lines] == [
+        ("image-worker", "1/2", "4"),
+        ("image-worker-2", "2/2", "4"),
+    ]
+    assert text.splitlines()[0].split()[:2] == ["component", "replica"]

@@ -1,36 +1,125 @@
 #!/usr/bin/env bash
-# A single-node Apache Kafka 4 broker (KRaft, combined broker + controller) for development and
-# tests, run from its Maven Central jars with the machine's Java; no Docker, no tarballs.
+# Apache Kafka 4 (KRaft) for development and tests, run from its Maven Central jars with the
+# machine's Java; no Docker, no tarballs. By default one node that is both broker and
+# controller; with --brokers 3 a cluster of three such nodes (replication factor 3,
+# min.insync.replicas=2), on ports and in a data dir of its own, beside the single broker.
 #
-#   deploy/local/kafka.sh start|stop|restart|status|logs [-f]
+#   deploy/local/kafka.sh [--brokers N] [--node K] start|stop|restart|status|logs [-f]
+#
+#   --brokers N   1 (default): the single dev broker; 3 or more: a local cluster of N nodes
+#   --node K      with --brokers N: act on node K alone (stop or kill one, start it again)
 #
 # Environment:
-#   LECTUREGEN_KAFKA_PORT             client port on 127.0.0.1 (default 19092)
-#   LECTUREGEN_KAFKA_CONTROLLER_PORT  KRaft controller port (default: client port + 1)
-#   LECTUREGEN_LOCAL_DIR              state root (default: <repo>/.local); Kafka uses ./kafka in it
-#   LECTUREGEN_KAFKA_READY_TIMEOUT_S  how long start waits for the broker (default 90)
+#   LECTUREGEN_KAFKA_PORT             single broker: client port on 127.0.0.1 (default 19092)
+#   LECTUREGEN_KAFKA_CONTROLLER_PORT  single broker: controller port (default: client port + 1)
+#   LECTUREGEN_KAFKA_CLUSTER_PORTS    cluster: the N client ports, comma-separated
+#                                     (default 19192,19193,... : one per node)
+#   LECTUREGEN_KAFKA_CLUSTER_CONTROLLER_PORTS
+#                                     cluster: the N controller ports (default: the N ports
+#                                     after the client ports, 19195,... for 3 nodes)
+#   LECTUREGEN_LOCAL_DIR              state root (default: <repo>/.local); the single broker
+#                                     uses ./kafka in it, a cluster ./kafka-cluster
+#   LECTUREGEN_KAFKA_READY_TIMEOUT_S  how long start waits for the broker(s) (default 90)
 #   JAVA_HOME                         Java 17+ to use (default: java on PATH)
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KAFKA_PORT="${LECTUREGEN_KAFKA_PORT:-19092}"
-require_port_number LECTUREGEN_KAFKA_PORT "$KAFKA_PORT"
-CONTROLLER_PORT="${LECTUREGEN_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
-require_port_number LECTUREGEN_KAFKA_CONTROLLER_PORT "$CONTROLLER_PORT"
+BROKERS=1
+ONLY_NODE=""
+ARGS=()
+while (($#)); do
+	case "$1" in
+	--brokers)
+		BROKERS="${2:-}"
+		shift 2 || die "--brokers needs a count"
+		;;
+	--brokers=*)
+		BROKERS="${1#*=}"
+		shift
+		;;
+	--node)
+		ONLY_NODE="${2:-}"
+		shift 2 || die "--node needs a node number"
+		;;
+	--node=*)
+		ONLY_NODE="${1#*=}"
+		shift
+		;;
+	*)
+		ARGS+=("$1")
+		shift
+		;;
+	esac
+done
+set -- "${ARGS[@]+"${ARGS[@]}"}"
+[[ "$BROKERS" =~ ^[0-9]+$ ]] && ((BROKERS == 1 || (BROKERS >= 3 && BROKERS <= 9))) ||
+	die "--brokers $BROKERS: run 1 broker, or a cluster of 3 to 9 (2 nodes cannot lose one:" \
+		"a KRaft quorum of 2 needs both, and min.insync.replicas=2 needs a third replica)"
+if [[ -n "$ONLY_NODE" ]]; then
+	((BROKERS > 1)) || die "--node only applies to a cluster (--brokers 3)"
+	[[ "$ONLY_NODE" =~ ^[0-9]+$ ]] && ((ONLY_NODE >= 1 && ONLY_NODE <= BROKERS)) ||
+		die "--node $ONLY_NODE: the cluster's nodes are 1 to $BROKERS"
+fi
 READY_TIMEOUT_S="${LECTUREGEN_KAFKA_READY_TIMEOUT_S:-90}"
 
-KAFKA_DIR="$LOCAL_STATE_DIR/kafka"
-LIBS_DIR="$KAFKA_DIR/libs"
-DATA_DIR="$KAFKA_DIR/data"
-LOG_DIR="$KAFKA_DIR/logs"
-PID_FILE="$KAFKA_DIR/kafka.pid"
-CONFIG_FILE="$KAFKA_DIR/server.properties"
+# Jars are shared by the single broker and every cluster node.
+LIBS_DIR="$LOCAL_STATE_DIR/kafka/libs"
 POM="$LOCAL_SCRIPTS_DIR/kafka/pom.xml"
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 LOG4J_CONFIG="$LOCAL_SCRIPTS_DIR/kafka/log4j2.xml"
-SERVER_LOG="$LOG_DIR/server.log"
-BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+
+if ((BROKERS == 1)); then
+	SCOPE_DIR="$LOCAL_STATE_DIR/kafka"
+	CLIENT_PORTS=("${LECTUREGEN_KAFKA_PORT:-19092}")
+	require_port_number LECTUREGEN_KAFKA_PORT "${CLIENT_PORTS[0]}"
+	CONTROLLER_PORTS=("${LECTUREGEN_KAFKA_CONTROLLER_PORT:-$((CLIENT_PORTS[0] + 1))}")
+	require_port_number LECTUREGEN_KAFKA_CONTROLLER_PORT "${CONTROLLER_PORTS[0]}"
+	NAME=kafka
+else
+	SCOPE_DIR="$LOCAL_STATE_DIR/kafka-cluster"
+	# port_list VARIABLE DEFAULT_FIRST: the N ports of VARIABLE, or N consecutive from the first.
+	port_list() {
+		local variable="$1" first="$2" value ports port
+		value="${!variable:-}"
+		if [[ -z "$value" ]]; then
+			value="$(seq -s, "$first" "$((first + BROKERS - 1))")"
+		fi
+		IFS=, read -r -a ports <<<"$value"
+		((${#ports[@]} == BROKERS)) || die "$variable=$value names ${#ports[@]} ports; the cluster has $BROKERS nodes"
+		for port in "${ports[@]}"; do require_port_number "$variable" "$port"; done
+		printf '%s\n' "${ports[@]}"
+	}
+	mapfile -t CLIENT_PORTS < <(port_list LECTUREGEN_KAFKA_CLUSTER_PORTS 19192)
+	mapfile -t CONTROLLER_PORTS < <(port_list LECTUREGEN_KAFKA_CLUSTER_CONTROLLER_PORTS $((CLIENT_PORTS[0] + BROKERS)))
+	NAME="kafka cluster"
+fi
+BOOTSTRAP="$(for port in "${CLIENT_PORTS[@]}"; do printf '127.0.0.1:%s\n' "$port"; done | paste -sd, -)"
+
+# use_node I: points NODE_* at node I's files and ports (the single broker is node 1).
+use_node() {
+	local i="$1"
+	NODE_ID="$i"
+	NODE_PORT="${CLIENT_PORTS[$((i - 1))]}"
+	NODE_CONTROLLER_PORT="${CONTROLLER_PORTS[$((i - 1))]}"
+	if ((BROKERS == 1)); then
+		NODE_DIR="$SCOPE_DIR"
+		NODE_LABEL=kafka
+	else
+		NODE_DIR="$SCOPE_DIR/node-$i"
+		NODE_LABEL="kafka node $i"
+	fi
+	DATA_DIR="$NODE_DIR/data"
+	LOG_DIR="$NODE_DIR/logs"
+	PID_FILE="$NODE_DIR/kafka.pid"
+	CONFIG_FILE="$NODE_DIR/server.properties"
+	SERVER_LOG="$LOG_DIR/server.log"
+}
+
+# The nodes an action applies to: all of them, or the one --node names.
+nodes() {
+	if [[ -n "$ONLY_NODE" ]]; then printf '%s\n' "$ONLY_NODE"; else seq 1 "$BROKERS"; fi
+}
 
 java_bin() {
 	if [[ -n "${JAVA_HOME:-}" ]]; then
@@ -72,9 +161,11 @@ ensure_jars() {
 		die "mvn (Apache Maven) was not found; it fetches the Kafka jars from Maven Central" \
 			"fix: apt-get install -y maven"
 	say "fetching the Kafka jars from Maven Central (first start only) ..."
-	local staging="$KAFKA_DIR/libs.partial" mvn_log="$KAFKA_DIR/maven.log"
+	local jars_dir
+	jars_dir="$(dirname "$LIBS_DIR")"
+	local staging="$jars_dir/libs.partial" mvn_log="$jars_dir/maven.log"
 	rm -rf "$staging"
-	mkdir -p "$KAFKA_DIR"
+	mkdir -p "$jars_dir"
 	# The goal is spelled out in full so an unreachable repository reports a failed download
 	# rather than an unknown "dependency:" prefix.
 	if ! mvn -B -q -Dstyle.color=never -f "$POM" "$DEPENDENCY_PLUGIN:copy-dependencies" -DoutputDirectory="$staging" \
@@ -92,8 +183,8 @@ ensure_jars() {
 	mv "$staging" "$LIBS_DIR"
 }
 
-# Prints the pid of our running broker, if any: from the pid file, or by the config path it was
-# started with when the pid file is gone.
+# Prints the pid of the current node's running broker, if any: from the pid file, or by the
+# config path it was started with when the pid file is gone.
 running_pid() {
 	local pid=""
 	[[ -f "$PID_FILE" ]] && pid="$(cat "$PID_FILE" 2>/dev/null || true)"
@@ -108,20 +199,49 @@ running_pid() {
 	fi
 }
 
+quorum_voters() {
+	local i voters=()
+	for i in $(seq 1 "$BROKERS"); do voters+=("$i@127.0.0.1:${CONTROLLER_PORTS[$((i - 1))]}"); done
+	(
+		IFS=,
+		printf '%s' "${voters[*]}"
+	)
+}
+
 write_config() {
 	mkdir -p "$DATA_DIR" "$LOG_DIR"
 	cat >"$CONFIG_FILE" <<CONF
 # Generated by deploy/local/kafka.sh on every start; edit the script, not this file.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$NODE_ID
+controller.quorum.voters=$(quorum_voters)
+listeners=PLAINTEXT://127.0.0.1:$NODE_PORT,CONTROLLER://127.0.0.1:$NODE_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$NODE_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$DATA_DIR
 
+$(topic_settings)
+
+delete.topic.enable=true
+group.initial.rebalance.delay.ms=0
+
+# Small footprint for a dev machine.
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=2
+log.segment.bytes=16777216
+log.retention.check.interval.ms=300000
+CONF
+}
+
+# The replication settings: none on one node; on a cluster what docs/scaling.md and the
+# deployment manifests promise (deploy/kubernetes/kafka), so one node may fail or restart
+# without losing an acknowledged write.
+topic_settings() {
+	if ((BROKERS == 1)); then
+		cat <<'ONE'
 # One node: every internal topic has a single replica.
 default.replication.factor=1
 min.insync.replicas=1
@@ -135,25 +255,45 @@ share.coordinator.state.topic.min.isr=1
 
 # Our code creates its topics explicitly; auto-creation stays on for ad-hoc experiments.
 auto.create.topics.enable=true
-delete.topic.enable=true
 num.partitions=4
-group.initial.rebalance.delay.ms=0
+ONE
+	else
+		cat <<'CLUSTER'
+# A cluster: three replicas of everything, a write counts once two of them have it.
+default.replication.factor=3
+min.insync.replicas=2
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+unclean.leader.election.enable=false
 
-# Small footprint for a dev machine.
-num.network.threads=2
-num.io.threads=4
-num.recovery.threads.per.data.dir=2
-log.segment.bytes=16777216
-log.retention.check.interval.ms=300000
-CONF
+# Every topic is created by the services with its counts, as in a deployment.
+auto.create.topics.enable=false
+num.partitions=12
+CLUSTER
+	fi
+}
+
+# The cluster's id: made once, kept beside the nodes so every node is formatted with it.
+cluster_id() {
+	local file="$SCOPE_DIR/cluster.id"
+	if [[ ! -s "$file" ]]; then
+		mkdir -p "$SCOPE_DIR"
+		# A Kafka cluster id is 16 random bytes, base64url without padding.
+		head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' >"$file"
+	fi
+	cat "$file"
 }
 
 # Formats the storage once; the cluster id lives in the data dir's meta.properties from then on.
 ensure_formatted() {
 	[[ -f "$DATA_DIR/meta.properties" ]] && return
 	local cluster_id
-	# A Kafka cluster id is 16 random bytes, base64url without padding.
-	cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+	cluster_id="$(cluster_id)"
 	say "formatting Kafka storage in $DATA_DIR (cluster id $cluster_id)"
 	if ! "$JAVA" -Xmx256m -cp "$LIBS_DIR/*" -Dlog4j2.configurationFile="$LOG4J_CONFIG" \
 		-Dkafka.logs.dir="$LOG_DIR" kafka.tools.StorageTool format \
@@ -174,12 +314,12 @@ ready_python() {
 	done
 }
 
-# Waits until a Kafka client gets metadata with our broker in it.
+# Waits until a Kafka client asking the current node sees it registered in the cluster.
 wait_ready() {
 	local pid="$1" python
 	python="$(ready_python)"
 	if [[ -n "$python" ]]; then
-		"$python" "$LOCAL_SCRIPTS_DIR/kafka_ready.py" "$BOOTSTRAP" "$READY_TIMEOUT_S" "$pid"
+		"$python" "$LOCAL_SCRIPTS_DIR/kafka_ready.py" "127.0.0.1:$NODE_PORT" "$READY_TIMEOUT_S" "$pid" "$NODE_ID"
 		return
 	fi
 	# Without aiokafka (no .venv yet): the broker's own "started" line plus an open port.
@@ -187,7 +327,7 @@ wait_ready() {
 	local deadline=$((SECONDS + READY_TIMEOUT_S))
 	while ((SECONDS < deadline)); do
 		pid_alive "$pid" || return 2
-		if grep -q 'Kafka Server started' "$SERVER_LOG" 2>/dev/null && port_in_use "$KAFKA_PORT"; then
+		if grep -q 'Kafka Server started' "$SERVER_LOG" 2>/dev/null && port_in_use "$NODE_PORT"; then
 			return 0
 		fi
 		sleep 0.5
@@ -195,97 +335,174 @@ wait_ready() {
 	return 1
 }
 
-start() {
-	hold_lock "$KAFKA_DIR/.script.lock"
-	local pid
-	pid="$(running_pid)"
-	if [[ -n "$pid" ]]; then
-		say "kafka already running (pid $pid)"
-		port_in_use "$KAFKA_PORT" || wait_ready "$pid" ||
-			die "kafka (pid $pid) runs but does not answer on $BOOTSTRAP" \
-				"fix: $0 restart (was it started with another LECTUREGEN_KAFKA_PORT?); logs: $0 logs"
-		say "kafka ready at $BOOTSTRAP"
-		return
+# Refuses to start the current node when one of its ports is taken, naming the variable to set.
+require_free_ports() {
+	local port fix
+	if ((BROKERS == 1)); then
+		fix="e.g. LECTUREGEN_KAFKA_PORT=29092 $0 start (the controller uses LECTUREGEN_KAFKA_CONTROLLER_PORT, default client port + 1)"
+	else
+		fix="set LECTUREGEN_KAFKA_CLUSTER_PORTS and LECTUREGEN_KAFKA_CLUSTER_CONTROLLER_PORTS ($BROKERS ports each)"
 	fi
-	require_java
-	local port
-	for port in "$KAFKA_PORT" "$CONTROLLER_PORT"; do
+	for port in "$NODE_PORT" "$NODE_CONTROLLER_PORT"; do
 		if port_in_use "$port"; then
-			die "port $port on 127.0.0.1 is already in use by $(port_owner "$port"), so Kafka cannot listen there" \
-				"fix: stop that process, or pick free ports, e.g. LECTUREGEN_KAFKA_PORT=29092 $0 start" \
-				"(the controller uses LECTUREGEN_KAFKA_CONTROLLER_PORT, default client port + 1)"
+			die "port $port on 127.0.0.1 is already in use by $(port_owner "$port"), so $NODE_LABEL cannot listen there" \
+				"fix: stop that process, or pick free ports: $fix"
 		fi
 	done
-	ensure_jars
-	write_config
-	ensure_formatted
-	# No broker runs (checked above), so a lock file left by a crash is stale.
-	rm -f "$DATA_DIR/.lock" "$PID_FILE"
+}
 
-	say "starting kafka on $BOOTSTRAP (controller 127.0.0.1:$CONTROLLER_PORT), data in $DATA_DIR"
+# Starts the current node's JVM in the background (configured and formatted by the caller);
+# its pid is left in LAUNCHED_PID.
+launch_node() {
+	# No broker of this node runs (checked by the caller), so a lock left by a crash is stale.
+	rm -f "$DATA_DIR/.lock" "$PID_FILE"
+	say "starting $NODE_LABEL on 127.0.0.1:$NODE_PORT (controller 127.0.0.1:$NODE_CONTROLLER_PORT), data in $DATA_DIR"
+	local heap=-Xmx512m
+	((BROKERS == 1)) || heap=-Xmx384m
 	# setsid: the broker outlives the shell (and test session) that started it.
-	setsid "$JAVA" -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+	setsid "$JAVA" -Xms128m "$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
 		-Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J_CONFIG" \
 		-Dkafka.logs.dir="$LOG_DIR" -cp "$LIBS_DIR/*" kafka.Kafka "$CONFIG_FILE" \
 		</dev/null >>"$LOG_DIR/kafka.out" 2>&1 9>&- &
-	pid=$!
-	printf '%s\n' "$pid" >"$PID_FILE"
+	LAUNCHED_PID=$!
+	printf '%s\n' "$LAUNCHED_PID" >"$PID_FILE"
+}
 
-	local status=0
+# Waits for the current node (pid $1) to be ready; on failure stops it and exits with the logs.
+await_node() {
+	local pid="$1" status=0
 	wait_ready "$pid" || status=$?
-	if ((status != 0)); then
-		if pid_alive "$pid"; then
-			warn "error: kafka did not become ready within ${READY_TIMEOUT_S}s; stopping it"
-			terminate_pid "$pid" 10
-		else
-			warn "error: kafka exited during start-up"
-		fi
-		rm -f "$PID_FILE"
-		show_log_tail "$LOG_DIR/kafka.out" 20
-		show_log_tail "$SERVER_LOG" 40
-		die "kafka failed to start; logs: $LOG_DIR" \
-			"fix: read the log above; to start from empty storage: $0 stop && rm -rf $DATA_DIR"
+	((status == 0)) && return
+	if pid_alive "$pid"; then
+		warn "error: $NODE_LABEL did not become ready within ${READY_TIMEOUT_S}s; stopping it"
+		terminate_pids 10 "$pid"
+	else
+		warn "error: $NODE_LABEL exited during start-up"
 	fi
-	say "kafka ready at $BOOTSTRAP"
+	rm -f "$PID_FILE"
+	show_log_tail "$LOG_DIR/kafka.out" 20
+	show_log_tail "$SERVER_LOG" 40
+	die "$NODE_LABEL failed to start; logs: $LOG_DIR" \
+		"fix: read the log above; to start from empty storage: $0 $(scope_flag)stop && rm -rf $DATA_DIR"
+}
+
+scope_flag() {
+	((BROKERS == 1)) || printf -- '--brokers %s ' "$BROKERS"
+}
+
+start() {
+	hold_lock "$SCOPE_DIR/.script.lock"
+	local i pid java_checked=""
+	local -A started=()
+	for i in $(nodes); do
+		use_node "$i"
+		pid="$(running_pid)"
+		if [[ -n "$pid" ]]; then
+			say "$NODE_LABEL already running (pid $pid)"
+			continue
+		fi
+		if [[ -z "$java_checked" ]]; then
+			require_java
+			java_checked=1
+		fi
+		require_free_ports
+		ensure_jars
+		write_config
+		started[$i]=pending
+	done
+	# Formatting starts a JVM per node: the nodes are formatted side by side, with one id.
+	((${#started[@]} == 0)) || cluster_id >/dev/null
+	local -A formatting=()
+	for i in "${!started[@]}"; do
+		use_node "$i"
+		ensure_formatted &
+		formatting[$i]=$!
+	done
+	for i in "${!formatting[@]}"; do
+		wait "${formatting[$i]}" || exit 1
+	done
+	for i in "${!started[@]}"; do
+		use_node "$i"
+		launch_node
+		started[$i]="$LAUNCHED_PID"
+	done
+	# Every node is launched before any is awaited: a cluster's node is ready only once a
+	# majority of the controllers runs.
+	for i in $(nodes); do
+		use_node "$i"
+		if [[ -n "${started[$i]:-}" ]]; then
+			await_node "${started[$i]}"
+			continue
+		fi
+		pid="$(running_pid)"
+		port_in_use "$NODE_PORT" || wait_ready "$pid" ||
+			die "$NODE_LABEL (pid $pid) runs but does not answer on 127.0.0.1:$NODE_PORT" \
+				"fix: $0 $(scope_flag)restart (was it started with other ports?); logs: $0 $(scope_flag)logs"
+	done
+	say "$NAME ready at $BOOTSTRAP"
+	if ((BROKERS > 1)); then
+		say "services on this cluster: KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP LECTUREGEN_TOPIC_REPLICATION_FACTOR=3"
+	fi
 }
 
 stop() {
-	hold_lock "$KAFKA_DIR/.script.lock"
-	local pid
-	pid="$(running_pid)"
-	if [[ -z "$pid" ]]; then
-		rm -f "$PID_FILE"
-		say "kafka is not running"
-		return
-	fi
-	say "stopping kafka (pid $pid) ..."
+	hold_lock "$SCOPE_DIR/.script.lock"
+	local i pid pids=()
+	for i in $(nodes); do
+		use_node "$i"
+		pid="$(running_pid)"
+		if [[ -z "$pid" ]]; then
+			rm -f "$PID_FILE"
+			say "$NODE_LABEL is not running"
+			continue
+		fi
+		say "stopping $NODE_LABEL (pid $pid) ..."
+		pids+=("$pid")
+	done
+	((${#pids[@]})) || return 0
+	# All at once: a cluster's last nodes would otherwise wait for a quorum that is leaving.
 	# A controlled shutdown of a combined node takes a few seconds.
-	terminate_pid "$pid" 30
-	rm -f "$PID_FILE"
-	say "kafka stopped"
+	terminate_pids 30 "${pids[@]}"
+	for i in $(nodes); do
+		use_node "$i"
+		rm -f "$PID_FILE"
+	done
+	say "$NAME stopped"
 }
 
 status() {
-	local pid
-	pid="$(running_pid)"
-	if [[ -z "$pid" ]]; then
-		say "kafka is not running"
-		return 3
-	fi
-	if port_in_use "$KAFKA_PORT"; then
-		say "kafka running (pid $pid) at $BOOTSTRAP, data in $DATA_DIR"
-	else
-		say "kafka process $pid is up but $BOOTSTRAP does not accept connections (still starting?)"
-		return 1
-	fi
+	local i pid running=0 answering=0 total=0
+	for i in $(nodes); do
+		use_node "$i"
+		total=$((total + 1))
+		pid="$(running_pid)"
+		if [[ -z "$pid" ]]; then
+			say "$NODE_LABEL is not running"
+			continue
+		fi
+		running=$((running + 1))
+		if port_in_use "$NODE_PORT"; then
+			answering=$((answering + 1))
+			say "$NODE_LABEL running (pid $pid) at 127.0.0.1:$NODE_PORT, data in $DATA_DIR"
+		else
+			say "$NODE_LABEL process $pid is up but 127.0.0.1:$NODE_PORT does not accept connections (still starting?)"
+		fi
+	done
+	((running > 0)) || return 3
+	((answering == total)) || return 1
 }
 
 logs() {
-	[[ -f "$SERVER_LOG" ]] || die "no kafka log yet at $SERVER_LOG"
+	local i files=()
+	for i in $(nodes); do
+		use_node "$i"
+		[[ -f "$SERVER_LOG" ]] && files+=("$SERVER_LOG")
+	done
+	((${#files[@]})) || die "no $NAME log yet under $SCOPE_DIR"
 	if [[ "${1:-}" == "-f" ]]; then
-		exec tail -n 50 -F "$SERVER_LOG"
+		exec tail -n 50 -F "${files[@]}"
 	fi
-	tail -n 200 "$SERVER_LOG"
+	tail -n 200 "${files[@]}"
 }
 
 case "${1:-}" in
@@ -298,7 +515,7 @@ restart)
 status) status ;;
 logs) logs "${2:-}" ;;
 *)
-	warn "usage: $0 start|stop|restart|status|logs [-f]"
+	warn "usage: $0 [--brokers N] [--node K] start|stop|restart|status|logs [-f]"
 	exit 2
 	;;
 esac

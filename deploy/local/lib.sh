@@ -44,14 +44,20 @@ pid_matches() {
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pattern"
 }
 
-# Sends SIGTERM to pid $1, waits up to $2 seconds, then sends SIGKILL.
-terminate_pid() {
-	local pid="$1" grace="$2" waited=0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	while pid_alive "$pid"; do
+# Sends SIGTERM to every pid after the first argument, waits up to $1 seconds for all of them
+# to exit, then sends SIGKILL to the ones left.
+terminate_pids() {
+	local grace="$1" waited=0 pid
+	local -a left
+	shift
+	kill -TERM "$@" 2>/dev/null || true
+	while :; do
+		left=()
+		for pid in "$@"; do pid_alive "$pid" && left+=("$pid"); done
+		((${#left[@]})) || return 0
 		if ((waited >= grace * 10)); then
-			warn "pid $pid did not stop within ${grace}s; sending SIGKILL"
-			kill -KILL "$pid" 2>/dev/null || true
+			warn "pid ${left[*]} did not stop within ${grace}s; sending SIGKILL"
+			kill -KILL "${left[@]}" 2>/dev/null || true
 			sleep 0.5
 			return 0
 		fi

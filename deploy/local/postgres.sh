@@ -183,7 +183,7 @@ stop() {
 	# pg_ctl's "fast" mode is SIGINT; escalate to "immediate" (SIGQUIT), then SIGKILL.
 	if ! as_pg_user "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 30 -s; then
 		as_pg_user "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m immediate -w -t 10 -s ||
-			terminate_pid "$(head -n1 "$PG_DATA/postmaster.pid")" 5
+			terminate_pids 5 "$(head -n1 "$PG_DATA/postmaster.pid")"
 	fi
 	say "postgres stopped"
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from rich.console import Console
 from rich.table import Table
@@ -20,6 +21,7 @@ def print_banner(console: Console, state: RunState, paths: RunPaths) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
+    table.add_row("editor", editor_link(state))
     table.add_row("API", state.api_url)
     table.add_row("API token", state.api_token)
     table.add_row("provider", PROVIDER_LABELS.get(state.provider, state.provider))
@@ -34,6 +36,11 @@ def print_banner(console: Console, state: RunState, paths: RunPaths) -> None:
         "[bold]lecturegen status[/] shows every component",
         highlight=False,
     )
+
+
+def editor_link(state: RunState) -> str:
+    """The editor's page; the token in the link signs in once and leaves the address bar."""
+    return f"{state.api_url.rstrip('/')}/?{urlencode({'token': state.api_token})}"
 
 
 def _shown(paths: RunPaths, path: Path) -> str:

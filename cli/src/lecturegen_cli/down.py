@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import replace
 
 from rich.console import Console
 
@@ -13,7 +12,8 @@ from lecturegen_cli.components import pipeline
 from lecturegen_cli.infra import InfraError, stop_infra
 from lecturegen_cli.paths import RunPaths
 from lecturegen_cli.processes import is_alive, terminate
-from lecturegen_cli.state import Phase, ProcessState, read_state, write_state
+from lecturegen_cli.recorder import stopped
+from lecturegen_cli.state import Phase, read_state, write_state
 from lecturegen_cli.supervisor import STOP_GRACE_S
 
 
@@ -40,20 +40,7 @@ def down(paths: RunPaths, console: Console, *, infra: bool, grace_s: float) -> i
         final = read_state(paths.state_file) or state
         if final.phase is not Phase.STOPPED:
             # The supervisor died without recording its end: record it for `status`.
-            processes = {
-                name: replace(r, state=ProcessState.STOPPED, pid=None)
-                for name, r in final.processes.items()
-            }
-            write_state(
-                paths.state_file,
-                replace(
-                    final,
-                    phase=Phase.STOPPED,
-                    supervisor_pid=None,
-                    supervisor_ticks=None,
-                    processes=processes,
-                ),
-            )
+            write_state(paths.state_file, stopped(final))
         console.print("lecturegen stopped")
     if infra:
         console.print("stopping PostgreSQL and Kafka ...")

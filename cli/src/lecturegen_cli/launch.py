@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from lecturegen_cli.components import REPLICATE_SIM, Component, pipeline
+from lecturegen_cli.scaling import replica_names
 
 SIM_PROVIDER = "replicate-sim"
 REAL_PROVIDER = "replicate"
@@ -20,19 +21,30 @@ class Launch:
 
     components: tuple[Component, ...]
     ports: dict[str, int]
+    """By process name: a component's replicas each have their own."""
     api_token: str
     provider: str
     env: dict[str, str] = field(default_factory=dict)
     """Added to every process's environment."""
+    scale: dict[str, int] = field(default_factory=dict)
+    """Replicas per component, where more than one."""
 
     def port(self, component: Component) -> int:
         return self.ports[component.name]
 
-    def process_env(self, base: Mapping[str, str], component: Component) -> dict[str, str]:
-        """The whole environment of one process: the caller's, the decisions, its port, and
-        in a topic namespace its consumer group prefixed with the namespace, so two runs in
-        different namespaces never share a group."""
-        env = {**base, **self.env, component.port_env: str(self.port(component))}
+    def replicas(self, component: Component) -> list[str]:
+        """The process names of `component`'s replicas (just its name when it runs once)."""
+        return replica_names(component, self.scale)
+
+    def process_env(
+        self, base: Mapping[str, str], component: Component, replica: str | None = None
+    ) -> dict[str, str]:
+        """The whole environment of one process (`replica`, default the component's first):
+        the caller's, the decisions, its port, and in a topic namespace its consumer group
+        prefixed with the namespace, so two runs in different namespaces never share a group.
+        Replicas differ only in their port; they share the group."""
+        port = self.ports[replica or component.name]
+        env = {**base, **self.env, component.port_env: str(port)}
         consumes = component.consumes
         if consumes is not None and env.get("LECTUREGEN_TOPIC_NAMESPACE"):
             env[consumes.group_env] = consumes.group(env)
@@ -49,16 +61,22 @@ def plan_launch(
     is_free: Callable[[int], bool],
     pick_free: Callable[[], int],
     new_token: Callable[[], str],
+    scale: Mapping[str, int] | None = None,
+    previous_ports: Mapping[str, int] | None = None,
 ) -> Launch:
-    """Decide ports, token and provider for a run started with environment `env`.
+    """Decide ports, token and provider for a run started with environment `env`, with
+    `scale` replicas of the components named there (checked by `scaling.parse_scale`).
 
-    A port named in the environment is taken as given; otherwise the component's default when
-    it is free, else any free port. A real `REPLICATE_API_TOKEN` sends the workers to Replicate;
-    without one they go to the local Replicate-compatible server.
+    A port named in the environment is taken as given (by a component's first replica);
+    otherwise the port the same process had in the previous run (`previous_ports`) when it is
+    free, then the component's default when free, else any free port. A real
+    `REPLICATE_API_TOKEN` sends the workers to Replicate; without one they go to the local
+    Replicate-compatible server.
     """
     real = bool(env.get("REPLICATE_API_TOKEN"))
     components = pipeline(with_sim=not real)
-    ports = _choose_ports(components, env, is_free, pick_free)
+    counts = {name: n for name, n in (scale or {}).items() if n > 1}
+    ports = _choose_ports(components, counts, env, previous_ports or {}, is_free, pick_free)
     added: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
 
     tokens = [t.strip() for t in env.get("LECTUREGEN_API_TOKENS", "").split(",") if t.strip()]
@@ -87,28 +105,45 @@ def plan_launch(
         api_token=token,
         provider=REAL_PROVIDER if real else SIM_PROVIDER,
         env=added,
+        scale=counts,
     )
 
 
 def _choose_ports(
     components: tuple[Component, ...],
+    scale: Mapping[str, int],
     env: Mapping[str, str],
+    previous: Mapping[str, int],
     is_free: Callable[[int], bool],
     pick_free: Callable[[], int],
 ) -> dict[str, int]:
     shared_vars = _shared_port_vars(components)
-    ports: dict[str, int] = {}
+    given = {
+        c.name: int(env[c.port_env])
+        for c in components
+        if c.port_env not in shared_vars and env.get(c.port_env)
+    }
+    ports: dict[str, int] = dict(given)
     for component in components:
-        given = None if component.port_env in shared_vars else env.get(component.port_env)
-        if given:
-            ports[component.name] = int(given)
-            continue
-        taken = set(ports.values())
-        port = component.default_port
-        while port in taken or not is_free(port):
-            port = pick_free()
-        ports[component.name] = port
+        for name in replica_names(component, scale):
+            if name in ports:
+                continue
+            taken = set(ports.values()) | set(given.values())
+            candidates = [previous.get(name)]
+            if name == component.name:
+                candidates.append(component.default_port)
+            port = next(
+                (p for p in candidates if p and p not in taken and is_free(p)), None
+            ) or _any_free(taken, pick_free)
+            ports[name] = port
     return ports
+
+
+def _any_free(taken: set[int], pick_free: Callable[[], int]) -> int:
+    port = pick_free()
+    while port in taken:
+        port = pick_free()
+    return port
 
 
 def _shared_port_vars(components: tuple[Component, ...]) -> set[str]:

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from lecturegen_cli import consoles
+from lecturegen_cli.hangup import OnHangup
 from lecturegen_cli.paths import RunPaths
 from lecturegen_cli.state import RunState
 
@@ -68,21 +69,46 @@ def up(
         float, typer.Option("--ready-timeout", help="Seconds to wait for the API's /readyz.", min=1)
     ] = 120.0,
     demo_timeout: DemoTimeout = 300.0,
+    scale: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scale",
+            metavar="NAME=COUNT",
+            help="Run COUNT replicas of a service that shares its work through a consumer "
+            "group (image-worker, audio-worker, video-worker, music-worker, dispatcher, "
+            "timeline-projector); repeatable.",
+        ),
+    ] = None,
+    on_hangup: Annotated[
+        OnHangup, typer.Option("--on-hangup", hidden=True, help="What SIGHUP does.")
+    ] = OnHangup.STOP,
 ) -> None:
     """Start Kafka, PostgreSQL, the topics and every service, and keep them running.
 
     Starts the local Replicate-compatible server too when REPLICATE_API_TOKEN is unset (with a
     token, the workers call Replicate). Each service is a child process with its log in
-    `.local/logs/<component>.log`; one that crashes is restarted with backoff. Prints the API URL
-    and token (from LECTUREGEN_API_TOKENS, or a generated one). Ctrl-C or `lecturegen down`
-    stops the services; Kafka and PostgreSQL stay up.
+    `.local/logs/<component>.log`; one that crashes is restarted with backoff. Prints the editor
+    page's link (it signs in with the token), the API URL and token (from LECTUREGEN_API_TOKENS,
+    or a generated one). Ctrl-C, a closed terminal (SIGHUP) or `lecturegen down` stops the
+    services; Kafka and PostgreSQL stay up. Once the terminal is gone, the output goes on in
+    `.local/logs/supervisor.log`. A new run first stops what a run whose supervisor died left
+    behind, and takes the same ports again.
     """
     from lecturegen_cli import up as run
+    from lecturegen_cli.components import pipeline
+    from lecturegen_cli.scaling import ScaleError, parse_scale
 
-    console = consoles.console()
     paths = RunPaths.from_env()
+    console = consoles.console(fallback=paths.supervisor_log)
+    try:
+        replicas = parse_scale(scale or [], pipeline(with_sim=True))
+    except ScaleError as exc:
+        consoles.console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
     if detach:
-        state = run.start_detached(paths, console, infra=infra, ready_timeout_s=ready_timeout)
+        state = run.start_detached(
+            paths, console, infra=infra, ready_timeout_s=ready_timeout, scale=replicas
+        )
         if state is None:
             raise typer.Exit(1)
         from lecturegen_cli.banner import print_banner
@@ -107,7 +133,13 @@ def up(
 
     code = asyncio.run(
         run.serve(
-            paths, console, infra=infra, ready_timeout_s=ready_timeout, after_ready=after_ready
+            paths,
+            console,
+            infra=infra,
+            ready_timeout_s=ready_timeout,
+            after_ready=after_ready,
+            scale=replicas,
+            on_hangup=on_hangup,
         )
     )
     raise typer.Exit(code)
@@ -156,20 +188,22 @@ def status(
     """Show every component with its state, pid, restarts, address and lag.
 
     Covers Kafka, PostgreSQL, the local Replicate-compatible server, the dispatcher, each
-    worker, the projector and the API. The state is running, starting, crashed (exited; being
-    restarted), stopped, unreachable (Kafka, PostgreSQL) or orphaned (running without its
-    supervisor). For consumers, lag is the number of records their consumer group has not yet
-    processed. Exits 1 when any component is not running.
+    worker (each replica of a scaled one), the projector and the API. The state is running,
+    starting, crashed (exited; being restarted), stopped, unreachable (Kafka, PostgreSQL) or
+    orphaned (running without its supervisor; the run's phase then reads orphaned too). For
+    consumers, lag is the number of records their consumer group has not yet processed (shown
+    on each replica of a scaled one). Exits 1 when any component is not running.
     """
-    from lecturegen_cli.status import gather
+    from lecturegen_cli.status import gather, run_phase
     from lecturegen_cli.status_view import status_table
 
     paths = RunPaths.from_env()
     state, rows = asyncio.run(gather(paths))
     healthy = all(r.state == "running" for r in rows)
+    phase = run_phase(state) if state else None
     if as_json:
         payload = {
-            "phase": state.phase.value if state else None,
+            "phase": phase,
             "supervisor_pid": state.supervisor_pid if state else None,
             "api_url": state.api_url if state else None,
             "provider": state.provider if state else None,
@@ -182,7 +216,7 @@ def status(
             console.print(f"no run recorded in {paths.state_file}; `lecturegen up` starts one")
         else:
             console.print(
-                f"run {state.phase.value} since {state.started_at} · supervisor pid "
+                f"run {phase} since {state.started_at} · supervisor pid "
                 f"{state.supervisor_pid or '—'} · API {state.api_url} · provider {state.provider}",
                 highlight=False,
             )

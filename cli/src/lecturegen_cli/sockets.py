@@ -7,8 +7,11 @@ import socket
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether nothing listens on `host:port` and we could bind it."""
+    """Whether nothing listens on `host:port` and a server could bind it. Like the servers
+    (uvicorn, asyncio), the probe sets SO_REUSEADDR: a port whose last connections linger in
+    TIME_WAIT after its server stopped is free for the next run."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

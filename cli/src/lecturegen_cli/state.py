@@ -48,6 +48,8 @@ class ProcessRecord:
     last_exit: int | None = None
     address: str | None = None
     log: str | None = None
+    replica_of: str | None = None
+    """The component this process is one replica of, when the run scaled it out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,15 @@ class RunState:
     consumers: dict[str, Consumer] = field(default_factory=dict)
     message: str | None = None
     """Why the run failed, when it did."""
+    ports: dict[str, int] = field(default_factory=dict)
+    """Each process's port, so the next run can take the same ones again."""
     version: int = STATE_VERSION
+
+    def observed_phase(self, supervisor_alive: bool) -> str:
+        """The phase as the other commands should report it: a run whose supervisor is gone
+        without recording its end is `orphaned`, whatever the file last said."""
+        ended = self.phase in (Phase.STOPPED, Phase.FAILED)
+        return self.phase.value if ended or supervisor_alive else "orphaned"
 
     def with_process(self, record: ProcessRecord) -> RunState:
         return replace(self, processes={**self.processes, record.name: record})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,9 +31,18 @@ def process_row(
     consumes: bool,
     lag: int | None,
     alive: Alive = is_alive,
+    replica: str | None = None,
 ) -> ComponentStatus:
-    """One supervised process as `status` shows it. Without a live supervisor, a process
-    still running is an orphan and everything else is stopped."""
+    """One supervised process as `status` shows it (`replica`: which of its component's
+    replicas it is, e.g. `2/3`). Without a live supervisor, a process still running is an
+    orphan and everything else is stopped."""
+    row = _process_row(record, supervised=supervised, consumes=consumes, lag=lag, alive=alive)
+    return replace(row, replica=replica)
+
+
+def _process_row(
+    record: ProcessRecord, *, supervised: bool, consumes: bool, lag: int | None, alive: Alive
+) -> ComponentStatus:
     if not supervised:
         if record.pid is not None and alive(record.pid, record.start_ticks):
             return ComponentStatus(
@@ -100,16 +110,37 @@ async def gather(paths: RunPaths) -> tuple[RunState | None, list[ComponentStatus
         return None, rows
     lags = await _lags(state, kafka_up=kafka_up, postgres_up=postgres_up)
     supervised = is_alive(state.supervisor_pid, state.supervisor_ticks)
-    rows += [
-        process_row(
-            record,
-            supervised=supervised,
-            consumes=name in state.consumers,
-            lag=lags.get(name),
+    replicas = replica_labels(state)
+    for name, record in state.processes.items():
+        component = record.replica_of or name
+        rows.append(
+            process_row(
+                record,
+                supervised=supervised,
+                consumes=component in state.consumers,
+                lag=lags.get(component),
+                replica=replicas.get(name),
+            )
         )
-        for name, record in state.processes.items()
-    ]
     return state, rows
+
+
+def replica_labels(state: RunState) -> dict[str, str]:
+    """`{process: "i/n"}` for the replicas of each component the run scaled out."""
+    groups: dict[str, list[str]] = {}
+    for name, record in state.processes.items():
+        if record.replica_of:
+            groups.setdefault(record.replica_of, []).append(name)
+    return {
+        name: f"{i}/{len(names)}"
+        for names in groups.values()
+        for i, name in enumerate(names, start=1)
+    }
+
+
+def run_phase(state: RunState) -> str:
+    """The run's phase as `status` reports it: `orphaned` when its supervisor is gone."""
+    return state.observed_phase(is_alive(state.supervisor_pid, state.supervisor_ticks))
 
 
 async def _lags(state: RunState, *, kafka_up: bool, postgres_up: bool) -> dict[str, int | None]:

@@ -32,6 +32,8 @@ class ComponentStatus:
     """Records its consumer group has still to read; None when it consumes nothing."""
     consumes: bool = False
     detail: str | None = None
+    replica: str | None = None
+    """Which replica of its component it is (`2/3`), when the run scaled that out."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -42,6 +44,9 @@ class ComponentStatus:
 def status_table(rows: list[ComponentStatus]) -> Table:
     table = Table(box=None, pad_edge=False)
     columns = ["component", "state", "pid", "restarts", "address", "lag"]
+    scaled = any(row.replica for row in rows)
+    if scaled:
+        columns.insert(1, "replica")
     if any(row.detail for row in rows):
         columns.append("detail")
     for column in columns:
@@ -56,6 +61,7 @@ def status_table(rows: list[ComponentStatus]) -> Table:
         style = STATE_STYLES.get(row.state, "")
         table.add_row(
             row.name,
+            *([row.replica or ""] if scaled else []),
             f"[{style}]{row.state}[/]" if style else row.state,
             _number(row.pid),
             _number(row.restarts),

@@ -41,6 +41,8 @@ class ProcessSpec:
     """Where it can be reached (URL or host:port), for `status`."""
     stop_stage: int = 0
     """Stages stop in ascending order: producers before the processes they feed."""
+    replica_of: str | None = None
+    """The component it is one replica of, when that runs more than once."""
 
 
 class Supervisor:
@@ -73,6 +75,7 @@ class Supervisor:
                 command=spec.command,
                 address=spec.address,
                 log=str(self.log_file(spec.name)),
+                replica_of=spec.replica_of,
             )
             for spec in specs
         }

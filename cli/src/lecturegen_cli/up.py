@@ -8,11 +8,10 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,13 +20,14 @@ from rich.console import Console
 
 from lecturegen_cli.api_client import LectureApi
 from lecturegen_cli.banner import print_banner
+from lecturegen_cli.hangup import OnHangup, stop_signals
 from lecturegen_cli.infra import InfraError, start_infra
 from lecturegen_cli.launch import plan_launch
 from lecturegen_cli.paths import RunPaths
 from lecturegen_cli.processes import is_alive, start_ticks, terminate
-from lecturegen_cli.recorder import StateRecorder
+from lecturegen_cli.recorder import StateRecorder, stopped
 from lecturegen_cli.sockets import free_port, port_is_free
-from lecturegen_cli.state import Consumer, Phase, RunState, read_state
+from lecturegen_cli.state import Consumer, Phase, RunState, read_state, write_state
 from lecturegen_cli.supervisor import STOP_GRACE_S, ProcessSpec, Supervisor
 from lecturegen_cli.topic_setup import ensure_pipeline_topics
 from shared.settings import KafkaSettings, PostgresSettings, RetrySettings
@@ -45,8 +45,9 @@ def already_running(paths: RunPaths) -> RunState | None:
 
 
 def refuse_second_run(paths: RunPaths, console: Console) -> bool:
-    """True (after saying so) when a run is going on; stops the orphans of a run whose
-    supervisor died, which would otherwise keep consuming next to the new run."""
+    """True (after saying so) when a run is going on. Stops the orphans of a run whose
+    supervisor died, which would otherwise keep consuming next to the new run and hold its
+    ports, and records that run as stopped."""
     running = already_running(paths)
     if running is not None:
         console.print(
@@ -55,12 +56,13 @@ def refuse_second_run(paths: RunPaths, console: Console) -> bool:
         )
         return True
     previous = read_state(paths.state_file)
-    if previous is not None:
+    if previous is not None and previous.phase is not Phase.STOPPED:
         orphans = [(r.pid, r.start_ticks) for r in previous.processes.values() if r.pid]
         orphans = [(pid, ticks) for pid, ticks in orphans if is_alive(pid, ticks)]
         if orphans:
             console.print(f"stopping {len(orphans)} processes left by a previous run ...")
             terminate(orphans, grace_s=STOP_GRACE_S)
+        write_state(paths.state_file, stopped(previous))
     return False
 
 
@@ -71,10 +73,28 @@ async def serve(
     infra: bool,
     ready_timeout_s: float,
     after_ready: AfterReady | None = None,
+    scale: Mapping[str, int] | None = None,
+    on_hangup: OnHangup = OnHangup.STOP,
 ) -> int:
-    """Run the pipeline in this process until SIGINT or SIGTERM; returns the exit code."""
+    """Run the pipeline in this process until SIGINT or SIGTERM (or SIGHUP, unless
+    `on_hangup` ignores it); returns the exit code."""
+    stop = asyncio.Event()
+    with stop_signals(stop, on_hangup):
+        return await _serve(paths, console, stop, infra, ready_timeout_s, after_ready, scale)
+
+
+async def _serve(
+    paths: RunPaths,
+    console: Console,
+    stop: asyncio.Event,
+    infra: bool,
+    ready_timeout_s: float,
+    after_ready: AfterReady | None,
+    scale: Mapping[str, int] | None,
+) -> int:
     if refuse_second_run(paths, console):
         return 1
+    previous = read_state(paths.state_file)
 
     def say(message: str) -> None:
         console.print(message, soft_wrap=True, highlight=False)
@@ -88,6 +108,8 @@ async def serve(
             is_free=port_is_free,
             pick_free=free_port,
             new_token=lambda: secrets.token_urlsafe(24),
+            scale=scale,
+            previous_ports=previous.ports if previous else None,
         )
         # This process is the run's composition root: its settings and every child's
         # environment are the caller's environment plus these decisions.
@@ -100,19 +122,24 @@ async def serve(
     except Exception as exc:  # the Kafka client's errors share no base class worth naming
         console.print(f"[red]error:[/] could not create the topics on {kafka_address()}: {exc!r}")
         return 1
+    if stop.is_set():
+        say("stopped before the services were started")
+        return 0
     if created:
         say(f"created {len(created)} topics")
 
     base_env = dict(os.environ)
     specs = [
         ProcessSpec(
-            name=c.name,
-            command=_resolved(c.command(launch.port(c))),
-            env=launch.process_env(base_env, c),
-            address=c.address(launch.port(c)),
+            name=name,
+            command=_resolved(c.command(launch.ports[name])),
+            env=launch.process_env(base_env, c, name),
+            address=c.address(launch.ports[name]),
             stop_stage=c.stop_stage,
+            replica_of=c.name if len(launch.replicas(c)) > 1 else None,
         )
         for c in launch.components
+        for name in launch.replicas(c)
     ]
     policy = RetrySettings().policy()
     consumers = {
@@ -139,6 +166,7 @@ async def serve(
             topic_namespace=kafka.topic_namespace,
             log_dir=str(paths.log_dir),
             consumers=consumers,
+            ports=dict(launch.ports),
         ),
     )
     supervisor = Supervisor(
@@ -148,14 +176,10 @@ async def serve(
         on_change=recorder.process_changed,
         say=say,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     supervisor.start()
-    print_banner(console, recorder.state, paths)
     tasks: list[asyncio.Task[object]] = []
     try:
+        print_banner(console, recorder.state, paths)
         async with httpx.AsyncClient() as client:
             api = LectureApi(client, launch.api_url, launch.api_token)
             ready = await _wait_ready(api, stop, ready_timeout_s, console)
@@ -173,8 +197,6 @@ async def serve(
         say("stopping ...")
         await supervisor.stop(STOP_GRACE_S)
         recorder.finished()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
         say("stopped")
     return 0
 
@@ -214,7 +236,12 @@ async def _wait_ready(
 
 
 def start_detached(
-    paths: RunPaths, console: Console, *, infra: bool, ready_timeout_s: float
+    paths: RunPaths,
+    console: Console,
+    *,
+    infra: bool,
+    ready_timeout_s: float,
+    scale: Mapping[str, int] | None = None,
 ) -> RunState | None:
     """Start `lecturegen up` as a background process of its own and wait until its API is
     ready; returns the run's state, or None (after saying why) when it did not get there."""
@@ -236,6 +263,10 @@ def start_detached(
         "--no-infra",
         "--ready-timeout",
         str(ready_timeout_s),
+        # no terminal to lose: a stray SIGHUP must not stop the run
+        "--on-hangup",
+        OnHangup.IGNORE.value,
+        *(f"--scale={name}={count}" for name, count in (scale or {}).items()),
     ]
     with paths.supervisor_log.open("ab") as log:
         log.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} up --detach\n".encode())

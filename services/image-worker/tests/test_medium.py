@@ -42,3 +42,8 @@ def test_params_and_model_of_the_asset_override_the_defaults() -> None:
 
 def test_an_image_may_come_back_as_png_jpeg_or_webp() -> None:
     assert IMAGE.content_types == {"image/png", "image/jpeg", "image/webp"}
+
+
+def test_num_outputs_goes_only_to_a_model_that_accepts_it() -> None:
+    pro = IMAGE.build_input(command(model="black-forest-labs/flux-1.1-pro", prompt="a tower"))
+    assert pro == {"prompt": "a tower", "aspect_ratio": "16:9", "output_format": "png"}

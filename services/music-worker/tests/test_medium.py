@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from music_worker.medium import MAX_DURATION_S, MUSIC
+from music_worker.medium import MUSIC
 from shared.events import GenerateAsset
 from shared.media import MediaKind
 
@@ -33,7 +33,7 @@ def test_music_asks_for_the_lectures_length_in_whole_seconds_rounded_up() -> Non
 
 
 def test_a_lecture_longer_than_the_model_allows_gets_the_longest_track() -> None:
-    assert MUSIC.build_input(command(duration_s=600.0))["duration"] == MAX_DURATION_S
+    assert MUSIC.build_input(command(duration_s=600.0))["duration"] == 190
 
 
 def test_without_a_wanted_length_the_model_picks_its_own() -> None:
@@ -42,3 +42,13 @@ def test_without_a_wanted_length_the_model_picks_its_own() -> None:
 
 def test_an_explicit_duration_param_wins() -> None:
     assert MUSIC.build_input(command(duration_s=30.0, params={"duration": 10}))["duration"] == 10
+
+
+def test_a_stable_audio_reference_pinned_to_a_version_is_held_to_180_seconds() -> None:
+    pinned = command(model="stability-ai/stable-audio-2.5:0123abcd", duration_s=600.0)
+    assert MUSIC.build_input(pinned)["duration"] == 180
+
+
+def test_musicgen_gets_the_lectures_length_unclamped() -> None:
+    musicgen = "meta/musicgen:671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb"
+    assert MUSIC.build_input(command(model=musicgen, duration_s=240.5))["duration"] == 241

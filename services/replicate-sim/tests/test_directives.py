@@ -2,6 +2,7 @@ from replicate_sim.directives import (
     DEFAULT_RATE_LIMIT_AFTER_S,
     Directives,
     RateLimit,
+    ReadFaults,
     parse_directives,
     strip_directives,
 )
@@ -77,3 +78,23 @@ def test_markers_that_cannot_be_understood_are_reported_and_otherwise_ignored() 
 
 def test_stripping_removes_the_markers_and_tidies_the_spaces() -> None:
     assert strip_directives("A cat [[sim:latency=1]] on a mat [[sim:hang x2]]") == "A cat on a mat"
+
+
+def test_expiry_credit_permission_and_read_faults_are_understood() -> None:
+    directives = parse_directives(
+        {
+            "prompt": "[[sim:expire-output x2]] [[sim:insufficient-credit]] [[sim:forbidden]] "
+            "[[sim:read-error x3 status=503]] [[sim:read-drop]]"
+        }
+    )
+    assert directives.expire_output == 2
+    assert directives.insufficient_credit
+    assert directives.forbidden
+    assert directives.reads == ReadFaults(errors=3, status=503, drops=1)
+    assert directives.unknown == ()
+
+
+def test_a_read_error_must_be_a_server_error() -> None:
+    assert parse_directives({"prompt": "[[sim:read-error status=404]]"}).unknown == (
+        "read-error status=404",
+    )

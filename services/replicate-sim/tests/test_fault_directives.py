@@ -79,7 +79,7 @@ async def test_transient_counts_are_per_exact_input(client: replicate.Client) ->
     assert len(await client.async_run(FLUX, input={"prompt": "a [[sim:transient x1]]"})) == 1
 
 
-async def test_rate_limit_throttles_creates_with_the_hint_in_text_and_header(
+async def test_rate_limit_throttles_creates_with_the_hint_in_text_body_and_header(
     client: replicate.Client, http: httpx.AsyncClient
 ) -> None:
     payload = {"prompt": "busy [[sim:rate-limit x2 after=7]]"}
@@ -90,9 +90,11 @@ async def test_rate_limit_throttles_creates_with_the_hint_in_text_and_header(
     response = await http.post(f"/v1/models/{FLUX}/predictions", json={"input": payload})
     assert response.status_code == 429
     assert response.headers["retry-after"] == "7"
+    # the body's shape as a real throttle answers it (github.com/nodetool-ai/nodetool/issues/5196)
     assert response.json() == {
         "detail": "Request was throttled. Your rate limit resets in ~7s.",
         "status": 429,
+        "retry_after": 7,
     }
     assert len(await client.async_run(FLUX, input=payload)) == 1
 

@@ -1,4 +1,4 @@
-from replicate_sim.directives import Directives, RateLimit
+from replicate_sim.directives import Directives, RateLimit, ReadFaults
 from replicate_sim.faults import (
     INTERRUPTED,
     OUT_OF_MEMORY,
@@ -106,3 +106,23 @@ def test_output_directives_shape_a_successful_run() -> None:
 def test_aborted_ends_before_it_starts() -> None:
     plan = plan_create(Directives(aborted=True), 1, LATENCY)
     assert plan == Run(LATENCY, Ending.ABORTED, starts=False)
+
+
+def test_expiring_outputs_take_their_turn_after_the_transient_failures() -> None:
+    directives = Directives(transient=1, expire_output=2)
+    assert run_of(directives, 1).ending is Ending.FAILED
+    assert [run_of(directives, n).expire_output for n in (2, 3, 4)] == [True, True, False]
+
+
+def test_credit_and_permission_refuse_every_create() -> None:
+    for directives, status in (
+        (Directives(insufficient_credit=True), 402),
+        (Directives(forbidden=True), 403),
+    ):
+        plans = [plan_create(directives, attempt, LATENCY) for attempt in (1, 2, 5)]
+        assert all(isinstance(p, Problem) and p.status == status for p in plans)
+
+
+def test_read_faults_travel_with_the_plan_of_every_prediction() -> None:
+    reads = ReadFaults(errors=1, status=503, drops=2)
+    assert run_of(Directives(reads=reads), 3).reads == reads

@@ -7,6 +7,7 @@ import io
 import struct
 import wave
 
+import av
 import httpx
 import pytest
 import replicate
@@ -98,12 +99,21 @@ async def test_the_same_input_renders_the_same_bytes(
     assert Image.open(io.BytesIO(first)).format == "JPEG"
 
 
-@pytest.mark.parametrize("model", ["minimax/video-01", "google/veo-3"])
-async def test_video_models_return_a_real_mp4_of_the_default_two_seconds(
-    client: replicate.Client, http: httpx.AsyncClient, model: str
+async def test_veo_returns_a_real_mp4_of_the_default_two_seconds(
+    client: replicate.Client, http: httpx.AsyncClient
 ) -> None:
-    output = await client.async_run(model, input={"prompt": "a slow pan over a chalkboard"})
+    output = await client.async_run("google/veo-3", input={"prompt": "a slow pan"})
     assert mp4_seconds(await read(output, http)) == pytest.approx(2.0)
+
+
+async def test_a_video_01_clip_lasts_about_six_seconds_whatever_duration_is_sent(
+    client: replicate.Client, http: httpx.AsyncClient
+) -> None:
+    # minimax/video-01 has no duration input and picks its own length (reference notes)
+    plain = await client.async_run("minimax/video-01", input={"prompt": "a chalkboard"})
+    asked = await client.async_run("minimax/video-01", input={"prompt": "waves", "duration": 2})
+    assert mp4_seconds(await read(plain, http)) == pytest.approx(6.0)
+    assert mp4_seconds(await read(asked, http)) == pytest.approx(6.0)
 
 
 async def test_a_video_lasts_the_asked_duration(
@@ -119,7 +129,8 @@ async def test_narration_lasts_about_one_second_per_fifteen_characters(
 ) -> None:
     text = "Welcome to the lecture on the water cycle and the weather."
     output = await client.async_run(
-        "minimax/speech-02-turbo", input={"text": text, "voice_id": "Wise_Woman"}
+        "minimax/speech-02-turbo",
+        input={"text": text, "voice_id": "Wise_Woman", "audio_format": "wav"},
     )
     assert wav_seconds(await read(output, http)) == pytest.approx(len(text) / 15, abs=0.001)
 
@@ -127,8 +138,27 @@ async def test_narration_lasts_about_one_second_per_fifteen_characters(
 async def test_short_narration_lasts_at_least_one_second(
     client: replicate.Client, http: httpx.AsyncClient
 ) -> None:
-    output = await client.async_run("minimax/speech-02-turbo", input={"text": "Hi."})
+    output = await client.async_run(
+        "minimax/speech-02-turbo", input={"text": "Hi.", "audio_format": "wav"}
+    )
     assert wav_seconds(await read(output, http)) == pytest.approx(1.0)
+
+
+async def test_minimax_narration_is_a_real_mp3_by_default(
+    client: replicate.Client, http: httpx.AsyncClient
+) -> None:
+    text = "Welcome to the lecture on the water cycle and the weather."
+    output = await client.async_run("minimax/speech-02-turbo", input={"text": text})
+    assert output.endswith("/out-0.mp3")
+    data = await read(output, http)
+    assert data[:3] == b"ID3"
+    with av.open(io.BytesIO(data)) as container:
+        (stream,) = container.streams.audio
+        assert container.format.name == "mp3"
+        assert stream.codec_context.name.startswith("mp3")
+        assert container.duration is not None
+        seconds = container.duration / av.time_base
+    assert seconds == pytest.approx(len(text) / 15, abs=0.1)  # the encoder pads a frame or two
 
 
 async def test_kokoro_runs_by_version_and_honours_an_explicit_duration(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from replicate_sim.deliveries import Deliveries
 from replicate_sim.faults import OutputStyle
 from replicate_sim.files import FileStore
 from replicate_sim.media import Media
@@ -21,18 +24,42 @@ VEO = ModelTable().by_ref("google", "veo-3")
 
 def publish(mode: OutputMode, media: Media, style: OutputStyle = OutputStyle.OWN) -> object:
     assert VEO is not None
-    publisher = OutputPublisher(Settings(output_mode=mode), FileStore())
-    return publisher.publish(VEO, (media,), style, BASE)
+    publisher = OutputPublisher(Settings(output_mode=mode), FileStore(), Deliveries())
+    return publisher.publish(VEO, (media,), style, "p1", BASE)
+
+
+DELIVERED = re.compile(rf"^{re.escape(BASE)}/delivery/xezq/[A-Za-z0-9]{{45}}/out-0\.(png|wav)$")
 
 
 def test_auto_mode_inlines_small_files_and_links_large_ones() -> None:
     assert str(publish(OutputMode.AUTO, SMALL)).startswith("data:image/png;base64,")
-    assert str(publish(OutputMode.AUTO, LARGE)).startswith(f"{BASE}/files/")
+    assert DELIVERED.match(str(publish(OutputMode.AUTO, LARGE)))
 
 
 def test_data_and_url_modes_apply_whatever_the_size() -> None:
     assert str(publish(OutputMode.DATA, LARGE)).startswith("data:audio/wav;base64,")
-    assert str(publish(OutputMode.URL, SMALL)) == f"{BASE}/files/{FileStore().put(SMALL)}"
+    assert DELIVERED.match(str(publish(OutputMode.URL, SMALL)))
+
+
+def test_outputs_are_urls_on_the_delivery_path_by_default() -> None:
+    # the shape of a real output: https://replicate.delivery/pbxt/<token>/out-0.png (the
+    # `replicate` client's cassette tests/cassettes/predictions-get.yaml)
+    assert Settings().output_mode is OutputMode.URL
+    assert DELIVERED.match(str(publish(Settings().output_mode, SMALL)))
+
+
+def test_each_prediction_gets_its_own_folder_even_for_the_same_bytes() -> None:
+    publisher = OutputPublisher(Settings(), FileStore(), Deliveries())
+    first = publisher.publish(VEO, (SMALL,), OutputStyle.OWN, "p1", BASE)
+    second = publisher.publish(VEO, (SMALL,), OutputStyle.OWN, "p2", BASE)
+    assert first != second
+
+
+def test_a_delivery_base_url_moves_the_files_to_another_host() -> None:
+    settings = Settings(delivery_base_url="http://files.test:9001/")
+    publisher = OutputPublisher(settings, FileStore(), Deliveries())
+    url = publisher.publish(VEO, (SMALL,), OutputStyle.OWN, "p1", BASE)
+    assert url.startswith("http://files.test:9001/delivery/xezq/")
 
 
 def test_foreign_output_is_a_url_on_another_host_whatever_the_mode() -> None:
@@ -43,9 +70,10 @@ def test_foreign_output_is_a_url_on_another_host_whatever_the_mode() -> None:
 
 def test_list_models_answer_a_list_and_empty_output_is_an_empty_list() -> None:
     assert FLUX is not None
-    publisher = OutputPublisher(Settings(), FileStore())
-    assert len(publisher.publish(FLUX, (SMALL,), OutputStyle.OWN, BASE)) == 1
-    assert publisher.publish(FLUX, (SMALL,), OutputStyle.EMPTY, BASE) == []
+    publisher = OutputPublisher(Settings(), FileStore(), Deliveries())
+    outputs = publisher.publish(FLUX, (SMALL, SMALL), OutputStyle.OWN, "p1", BASE)
+    assert [url.rsplit("/", 1)[1] for url in outputs] == ["out-0.png", "out-1.png"]
+    assert publisher.publish(FLUX, (SMALL,), OutputStyle.EMPTY, "p1", BASE) == []
     assert publish(OutputMode.AUTO, SMALL, OutputStyle.EMPTY) is None
 
 

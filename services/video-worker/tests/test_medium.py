@@ -40,3 +40,8 @@ def test_params_can_turn_the_optimizer_off() -> None:
     assert (
         VIDEO.build_input(command(params={"prompt_optimizer": False}))["prompt_optimizer"] is False
     )
+
+
+def test_only_minimax_video_gets_the_prompt_optimizer() -> None:
+    built = VIDEO.build_input(command(model="google/veo-3", prompt="waves"))
+    assert built == {"prompt": "waves"}

@@ -18,6 +18,8 @@ from typing import Any, TextIO
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from shared import kafka_logs
+
 _STANDARD_ATTRS = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime"}
 )
@@ -51,6 +53,8 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     # aiokafka logs every rebalance step and httpx every request at INFO: keep their warnings.
     for chatty in ("aiokafka", "httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(max(root.level, logging.WARNING))
+    # an unreachable broker: one warning, reminders and a recovery line, not aiokafka's flood
+    kafka_logs.install(handler)
 
 
 HealthCheck = Callable[[], bool]

@@ -75,8 +75,8 @@ def test_a_throttle_without_any_hint_has_no_retry_after() -> None:
 
 
 def test_an_unlisted_http_status_is_unknown_and_keeps_the_status_as_provider_code() -> None:
-    error = classify_api_error(409, "Conflict", "Already exists")
-    assert (error.code, error.provider_code, error.retryable) == (ErrorCode.UNKNOWN, "409", True)
+    error = classify_api_error(418, "I am a teapot", "Short and stout")
+    assert (error.code, error.provider_code, error.retryable) == (ErrorCode.UNKNOWN, "418", True)
 
 
 def test_an_unlisted_error_code_is_unknown_but_named() -> None:

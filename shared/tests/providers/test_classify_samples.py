@@ -85,6 +85,20 @@ HTTP_SAMPLES: list[tuple[int, str | None, str | None, Expect]] = [
         "Request was throttled. Expected available in 1 second.",
         Expect(RATE, True, False, "429", 1.0),
     ),
+    # github.com/replicate/replicate-go/issues/24
+    (
+        400,
+        None,
+        "Failed to parse request body as JSON: EOF",
+        Expect(CONFIG, False, False, "400"),
+    ),
+    # github.com/replicate/replicate-python/issues/133: an HTML page from the front proxy
+    (413, None, None, Expect(INVALID, False, True, "413")),
+    # No public Replicate sample of a 409 was found: the rule rests on HTTP's meaning (RFC 9110
+    # §15.5.10, the request conflicts with the resource's state: sending it again cannot help)
+    (409, "Conflict", None, Expect(CONFIG, False, False, "409")),
+    # a moderation failure answered on create, in MiniMax's words (see the 1026 sample below)
+    (400, None, "input new_sensitive (1026)", Expect(SENSITIVE, False, True, "400")),
     (500, None, None, Expect(TRANSIENT, True, False, "500")),  # an HTML page: no JSON members
     (502, None, None, Expect(TRANSIENT, True, False, "502")),
     (
@@ -111,10 +125,26 @@ PREDICTION_ERRORS: list[tuple[str | None, Expect]] = [
         "NSFW content detected. Try running it again, or try a different prompt.",
         Expect(SENSITIVE, False, True, None),
     ),
+    # MiniMax's error table, https://platform.minimax.io/docs/api-reference/errorcode: 1026
+    # "input new_sensitive", 1027 "output new_sensitive"; Replicate's minimax models fail with
+    # MiniMax's own words. github.com/geekjourneyx/md2wechat-skill/pull/21 asks for both.
+    ("input new_sensitive (1026)", Expect(SENSITIVE, False, True, "1026")),
+    ("output new_sensitive (1027)", Expect(SENSITIVE, False, True, "1027")),
+    # moderation wordings of video models on Replicate (reference notes, "error texts")
+    (
+        "The input or output was flagged as potentially sensitive. Please try again with "
+        "different inputs.",
+        Expect(SENSITIVE, False, True, None),
+    ),
+    (
+        "Prediction failed: the prompt was rejected by content moderation.",
+        Expect(SENSITIVE, False, True, None),
+    ),
     (
         "The input was invalid. Please try again with different inputs. (E006)",
         Expect(INVALID, False, True, "E006"),
     ),
+    # public clients report E9243 as an internal error; it is the input (reference notes)
     (
         "Director: unexpected error handling prediction (E9243)",
         Expect(INVALID, False, True, "E9243"),

@@ -9,6 +9,7 @@ from replicate.exceptions import ReplicateError
 from shared.providers.client import (
     close_replicate_client,
     forget_retry_after,
+    last_rate_hints,
     last_retry_after,
     replicate_client,
 )
@@ -45,5 +46,25 @@ async def test_each_task_sees_only_the_retry_after_of_its_own_answers() -> None:
 
     try:
         assert await asyncio.gather(create("3"), create("11")) == ["3", "11"]
+    finally:
+        await close_replicate_client(client)
+
+
+def throttle_with_body(request: httpx.Request) -> httpx.Response:
+    body = {"detail": "Request was throttled.", "status": 429, "retry_after": 9}
+    return httpx.Response(429, headers={"ratelimit-remaining": "0"}, json=body)
+
+
+async def test_the_client_remembers_the_body_retry_after_of_a_throttled_answer() -> None:
+    settings = ProviderSettings(api_token="t", base_url="https://api.replicate.test")
+    client = replicate_client(settings, transport=httpx.MockTransport(throttle_with_body))
+    try:
+        forget_retry_after()
+        with pytest.raises(ReplicateError) as raised:
+            await client._async_request("POST", "/v1/predictions")
+        hints = last_rate_hints()
+        assert hints is not None
+        assert (hints.retry_after_body, hints.remaining) == (9.0, 0)
+        assert raised.value.detail == "Request was throttled."  # the client still reads the body
     finally:
         await close_replicate_client(client)

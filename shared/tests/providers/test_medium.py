@@ -11,11 +11,8 @@ from shared.providers import MediumSpec
 
 SPEC = MediumSpec(
     kind=MediaKind.MUSIC,
-    default_model="owner/default",
+    default_model="stability-ai/stable-audio-2.5",
     content_types=frozenset({"audio/wav"}),
-    defaults={"steps": 8, "format": "wav"},
-    duration_field="duration",
-    duration_range=(1, 190),
 )
 
 
@@ -36,7 +33,7 @@ def command(**fields: Any) -> GenerateAsset:
 
 def test_inputs_layer_defaults_then_duration_then_params_then_the_prompt() -> None:
     built = SPEC.build_input(command(duration_s=20, params={"steps": 4, "prompt": "sneaky"}))
-    assert built == {"steps": 4, "format": "wav", "duration": 20, "prompt": "a tune"}
+    assert built == {"steps": 4, "duration": 20, "prompt": "a tune"}
 
 
 @pytest.mark.parametrize(
@@ -48,11 +45,17 @@ def test_a_wanted_length_is_rounded_up_and_kept_in_the_models_range(
     assert SPEC.build_input(command(duration_s=wanted))["duration"] == sent
 
 
-def test_building_an_input_never_changes_the_defaults() -> None:
-    SPEC.build_input(command(params={"steps": 1}))
-    assert SPEC.defaults == {"steps": 8, "format": "wav"}
+def test_params_a_known_model_does_not_accept_are_not_sent() -> None:
+    assert SPEC.build_input(command(params={"voice_id": "x", "num_outputs": 2})) == {
+        "prompt": "a tune"
+    }
+
+
+def test_an_unknown_model_gets_the_prompt_in_the_text_field_and_its_params_unchanged() -> None:
+    built = SPEC.build_input(command(model="acme/new-model", params={"anything": [1, 2]}))
+    assert built == {"anything": [1, 2], "prompt": "a tune"}
 
 
 def test_a_blank_model_means_the_default_one() -> None:
-    assert SPEC.model_for(command(model="  ")) == "owner/default"
+    assert SPEC.model_for(command(model="  ")) == "stability-ai/stable-audio-2.5"
     assert SPEC.model_for(command(model="other/model")) == "other/model"

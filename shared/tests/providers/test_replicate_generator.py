@@ -35,7 +35,6 @@ SPEC = MediumSpec(
     kind=MediaKind.IMAGE,
     default_model="black-forest-labs/flux-schnell",
     content_types=frozenset({"image/png"}),
-    defaults={"num_outputs": 1},
 )
 
 

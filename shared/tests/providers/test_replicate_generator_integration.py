@@ -22,7 +22,7 @@ from music_worker.medium import MUSIC
 from replicate_sim.server import serve_in_background
 from replicate_sim.settings import OutputMode, Settings
 from shared.blobstore import FilesystemBlobStore
-from shared.blobstore.probe import mp4_duration
+from shared.blobstore.probe import mp3_duration, mp4_duration
 from shared.errors import ErrorCode
 from shared.events import GenerateAsset
 from shared.ports import Attempt
@@ -159,17 +159,18 @@ async def test_music_is_a_wav_of_the_asked_length(
     assert result.media.duration_s == pytest.approx(3.0, abs=0.01)
 
 
-async def test_narration_is_a_wav_with_its_playing_time(
+async def test_narration_is_an_mp3_whose_playing_time_the_probe_reads(
     make_generator: Generate, store: FilesystemBlobStore
 ) -> None:
+    # minimax/speech-02-turbo answers MP3 unless asked otherwise (reference notes)
     text = "Welcome to the first lecture on thermodynamics."
     result = succeeded(
         await make_generator(NARRATION).generate(Attempt(command(NARRATION, text), 1))
     )
     data = await store.read(result.media.blob_key)
-    assert result.media.content_type == "audio/wav"
-    assert result.media.duration_s == pytest.approx(wav_seconds(data))
-    assert result.media.duration_s > 1
+    assert result.media.content_type == "audio/mpeg"
+    assert result.media.duration_s == mp3_duration(data)
+    assert result.media.duration_s == pytest.approx(len(text) / 15, abs=0.1)
 
 
 @pytest.mark.parametrize("sim_url", [OutputMode.URL], indirect=True)
@@ -360,3 +361,66 @@ async def test_resuming_a_prediction_the_server_no_longer_knows_is_transient(
     assert (result.error.code, result.error.retryable) == (ErrorCode.TRANSIENT_PROVIDER_ERROR, True)
     assert result.resume_prediction_id is None
     assert await creates(sim_http, "meadow") == 0
+
+
+# --- expired outputs ----------------------------------------------------------------------
+
+
+async def test_an_expired_output_is_made_again_by_a_new_prediction_not_read_as_censored(
+    make_generator: Generate, sim_http: httpx.AsyncClient
+) -> None:
+    made: list[str] = []
+
+    async def on_created(prediction_id: str) -> None:
+        made.append(prediction_id)
+
+    asset = command(IMAGE, "a glacier [[sim:expire-output x1]]")
+    result = succeeded(
+        await make_generator(IMAGE).generate(Attempt(asset, 1, on_created=on_created))
+    )
+    assert await creates(sim_http, "glacier") == 2
+    assert result.debug.prediction_id == made[-1]
+    assert len(made) == 2  # the new prediction is reported, so a crash resumes it
+
+
+async def test_resuming_a_prediction_whose_output_expired_makes_a_new_one(
+    make_generator: Generate, sim_http: httpx.AsyncClient
+) -> None:
+    payload = {**IMAGE.build_input(command(IMAGE, "a dune [[sim:expire-output x1]]"))}
+    created = await sim_http.post(
+        "/v1/models/black-forest-labs/flux-schnell/predictions",
+        json={"input": payload},
+        headers={"Prefer": "wait=10"},
+    )
+    old = created.json()
+    assert (old["status"], old["output"], old["data_removed"]) == ("succeeded", None, True)
+
+    asset = command(IMAGE, "a dune [[sim:expire-output x1]]")
+    result = succeeded(
+        await make_generator(IMAGE).generate(Attempt(asset, 2, resume_prediction_id=old["id"]))
+    )
+    assert result.debug.prediction_id != old["id"]
+    assert await creates(sim_http, "a dune") == 2
+
+
+async def test_a_new_prediction_whose_output_expired_too_fails_transiently_without_resume(
+    make_generator: Generate, sim_http: httpx.AsyncClient
+) -> None:
+    asset = command(IMAGE, "a mirage [[sim:expire-output x2]]")
+    result = failed(await make_generator(IMAGE).generate(Attempt(asset, 1)))
+    assert result.error.code is ErrorCode.TRANSIENT_PROVIDER_ERROR
+    assert (result.error.provider_code, result.error.user_action_required) == (
+        "data_removed",
+        False,
+    )
+    assert result.resume_prediction_id is None  # the next attempt starts afresh
+    assert await creates(sim_http, "mirage") == 2
+
+
+async def test_an_empty_output_that_did_not_expire_is_still_the_safety_filter(
+    make_generator: Generate,
+) -> None:
+    result = failed(
+        await make_generator(IMAGE).generate(Attempt(command(IMAGE, "x [[sim:empty-output]]"), 1))
+    )
+    assert result.error.code is ErrorCode.SENSITIVE_CONTENT

@@ -6,6 +6,7 @@ request through its tiers is followed end to end without a broker.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -32,7 +33,7 @@ from shared.worker.fakes import InMemoryGenerator, InMemoryPublisher, ProcessKil
 from shared.worker.metrics import WorkerMetrics
 from shared.worker.records import Inbound
 from shared.worker.turn import Turns
-from shared.worker.versions import Claim, InMemoryVersionStore
+from shared.worker.versions import Claim, InMemoryVersionStore, Settlement
 
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 EVENTS = topics.events()
@@ -318,3 +319,33 @@ async def test_a_store_that_cannot_save_the_prediction_does_not_fail_the_call(
     await _turns(generator, sender, Forgetful()).run(request_record(command()))
 
     assert isinstance(_events(sender)[-1], AssetGenerated)
+
+
+async def test_a_save_waiting_for_the_database_lets_the_call_go_on_and_lands_before_the_outcome(
+    command, request_record
+) -> None:
+    database_back = asyncio.Event()
+    order: list[str] = []
+
+    class Away(InMemoryVersionStore):
+        async def remember(self, claim: Claim, prediction_id: str) -> None:
+            await database_back.wait()
+            order.append("remember")
+            await super().remember(claim, prediction_id)
+
+        async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+            order.append("settle")
+            await super().settle(claim, result, plan)
+
+    generator = InMemoryGenerator(MediaKind.IMAGE)
+    turn = asyncio.create_task(
+        _turns(generator, InMemoryPublisher(), Away()).run(request_record(command()))
+    )
+    await asyncio.sleep(1.5)
+    called, waiting = len(generator.calls), not turn.done()
+    database_back.set()
+    await turn
+
+    assert called == 1
+    assert waiting
+    assert order == ["remember", "settle"]

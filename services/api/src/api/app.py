@@ -15,15 +15,17 @@ from fastapi.responses import JSONResponse
 from api.auth import TokenVerifier
 from api.broadcaster import Broadcaster
 from api.claims import Claims
+from api.cors import allow_cross_origin
 from api.event_log import EventLog, EventLogUnavailableError
 from api.metrics import ApiMetrics
 from api.observe import RequestObserver
 from api.openapi import problem_openapi
 from api.problems import install_problem_handlers, problem_response
 from api.queries import ReadModel, ReadModelUnavailableError
-from api.routers import assets, lectures, media, ops
+from api.routers import assets, catalog, lectures, media, ops
 from api.runtime import Runtime
 from api.settings import ApiSettings
+from api.web import editor
 from shared import topics
 from shared.blobstore import BlobStoreError, open_blob_store
 from shared.kafka import TopicSettings, create_topics, events_topic, make_producer
@@ -58,6 +60,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         assets.router,
         media.router,
         ops.router,
+        catalog.router,
+        editor.router,
     ):
         app.include_router(router)
     install_problem_handlers(app)
@@ -68,6 +72,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_exception_handler(BlobStoreError, _unavailable("the blob store"))
     app.add_exception_handler(ConnectionError, _unavailable("a backing service"))
     app.add_middleware(RequestObserver, metrics=metrics)
+    allow_cross_origin(app, settings.cors_origins)
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from api.model_inputs import lecture_input_errors, voice_param
 from api.problems import FieldError, invalid
 from api.schemas import CreateLectureRequest, SegmentRequest
 from api.settings import DefaultModels
 from shared.events import AssetPlan, LectureCreated, SegmentPlan
 from shared.media import MediaKind
 
-VOICE_PARAM = "voice_id"
-
 
 def plan_lecture(
     request: CreateLectureRequest, models: DefaultModels, new_id: Callable[[], str]
 ) -> LectureCreated:
-    """The event that creates the lecture `request` describes; 422 if segment ids repeat."""
-    lecture_id = new_id()
+    """The event that creates the lecture `request` describes; 422 if segment ids repeat or
+    an asset breaks its model's schema (the model registry)."""
     segment_ids = _segment_ids(request.segments)
+    model_errors = lecture_input_errors(request, models)
+    if model_errors:
+        raise invalid(model_errors)
+    lecture_id = new_id()
     segments: list[SegmentPlan] = []
     assets: list[AssetPlan] = []
     start_s = 0.0
@@ -94,13 +97,14 @@ def _segment_assets(
         )
     if segment.narration is not None:
         narration = segment.narration
+        model = narration.model or models.narration
         yield AssetPlan(
             asset_id=new_id(),
             kind=MediaKind.NARRATION,
             segment_id=segment_id,
             prompt=narration.text,
-            model=narration.model or models.narration,
-            params={VOICE_PARAM: narration.voice} if narration.voice else {},
+            model=model,
+            params={voice_param(model): narration.voice} if narration.voice else {},
         )
     if segment.video is not None:
         yield AssetPlan(

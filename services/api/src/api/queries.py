@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -92,6 +93,29 @@ class ReadModel:
         counts = dict.fromkeys(AssetStatus, 0)
         for row in rows:
             counts[read_status(row["status"])] += row["n"]
+        return counts
+
+    async def recent_lectures(self, limit: int, before: tuple[datetime, str] | None) -> list[Row]:
+        """Up to `limit` lectures, newest first, strictly older than the `before` cursor."""
+        return await self._fetch(
+            f"SELECT lecture_id, title, duration_s, created_at FROM {READ}.lectures "
+            f"WHERE $2::timestamptz IS NULL OR (created_at, lecture_id) < ($2, $3) "
+            f"ORDER BY created_at DESC, lecture_id DESC LIMIT $1",
+            limit,
+            None if before is None else before[0],
+            None if before is None else before[1],
+        )
+
+    async def counts_of(self, lecture_ids: list[str]) -> dict[str, dict[AssetStatus, int]]:
+        """The assets per status of each of these lectures."""
+        rows = await self._fetch(
+            f"SELECT lecture_id, status, count(*) AS n FROM {READ}.assets "
+            f"WHERE lecture_id = ANY($1::text[]) GROUP BY lecture_id, status",
+            lecture_ids,
+        )
+        counts = {lecture_id: dict.fromkeys(AssetStatus, 0) for lecture_id in lecture_ids}
+        for row in rows:
+            counts[row["lecture_id"]][read_status(row["status"])] += row["n"]
         return counts
 
     async def feed_after(self, lecture_id: str, after_seq: int, limit: int) -> list[FeedRow]:

@@ -185,3 +185,27 @@ class TimelineView(_Response):
 class AssetList(_Response):
     lecture_id: str
     assets: list[AssetView]
+
+
+class LectureSummary(_Response):
+    lecture_id: str
+    title: str
+    duration_s: float
+    created_at: datetime | None
+    counts: dict[AssetStatus, int] = Field(description="number of assets per status")
+
+
+class LectureList(_Response):
+    lectures: list[LectureSummary] = Field(description="newest first")
+    next_cursor: str | None = Field(
+        description="pass as `?cursor=` for the next page; null on the last page"
+    )
+
+
+class ModelChoice(_Response):
+    default: str = Field(description="used when a request names no model")
+    models: list[str] = Field(description="the models the API offers for this medium")
+
+
+class ModelCatalog(_Response):
+    media: dict[MediaKind, ModelChoice]

@@ -39,7 +39,10 @@ class ApiSettings(BaseSettings):
     source: str = Field("lecturegen/api", description="the CloudEvents `ce_source` of our events")
     heartbeat_s: float = Field(15.0, gt=0, description="seconds between SSE heartbeat comments")
     wait_for_timeout_s: float = Field(
-        5.0, ge=0, description="how long a read with `?wait_for=` waits for the projector"
+        5.0,
+        ge=0,
+        description="how long a read with `?wait_for=` waits for the projector, and a "
+        "stream for a lecture not projected yet",
     )
     regeneration_claim_ttl_s: float = Field(
         120.0,
@@ -51,13 +54,18 @@ class ApiSettings(BaseSettings):
     kafka_timeout_ms: int = Field(
         10_000, gt=0, description="how long to wait for the broker to acknowledge an event"
     )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="origins of other frontends allowed to call the API from a browser "
+        "(comma-separated, e.g. `https://editor.example.com`); none by default",
+    )
     graceful_shutdown_s: int = Field(5, ge=0, description="seconds open streams get at shutdown")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     blob: BlobSettings = Field(default_factory=BlobSettings)
     models: DefaultModels = Field(default_factory=DefaultModels)
 
-    @field_validator("tokens", mode="before")
+    @field_validator("tokens", "cors_origins", mode="before")
     @classmethod
     def _split_tokens(cls, raw: Any) -> Any:
         if isinstance(raw, str):

@@ -25,7 +25,10 @@ def request(**overrides):
                 "image": {"prompt": "a leaf"},
                 "narration": {"text": "Plants eat light.", "voice": "Wise_Woman"},
             },
-            {"duration_s": 20.5, "video": {"prompt": "chloroplasts", "params": {"fps": 24}}},
+            {
+                "duration_s": 20.5,
+                "video": {"prompt": "chloroplasts", "params": {"prompt_optimizer": False}},
+            },
             {"duration_s": 5},
         ],
         "music": {"prompt": "calm piano"},
@@ -125,3 +128,26 @@ def test_limits_at_their_edges_are_accepted():
     event = plan_lecture(body, DefaultModels(), counter_ids())
     assert len(event.segments) == 500
     assert event.duration_s == 300_000
+
+
+def test_a_kokoro_narrations_voice_goes_to_its_voice_param():
+    kokoro = "jaaari/kokoro-82m:f559560eb822dc509045f3921a1921234918b91739db4bf3daab2169b71c7a13"
+    segment = {"duration_s": 3, "narration": {"text": "Hi.", "voice": "af_sky", "model": kokoro}}
+    event = plan_lecture(request(segments=[segment]), DefaultModels(), counter_ids())
+    (narration,) = (a for a in event.assets if a.kind is MediaKind.NARRATION)
+    assert narration.params == {"voice": "af_sky"}
+
+
+def test_every_asset_that_breaks_its_models_schema_is_named_at_once():
+    segments = [
+        {"duration_s": 3, "video": {"prompt": "v" * 2_001}},
+        {"duration_s": 3, "image": {"prompt": "a", "params": {"num_outputs": 0}}},
+        {"duration_s": 3, "image": {"prompt": "a", "model": "acme/free", "params": {"x": 1}}},
+    ]
+    with pytest.raises(ProblemError) as caught:
+        plan_lecture(request(segments=segments), DefaultModels(), counter_ids())
+    assert caught.value.status == 422
+    assert [e.field for e in caught.value.errors or []] == [
+        "segments.0.video.prompt",
+        "segments.1.image.params.num_outputs",
+    ]

@@ -1,4 +1,5 @@
-"""The image medium: one still per segment for the visual track, 16:9 PNG by default."""
+"""The image medium: one still per segment for the visual track (16:9 PNG by default, as the
+registry's rows of the image models say)."""
 
 from __future__ import annotations
 
@@ -9,5 +10,4 @@ IMAGE = MediumSpec(
     kind=MediaKind.IMAGE,
     default_model="black-forest-labs/flux-schnell",
     content_types=frozenset({"image/png", "image/jpeg", "image/webp"}),
-    defaults={"aspect_ratio": "16:9", "output_format": "png", "num_outputs": 1},
 )

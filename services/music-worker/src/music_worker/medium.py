@@ -1,7 +1,8 @@
 """The music medium: one background track for the whole lecture.
 
 stable-audio-2.5 is an official model (no version id needed) and takes the length in whole
-seconds, 1 to 190: a longer lecture gets a 190 s track, which the player loops or lets end.
+seconds, 1 to 190 (the registry's row): a longer lecture gets a 190 s track, which the player
+loops or lets end.
 """
 
 from __future__ import annotations
@@ -9,12 +10,8 @@ from __future__ import annotations
 from shared.media import MediaKind
 from shared.providers import MediumSpec
 
-MAX_DURATION_S = 190
-
 MUSIC = MediumSpec(
     kind=MediaKind.MUSIC,
     default_model="stability-ai/stable-audio-2.5",
     content_types=frozenset({"audio/wav", "audio/mpeg", "audio/flac", "audio/ogg", "audio/mp4"}),
-    duration_field="duration",
-    duration_range=(1, MAX_DURATION_S),
 )

@@ -13,8 +13,10 @@ from starlette.exceptions import HTTPException
 
 from replicate_sim import problems
 from replicate_sim.dependencies import require_token
+from replicate_sim.drops import ConnectionDroppedError
 from replicate_sim.models import ModelTable
 from replicate_sim.problems import Problem, ProblemError
+from replicate_sim.ratelimit import RateLimitHeaders
 from replicate_sim.routes import models as model_routes
 from replicate_sim.routes import predictions as prediction_routes
 from replicate_sim.routes import sim as sim_routes
@@ -42,11 +44,15 @@ def create_app(settings: Settings | None = None, models: ModelTable | None = Non
     app.include_router(model_routes.router, prefix="/v1", dependencies=authenticated)
     app.include_router(sim_routes.router)
     _add_error_handlers(app)
+    app.add_middleware(RateLimitHeaders)
     return app
 
 
 def problem_response(problem: Problem) -> JSONResponse:
-    headers = {"Retry-After": str(problem.retry_after_s)} if problem.retry_after_s else None
+    headers = None
+    if problem.retry_after_s:
+        hint = str(problem.retry_after_s)
+        headers = {"Retry-After": hint, "ratelimit-remaining": "0", "ratelimit-reset": hint}
     return JSONResponse(
         problem.body(), status_code=problem.status, headers=headers, media_type=PROBLEM_JSON
     )
@@ -70,5 +76,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, ConnectionDroppedError):  # on purpose: its answer had already started
+            return problem_response(problems.internal_error())
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(problems.internal_error())

@@ -26,6 +26,17 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class ReadFaults:
+    """`[[sim:read-error xN status=S]]` / `[[sim:read-drop xN]]`: the first reads of each
+    prediction of this input fail: `errors` answer HTTP `status`, then `drops` cut the
+    connection in the middle of the answer."""
+
+    errors: int = 0
+    status: int = 502
+    drops: int = 0
+
+
+@dataclass(frozen=True)
 class Directives:
     """Everything the `[[sim:...]]` markers of one input ask for; the default asks for nothing."""
 
@@ -40,6 +51,11 @@ class Directives:
     foreign_output: bool = False
     empty_output: bool = False
     aborted: bool = False
+    expire_output: int = 0
+    """`[[sim:expire-output xN]]`: the first N predictions' outputs expire as they finish."""
+    insufficient_credit: bool = False
+    forbidden: bool = False
+    reads: ReadFaults = field(default_factory=ReadFaults)
     unknown: tuple[str, ...] = field(default=())
     """Markers that could not be understood; they are ignored (and logged by the caller)."""
 
@@ -93,6 +109,16 @@ def _apply_named(
         return replace(directives, transient=_times(options))
     if name == "hang":
         return replace(directives, hang=_times(options))
+    if name == "expire-output":
+        return replace(directives, expire_output=_times(options))
+    if name == "read-error":
+        status = int(options.get("status", "502"))
+        if not 500 <= status <= 599:
+            raise ValueError("a read error is a 5xx status")
+        reads = replace(directives.reads, errors=_times(options), status=status)
+        return replace(directives, reads=reads)
+    if name == "read-drop":
+        return replace(directives, reads=replace(directives.reads, drops=_times(options)))
     if name == "rate-limit":
         after = options.get("after")
         after_s = math.ceil(_seconds(after)) if after else DEFAULT_RATE_LIMIT_AFTER_S
@@ -106,6 +132,8 @@ FLAGS: dict[str, Callable[[Directives], Directives]] = {
     "foreign-output": lambda d: replace(d, foreign_output=True),
     "empty-output": lambda d: replace(d, empty_output=True),
     "aborted": lambda d: replace(d, aborted=True),
+    "insufficient-credit": lambda d: replace(d, insufficient_credit=True),
+    "forbidden": lambda d: replace(d, forbidden=True),
 }
 
 

@@ -3,16 +3,17 @@ with the same input came before it. Pure; the routes and the prediction runner c
 
 When several counted directives are combined they take turns in a fixed order: the first
 `hang` creates hang, the next `rate-limit` creates are throttled, the next `transient` creates fail
-transiently, and only then does the input's steady behaviour apply.
+transiently, the next `expire-output` predictions lose their output as they finish, and only then
+does the input's steady behaviour apply. `insufficient-credit` and `forbidden` refuse every create.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from replicate_sim import problems
-from replicate_sim.directives import Directives
+from replicate_sim.directives import Directives, ReadFaults
 from replicate_sim.problems import Problem
 
 SENSITIVE = (
@@ -56,6 +57,10 @@ class Run:
     """Whether it reaches `processing` before it ends (a start-up failure never does)."""
     output: OutputStyle = OutputStyle.OWN
     logs: str = ""
+    expire_output: bool = False
+    """Its output expires as it finishes (`output: null`, `data_removed: true`)."""
+    reads: ReadFaults = field(default_factory=ReadFaults)
+    """How its first reads fail."""
 
 
 CreatePlan = Problem | Hang | Run
@@ -67,6 +72,15 @@ def plan_create(directives: Directives, attempt: int, default_latency_s: float) 
     latency = default_latency_s if directives.latency_s is None else directives.latency_s
     if directives.invalid_input_field is not None:
         return problems.invalid_input(directives.invalid_input_field, "was rejected by the model")
+    if directives.insufficient_credit:
+        return problems.insufficient_credit()
+    if directives.forbidden:
+        return problems.forbidden()
+    plan = _turn(directives, attempt, latency)
+    return replace(plan, reads=directives.reads) if isinstance(plan, Run) else plan
+
+
+def _turn(directives: Directives, attempt: int, latency: float) -> CreatePlan:
     turn = attempt
     if turn <= directives.hang:
         return Hang()
@@ -77,7 +91,9 @@ def plan_create(directives: Directives, attempt: int, default_latency_s: float) 
     turn -= limit.times if limit is not None else 0
     if turn <= directives.transient:
         return transient_fault(turn, latency)
-    return steady_run(directives, latency)
+    turn -= directives.transient
+    steady = steady_run(directives, latency)
+    return replace(steady, expire_output=turn <= directives.expire_output)
 
 
 def transient_fault(turn: int, latency_s: float) -> CreatePlan:

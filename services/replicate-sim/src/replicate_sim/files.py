@@ -1,4 +1,5 @@
-"""Generated files kept in memory and served at `/files/{id}` when outputs are URLs."""
+"""Files kept in memory and served at `/files/{id}`: the outputs `[[sim:foreign-output]]` points
+at another host (content-addressed, unlike the per-prediction delivery folders)."""
 
 from __future__ import annotations
 

@@ -39,13 +39,27 @@ OPTIONS = (
     Option("--token", None, "the only API token accepted (default: any non-empty token)"),
     Option(
         "--output-mode",
-        OutputMode.AUTO.value,
-        "outputs as data: URIs, URLs on this server, or auto (data: up to 256 KB)",
+        OutputMode.URL.value,
+        "outputs as URLs on the delivery path (as Replicate answers), data: URIs, or auto "
+        "(data: up to 256 KB)",
         OutputMode,
         tuple(OutputMode),
     ),
     Option(
         "--default-latency", "0.1", "seconds a prediction takes without a latency directive", float
+    ),
+    Option(
+        "--output-ttl",
+        "3600",
+        "seconds after a prediction ends before its output expires (output null, "
+        "data_removed true)",
+        float,
+    ),
+    Option(
+        "--delivery-base-url",
+        None,
+        "base of output file URLs (default: the public base URL); files are served under "
+        "/delivery/xezq/",
     ),
     Option("--hang-cap", "600", "seconds a hanging create waits before answering 504", float),
     Option("--log-level", "warning", "uvicorn's log level", str, LOG_LEVELS),
@@ -80,6 +94,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         output_mode=args.output_mode,
         default_latency_s=args.default_latency,
         hang_cap_s=args.hang_cap,
+        output_ttl_s=args.output_ttl,
+        delivery_base_url=args.delivery_base_url or None,
     )
 
 

@@ -11,7 +11,8 @@ from replicate_sim.images import ImageRequest, render_image
 from replicate_sim.inputs import input_key, seed_of
 from replicate_sim.lru import LruCache
 from replicate_sim.models import Medium, ModelSpec
-from replicate_sim.sounds import music_wav, narration_duration, narration_wav
+from replicate_sim.mp3 import encode_mp3
+from replicate_sim.sounds import SAMPLE_RATE, music_wav, narration_duration, narration_wav, pcm_of
 from replicate_sim.video import VideoRequest, render_mp4
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
@@ -51,13 +52,21 @@ def _render(spec: ModelSpec, payload: Mapping[str, Any]) -> tuple[Media, ...]:
     if spec.medium is Medium.IMAGE:
         return tuple(_image(text, seed + index, payload) for index in range(_count(payload)))
     if spec.medium is Medium.VIDEO:
-        duration = _number(payload, "duration", DEFAULT_VIDEO_S)
+        duration = spec.fixed_duration_s or _number(payload, "duration", DEFAULT_VIDEO_S)
         return (Media(render_mp4(VideoRequest(text, seed, duration)), "video/mp4", "mp4"),)
     if spec.medium is Medium.NARRATION:
         duration = narration_duration(text, _optional_number(payload, "duration"))
-        return (Media(narration_wav(text, duration), "audio/wav", "wav"),)
+        return (_audio(spec, payload, narration_wav(text, duration)),)
     duration = _number(payload, "duration", DEFAULT_MUSIC_S)
-    return (Media(music_wav(seed, duration), "audio/wav", "wav"),)
+    return (_audio(spec, payload, music_wav(seed, duration)),)
+
+
+def _audio(spec: ModelSpec, payload: Mapping[str, Any], wav: bytes) -> Media:
+    """The WAV as is, or as MP3 when the model's default or the input's format asks for it."""
+    asked = payload.get(spec.format_field) if spec.format_field else None
+    if (asked or spec.audio_format) == "mp3":
+        return Media(encode_mp3(pcm_of(wav), SAMPLE_RATE), "audio/mpeg", "mp3")
+    return Media(wav, "audio/wav", "wav")
 
 
 def _size(media: tuple[Media, ...]) -> int:

@@ -42,6 +42,12 @@ class ModelSpec:
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     bounds: Mapping[str, Bounds] = field(default_factory=dict)
     max_text_chars: int = 10_000
+    audio_format: str = "wav"
+    """Audio models: the format of the output when the input asks for none (`wav` or `mp3`)."""
+    format_field: str | None = None
+    """Audio models: the input field that picks the output format, if the model has one."""
+    fixed_duration_s: float | None = None
+    """Video models that pick their own length (minimax/video-01: about 6 s, no input)."""
 
     @property
     def ref(self) -> str:
@@ -56,6 +62,7 @@ class ModelSpec:
 
 ASPECT_RATIOS = ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21")
 IMAGE_FORMATS = ("webp", "jpg", "png")
+AUDIO_FORMATS = ("mp3", "wav")
 
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -83,7 +90,8 @@ MODELS: tuple[ModelSpec, ...] = (
         Medium.VIDEO,
         "prompt",
         "Generate short videos from a prompt.",
-        bounds={"duration": Bounds(1, 60)},
+        max_text_chars=2_000,
+        fixed_duration_s=6.0,
     ),
     ModelSpec(
         "google",
@@ -99,8 +107,11 @@ MODELS: tuple[ModelSpec, ...] = (
         Medium.NARRATION,
         "text",
         "Text to speech, low latency.",
+        choices={"audio_format": AUDIO_FORMATS},
         bounds={"speed": Bounds(0.5, 2), "duration": Bounds(1, 600)},
         max_text_chars=5_000,
+        audio_format="mp3",
+        format_field="audio_format",
     ),
     ModelSpec(
         "jaaari",
@@ -120,8 +131,9 @@ MODELS: tuple[ModelSpec, ...] = (
         "Generate music from a prompt or melody.",
         official=False,
         version_id="671ac645ce5e552cc63a54a2bbff63fcf798043055d2dac5fc9e36a837eedcfb",
-        choices={"output_format": ("wav", "mp3")},
+        choices={"output_format": AUDIO_FORMATS},
         bounds={"duration": Bounds(1, 600)},
+        format_field="output_format",
     ),
     ModelSpec(
         "stability-ai",

@@ -9,9 +9,10 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from replicate_sim.directives import ReadFaults
 from replicate_sim.faults import Ending, OutputStyle, Run
 from replicate_sim.inputs import seed_of
 from replicate_sim.media import Media
@@ -50,11 +51,25 @@ class Prediction:
     logs: str = ""
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    output_expires_at: datetime | None = None
+    """When its output is deleted; None while it has none to delete."""
+    reads: ReadFaults = field(default_factory=ReadFaults)
+    """The read faults still to come (each read that fails uses one up)."""
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def data_removed(self) -> bool:
+        """Whether its output has expired and been deleted."""
+        expires = self.output_expires_at
+        return expires is not None and datetime.now(UTC) >= expires
+
+    def expire_output_after(self, seconds: float) -> None:
+        if self.completed_at is not None:
+            self.output_expires_at = self.completed_at + timedelta(seconds=seconds)
 
     def start(self) -> None:
         self.status, self.started_at = "processing", datetime.now(UTC)
@@ -67,13 +82,14 @@ class Prediction:
     def to_json(self, status: str | None = None) -> dict[str, Any]:
         """The API representation; `status` overrides the reported status (sync-mode timeout)."""
         url = f"{self.base_url}/v1/predictions/{self.id}"
+        removed = self.data_removed
         return {
             "id": self.id,
             "model": self.model,
             "version": self.version,
             "input": self.input,
-            "output": self.output,
-            "data_removed": False,
+            "output": None if removed else self.output,
+            "data_removed": removed,
             "error": self.error,
             "status": status or self.status,
             "created_at": timestamp(self.created_at),
@@ -95,7 +111,7 @@ class Prediction:
 
 
 Render = Callable[[ModelSpec, dict[str, Any]], tuple[Media, ...]]
-Publish = Callable[[ModelSpec, tuple[Media, ...], OutputStyle, str], Any]
+Publish = Callable[[ModelSpec, tuple[Media, ...], OutputStyle, str, str], Any]
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,7 @@ class PredictionRunner:
 
     render: Render
     publish: Publish
+    output_ttl_s: float = 3600.0
 
     async def run(self, prediction: Prediction, spec: ModelSpec, plan: Run) -> None:
         try:
@@ -133,5 +150,6 @@ class PredictionRunner:
             prediction.finish(plan.ending.value, error=plan.error)
             return
         prediction.logs += "100%|##########| 4/4 [00:00<00:00, 20.00it/s]\n"
-        output = self.publish(spec, media, plan.output, prediction.base_url)
+        output = self.publish(spec, media, plan.output, prediction.id, prediction.base_url)
         prediction.finish("succeeded", output=output)
+        prediction.expire_output_after(0.0 if plan.expire_output else self.output_ttl_s)

@@ -20,7 +20,8 @@ class Problem:
 
     def body(self) -> dict[str, Any]:
         head: dict[str, Any] = {"title": self.title} if self.title else {}
-        return {**head, "detail": self.detail, "status": self.status, **self.extra}
+        hint = {"retry_after": self.retry_after_s} if self.retry_after_s is not None else {}
+        return {**head, "detail": self.detail, "status": self.status, **hint, **self.extra}
 
 
 class ProblemError(Exception):
@@ -64,8 +65,32 @@ def invalid_input(field_path: str, problem: str, kind: str = "invalid") -> Probl
 
 
 def throttled(after_s: int) -> Problem:
-    """Replicate's 429, with the reset hint in the text and in `Retry-After`."""
+    """Replicate's 429, with the reset hint in the text, the body's numeric `retry_after` and
+    `Retry-After`."""
     return Problem(429, THROTTLED.format(after=after_s), retry_after_s=after_s)
+
+
+def insufficient_credit() -> Problem:
+    """Replicate's 402, as the reference notes record it."""
+    return Problem(
+        402,
+        "You have insufficient credit to run this model. Go to "
+        "https://replicate.com/account/billing#billing to purchase credit. Once you purchase "
+        "credit, please wait a few minutes before trying again.",
+        title="Insufficient credit",
+    )
+
+
+def forbidden() -> Problem:
+    """A 403: the token may not run this model (Replicate's exact words are not recorded)."""
+    return Problem(403, "You do not have permission to perform this action.", title="Forbidden")
+
+
+def read_error(status: int) -> Problem:
+    """A read of a prediction that fails on the server's side."""
+    titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+    title = titles.get(status, "Server Error")
+    return Problem(status, "The server could not answer the request.", title=title)
 
 
 def unavailable() -> Problem:

@@ -24,7 +24,14 @@ class Settings:
     """Base of the URLs the server hands out; by default the base URL each request came to."""
     token: str | None = None
     """When set, the only API token accepted; otherwise any non-empty token is."""
-    output_mode: OutputMode = OutputMode.AUTO
+    output_mode: OutputMode = OutputMode.URL
+    """URLs, as the real API answers; `data:` URIs only when asked for."""
+    output_ttl_s: float = 3600.0
+    """How long after a prediction ends its output stays (then `output: null`,
+    `data_removed: true`, and its files answer 404), as Replicate deletes outputs after an hour."""
+    delivery_base_url: str | None = None
+    """Base of output file URLs (`{base}/delivery/xezq/<token>/out-0.png`); by default the
+    public base URL."""
     default_latency_s: float = 0.1
     data_uri_max_bytes: int = 256 * 1024
     """In `auto` mode, larger outputs are served as URLs instead of `data:` URIs."""

@@ -8,14 +8,16 @@ import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 from replicate_sim import problems
+from replicate_sim.deliveries import Deliveries
 from replicate_sim.directives import parse_directives
+from replicate_sim.drops import ConnectionDroppedError
 from replicate_sim.faults import Hang, plan_create
 from replicate_sim.files import FileStore
-from replicate_sim.media import MediaRenderer
+from replicate_sim.media import Media, MediaRenderer
 from replicate_sim.models import ModelSpec, ModelTable
 from replicate_sim.outputs import OutputPublisher
 from replicate_sim.predictions import Prediction, PredictionRunner, new_prediction_id
@@ -26,7 +28,6 @@ from replicate_sim.validation import check_input, input_of
 
 log = logging.getLogger(__name__)
 MODEL_VERSION = re.compile(r"^(?P<owner>[^/]+)/(?P<name>[^/:]+)(:(?P<id>.+))?$")
-OFFICIAL_VERSION = "hidden"
 MAX_PREDICTIONS = 10_000
 """Past this many, the oldest finished predictions are forgotten (their GET answers 404)."""
 
@@ -39,6 +40,13 @@ class Target:
     version: str
 
 
+def served_version(owner: str, name: str) -> str:
+    """The `version` a prediction of an official model or a deployment reports: `dp-` and 32
+    hex digits, as the real API's recorded answers show (the `replicate` client's cassettes
+    `test_predictions_create_by_model[True].yaml`, `test_models_predictions_create_blocking`)."""
+    return f"dp-{hashlib.sha256(f'{owner}/{name}'.encode()).hexdigest()[:32]}"
+
+
 class Simulator:
     """Predictions, create counts and generated files of one server process."""
 
@@ -47,9 +55,12 @@ class Simulator:
         self.models = models or ModelTable()
         self.stats = CreateStats()
         self.files = FileStore()
+        self.deliveries = Deliveries()
         self._renderer = MediaRenderer()
-        publisher = OutputPublisher(settings, self.files)
-        self._runner = PredictionRunner(self._renderer.render, publisher.publish)
+        publisher = OutputPublisher(settings, self.files, self.deliveries)
+        self._runner = PredictionRunner(
+            self._renderer.render, publisher.publish, settings.output_ttl_s
+        )
         self._predictions: dict[str, Prediction] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -57,14 +68,13 @@ class Simulator:
         spec = self.models.by_ref(owner, name)
         if spec is None or not spec.official:
             raise ProblemError(problems.not_found())
-        return Target(spec, OFFICIAL_VERSION)
+        return Target(spec, served_version(spec.owner, spec.name))
 
     def deployment(self, owner: str, name: str) -> Target:
         spec = self.models.by_deployment(owner, name)
         if spec is None:
             raise ProblemError(problems.not_found())
-        digest = hashlib.sha256(f"{owner}/{name}".encode()).hexdigest()[:32]
-        return Target(spec, f"dp-{digest}")
+        return Target(spec, served_version(owner, name))
 
     def version(self, ref: object) -> Target:
         """`version` of a create body: a 64-hex id, `owner/name:id`, or `owner/name` (official)."""
@@ -80,7 +90,7 @@ class Simulator:
         if spec is not None and version_id == spec.version:
             return Target(spec, spec.version)
         if spec is not None and version_id is None and spec.official:
-            return Target(spec, OFFICIAL_VERSION)
+            return Target(spec, served_version(spec.owner, spec.name))
         raise ProblemError(problems.invalid_version())
 
     async def create(
@@ -107,7 +117,12 @@ class Simulator:
         if isinstance(plan, Hang):
             await self._hang(until_gone)
         prediction = Prediction(
-            new_prediction_id(), chosen.spec.ref, chosen.version, payload, base_url
+            new_prediction_id(),
+            chosen.spec.ref,
+            chosen.version,
+            payload,
+            base_url,
+            reads=plan.reads,
         )
         self._remember(prediction)
         self._start(prediction.id, self._runner.run(prediction, chosen.spec, plan))
@@ -118,6 +133,28 @@ class Simulator:
         if prediction is None:
             raise ProblemError(problems.not_found())
         return prediction
+
+    def read(self, prediction_id: str) -> Prediction:
+        """A `GET` of the prediction, failing as its read faults say (each failure uses one)."""
+        prediction = self.get(prediction_id)
+        reads = prediction.reads
+        if reads.errors:
+            prediction.reads = replace(reads, errors=reads.errors - 1)
+            raise ProblemError(problems.read_error(reads.status))
+        if reads.drops:
+            prediction.reads = replace(reads, drops=reads.drops - 1)
+            raise ConnectionDroppedError(prediction_id)
+        return prediction
+
+    def delivered(self, token: str, name: str) -> Media:
+        """A delivered output file, while its prediction still has its output."""
+        found = self.deliveries.get(token, name)
+        if found is None:
+            raise ProblemError(problems.not_found())
+        prediction = self._predictions.get(found[0])
+        if prediction is None or prediction.data_removed:
+            raise ProblemError(problems.not_found())
+        return found[1]
 
     def cancel(self, prediction_id: str) -> Prediction:
         prediction = self.get(prediction_id)
@@ -140,6 +177,7 @@ class Simulator:
         self._predictions.clear()
         self.stats.reset()
         self.files.reset()
+        self.deliveries.reset()
 
     async def close(self) -> None:
         tasks = list(self._tasks.values())

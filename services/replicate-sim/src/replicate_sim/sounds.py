@@ -81,6 +81,13 @@ def _tone(pitches: list[float], count: int, volume: float) -> bytes:
     return samples.tobytes()
 
 
+def pcm_of(wav: bytes) -> bytes:
+    """The samples of a WAV made by this module."""
+    with wave.open(io.BytesIO(wav)) as reader:
+        frames: bytes = reader.readframes(reader.getnframes())
+    return frames
+
+
 def _wav(pcm: bytes) -> bytes:
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as writer:

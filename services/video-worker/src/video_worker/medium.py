@@ -10,5 +10,4 @@ VIDEO = MediumSpec(
     kind=MediaKind.VIDEO,
     default_model="minimax/video-01",
     content_types=frozenset({"video/mp4", "video/webm", "video/quicktime"}),
-    defaults={"prompt_optimizer": True},
 )

@@ -20,6 +20,7 @@ from pydantic import v1 as pydantic_v1
 from replicate.exceptions import ModelError, ReplicateError
 
 from shared.errors import ErrorCode, GenerationError
+from shared.providers.rate_hints import RateHints
 from shared.providers.retry_after import retry_after_s
 
 PROVIDER = "replicate"
@@ -48,7 +49,9 @@ def _text(pattern: str) -> re.Pattern[str]:
 
 
 _BILLING = _text(r"insufficient credit|billing required|payment required")
-_MODERATION = _text(r"\bE005\b|flagged as sensitive|\bNSFW\b")
+_MODERATION = _text(
+    r"\bE005\b|flagged as (potentially )?sensitive|\bNSFW\b|content moderation|new_sensitive"
+)
 
 HTTP_RULES: tuple[Rule, ...] = (
     Rule(ErrorCode.PROVIDER_CONFIGURATION, _BILLING),
@@ -60,6 +63,8 @@ HTTP_RULES: tuple[Rule, ...] = (
         statuses=(422,),
     ),
     Rule(ErrorCode.INVALID_INPUT, statuses=(422,)),
+    Rule(ErrorCode.INVALID_INPUT, statuses=(413,)),
+    Rule(ErrorCode.PROVIDER_CONFIGURATION, statuses=(400, 409)),
     Rule(ErrorCode.RATE_LIMITED, statuses=(429,)),
     Rule(ErrorCode.TRANSIENT_PROVIDER_ERROR, statuses=(408, *range(500, 600))),
 )
@@ -69,7 +74,16 @@ PREDICTION_RULES: tuple[Rule, ...] = (
     Rule(
         ErrorCode.SENSITIVE_CONTENT, _text(r"\bE005\b|flagged as sensitive"), provider_code="E005"
     ),
-    Rule(ErrorCode.SENSITIVE_CONTENT, _text(r"\bNSFW\b|safety (checker|filter)")),
+    Rule(ErrorCode.SENSITIVE_CONTENT, _text(r"input new_sensitive|\(1026\)"), provider_code="1026"),
+    Rule(
+        ErrorCode.SENSITIVE_CONTENT, _text(r"output new_sensitive|\(1027\)"), provider_code="1027"
+    ),
+    Rule(
+        ErrorCode.SENSITIVE_CONTENT,
+        _text(
+            r"flagged as potentially sensitive|content moderation|\bNSFW\b|safety (checker|filter)"
+        ),
+    ),
     Rule(ErrorCode.INVALID_INPUT, _text(r"\bE006\b|input was invalid"), provider_code="E006"),
     Rule(ErrorCode.INVALID_INPUT, _text(r"\bE9243\b"), provider_code="E9243"),
     Rule(ErrorCode.PROVIDER_FAILURE, _text(r"\bE1001\b"), provider_code="E1001"),
@@ -94,20 +108,31 @@ def classify_api_error(
     detail: str | None,
     *,
     retry_after_header: str | None = None,
+    hints: RateHints | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> GenerationError:
-    """An API answer with an error status (create, get, cancel)."""
+    """An API answer with an error status (create, get, cancel).
+
+    `hints`: what the answer's headers and body said about the rate limit; for a 429 the
+    longest of `Retry-After`, the body's `retry_after`, `ratelimit-reset` and the detail
+    text is the retry hint, and all of them are kept in the context."""
     text = " ".join(part for part in (title, detail) if part)
     rule = _first(HTTP_RULES, status, text)
     code = rule.code if rule else ErrorCode.UNKNOWN
-    hint = retry_after_s(retry_after_header, text) if code is ErrorCode.RATE_LIMITED else None
+    hints = hints or RateHints()
+    header = retry_after_header or hints.retry_after_header
+    hint = (
+        retry_after_s(header, text, hints.retry_after_body, hints.reset_s)
+        if code is ErrorCode.RATE_LIMITED
+        else None
+    )
     return GenerationError(
         code,
         detail or title or f"Replicate answered HTTP {status}",
         provider=PROVIDER,
         provider_code=str(status) if status is not None else None,
         retry_after_s=hint,
-        context={**(context or {}), "http_status": status, "title": title},
+        context={**(context or {}), "http_status": status, "title": title, **hints.context()},
     )
 
 
@@ -165,17 +190,23 @@ def classify_exception(
     exc: BaseException,
     *,
     retry_after_header: str | None = None,
+    hints: RateHints | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> GenerationError:
     """An exception raised while talking to Replicate or downloading its output.
 
-    `retry_after_header`: `ReplicateError` carries no headers, so a caller that saw the
-    response's `Retry-After` passes it here.
+    `retry_after_header`, `hints`: `ReplicateError` carries no headers and drops the body's
+    `retry_after`, so a caller that saw the response passes them here.
     """
     ctx = {**(context or {}), "exception": type(exc).__name__}
     if isinstance(exc, ReplicateError):
         return classify_api_error(
-            exc.status, exc.title, exc.detail, retry_after_header=retry_after_header, context=ctx
+            exc.status,
+            exc.title,
+            exc.detail,
+            retry_after_header=retry_after_header,
+            hints=hints,
+            context=ctx,
         )
     if isinstance(exc, ModelError):
         return classify_prediction_error(exc.prediction.error, context=ctx)

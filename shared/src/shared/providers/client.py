@@ -1,8 +1,9 @@
 """Building the `Client` the generators share, and closing it.
 
-`ReplicateError` carries no response headers, so the client is given a response hook that
-remembers the last `Retry-After` header in a context variable: each asyncio task sees only
-the answers to its own requests, so concurrent calls never mix up their hints.
+`ReplicateError` carries no response headers and drops the body's `retry_after`, so the
+client is given a response hook that remembers the last answer's `RateHints` (reading the
+body of an error answer first) in a context variable: each asyncio task sees only the
+answers to its own requests, so concurrent calls never mix up their hints.
 """
 
 from __future__ import annotations
@@ -12,23 +13,32 @@ from contextvars import ContextVar
 import httpx
 from replicate.client import Client
 
+from shared.providers.rate_hints import RateHints, hints_from_response
 from shared.settings import ProviderSettings
 
-_RETRY_AFTER: ContextVar[str | None] = ContextVar("replicate_retry_after", default=None)
+_HINTS: ContextVar[RateHints | None] = ContextVar("replicate_rate_hints", default=None)
 
 
-async def _remember_retry_after(response: httpx.Response) -> None:
-    _RETRY_AFTER.set(response.headers.get("Retry-After"))
+async def _remember_rate_hints(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        await response.aread()  # the client reads it next anyway; the body holds `retry_after`
+    _HINTS.set(hints_from_response(response))
 
 
 def forget_retry_after() -> None:
-    """Clear the remembered header before a call whose answer is to be read."""
-    _RETRY_AFTER.set(None)
+    """Clear the remembered hints before a call whose answer is to be read."""
+    _HINTS.set(None)
+
+
+def last_rate_hints() -> RateHints | None:
+    """The rate-limit hints of this task's last Replicate answer."""
+    return _HINTS.get()
 
 
 def last_retry_after() -> str | None:
     """The `Retry-After` header of this task's last Replicate answer, if it had one."""
-    return _RETRY_AFTER.get()
+    hints = _HINTS.get()
+    return hints.retry_after_header if hints else None
 
 
 def replicate_client(
@@ -48,7 +58,7 @@ def replicate_client(
         api_token=token,
         base_url=settings.base_url,
         timeout=timeout,
-        event_hooks={"response": [_remember_retry_after]},
+        event_hooks={"response": [_remember_rate_hints]},
         **extra,
     )
 

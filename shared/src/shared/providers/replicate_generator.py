@@ -19,6 +19,11 @@ It is None when no prediction was made (the create call failed or was cut), when
 prediction ended in failure, when our cancel was confirmed, and for every error that is not
 retryable. A create whose answer was lost may still have made a prediction we cannot know of;
 that one is lost (Replicate has no idempotency key for creates).
+
+An expired output (Replicate deletes outputs after about an hour: the prediction then reads
+`output: null`, `data_removed: true`) is a transient loss, never the model's safety filter:
+the attempt makes one new prediction at once; if that one's output is gone too, it fails
+transiently without a prediction to resume, so the next attempt starts afresh.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from shared.blobstore import BlobStoreError, sniff_content_type
 from shared.errors import GenerationError, redact
 from shared.ports import Attempt, BlobStore
 from shared.providers.classify import PROVIDER, classify_exception, classify_prediction
-from shared.providers.client import forget_retry_after, last_retry_after
+from shared.providers.client import forget_retry_after, last_rate_hints
 from shared.providers.medium import MediumSpec
 from shared.providers.model_ref import ModelRef
 from shared.providers.options import ReplicateOptions
@@ -102,6 +107,11 @@ class _AttemptRun:
         try:
             async with asyncio.timeout_at(self.deadline):
                 prediction = await self.wait(await self.start(ref))
+                if await self.output_expired(prediction):
+                    self.prediction_id = None  # gone for good: make a new one
+                    prediction = await self.wait(await self.start(ref))
+                    if await self.output_expired(prediction):
+                        return self.failed(self.expired_error(prediction.id))
         except TimeoutError:
             return await self.on_deadline()
         except PROVIDER_ERRORS as exc:
@@ -140,6 +150,23 @@ class _AttemptRun:
             await asyncio.sleep(self.opts.poll_interval_s)
             prediction = await self.gen._client.predictions.async_get(prediction.id)
         return prediction
+
+    async def output_expired(self, prediction: Prediction) -> bool:
+        """Whether a succeeded prediction without output lost it to expiry (`data_removed`),
+        rather than to the model's safety filter. The client's `Prediction` drops that field,
+        so the raw prediction is read once, only for a succeeded one without output."""
+        if prediction.status != "succeeded" or prediction.output not in (None, "", [], {}):
+            return False
+        answer = await self.gen._client._async_request("GET", f"/v1/predictions/{prediction.id}")
+        raw = answer.json()
+        return isinstance(raw, dict) and raw.get("data_removed") is True
+
+    def expired_error(self, prediction_id: str) -> GenerationError:
+        message = (
+            f"The output of prediction {prediction_id} expired before it was collected "
+            "(Replicate deletes outputs after about an hour); a new prediction will be made."
+        )
+        return GenerationError.transient(message, provider=PROVIDER, provider_code="data_removed")
 
     async def on_deadline(self) -> GenerationResult:
         """Cut by the deadline: cancel what runs, and say whether it may still finish."""
@@ -183,9 +210,7 @@ class _AttemptRun:
             message = f"Prediction {self.prediction_id} is no longer known to Replicate."
             error = GenerationError.transient(message, provider=PROVIDER, provider_code="404")
             return self.failed(error)
-        error = classify_exception(
-            exc, retry_after_header=last_retry_after(), context=self.context()
-        )
+        error = classify_exception(exc, hints=last_rate_hints(), context=self.context())
         # An unreadable prediction is an `aborted` one: it has ended. Any other failure
         # while polling leaves the prediction running.
         ended = isinstance(exc, pydantic_v1.ValidationError | pydantic.ValidationError)

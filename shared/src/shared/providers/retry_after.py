@@ -49,7 +49,10 @@ def _seconds_until(http_date: str, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def retry_after_s(header: str | None, text: str | None) -> float | None:
-    """The longer of the two hints (a retry must not come before either allows), or None."""
-    hints = [h for h in (hint_from_header(header), hint_from_text(text)) if h is not None]
+def retry_after_s(header: str | None, text: str | None, *numbers: float | None) -> float | None:
+    """The longest hint (a retry must not come before any allows), or None.
+
+    `numbers` are hints already in seconds: a 429 body's `retry_after`, `ratelimit-reset`."""
+    found = (hint_from_header(header), hint_from_text(text), *numbers)
+    hints = [h for h in found if h is not None]
     return max(hints) if hints else None

@@ -27,6 +27,7 @@ from shared.kafka import (
 from shared.media import MediaKind
 from shared.observability import ProbeServer, configure_logging
 from shared.ports import Generator
+from shared.postgres import patiently
 from shared.providers import (
     MediumSpec,
     ReplicateGenerator,
@@ -42,6 +43,7 @@ from shared.settings import (
     ProviderSettings,
     RetrySettings,
 )
+from shared.worker.patient_store import PatientVersionStore
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.publisher import KafkaPublisher
 from shared.worker.runtime import WorkerRuntime
@@ -85,12 +87,15 @@ async def open_worker(
     )
     async with contextlib.AsyncExitStack() as stack:
         if store is None:
-            pool = await create_pool(
-                config.postgres.dsn, max_size=min(16, config.worker.max_in_flight + 2)
+            # a database that is down at start is waited for, like one that goes away later
+            pool = await patiently(
+                lambda: create_pool(
+                    config.postgres.dsn, max_size=min(16, config.worker.max_in_flight + 2)
+                )
             )
             stack.push_async_callback(pool.close)
-            await create_schema(pool)
-            store = PostgresVersionStore(pool)
+            await patiently(lambda: create_schema(pool))
+            store = PatientVersionStore(PostgresVersionStore(pool))
         producer = make_producer(config.kafka)
         stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
         await producer.start()

@@ -8,6 +8,7 @@ await the acks → confirm. The runtime marks the offset done only after `run` r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,9 @@ from shared.worker.records import Inbound, dump_plan, load_plan
 from shared.worker.versions import Claim, Claimed, Ended, Scheduled, Verdict, VersionStore
 
 log = logging.getLogger("shared.worker")
+
+_SAVE_BEFORE_WAITING_S = 1.0
+"""How long a call waits for its new prediction's id to be saved before it goes on anyway."""
 
 
 class PoisonRecordError(Exception):
@@ -116,9 +120,12 @@ class Turns:
         # key, same partition); its ack is awaited with the outcome's, so neither the call
         # nor the outcome waits for it.
         announced = await self._publisher.enqueue([started])
+        saving: list[asyncio.Task[None]] = []
         try:
-            attempt = Attempt(command, number, resume, on_created=self._remembering(claim))
+            attempt = Attempt(command, number, resume, on_created=self._remembering(claim, saving))
             result = await self._call(attempt)
+            # the created prediction's id is saved before the outcome (never after it)
+            await asyncio.gather(*saving)
             now = self._clock()
             decision = None if result.ok else decide(result.error, number, self._policy, now)
             records = plan.outcome(self._ctx, record, command, number, result, decision, now)
@@ -129,6 +136,8 @@ class Turns:
             await self._store.settle(claim, settlement, dump_plan(records))
             await publish(self._publisher, records)
         finally:
+            for task in saving:
+                task.cancel()  # only when the turn itself was cut short
             await announced
         await self._store.confirm(claim)
         self._account(request, result, decision, status, now)
@@ -146,23 +155,31 @@ class Turns:
                 )
         return resume
 
-    def _remembering(self, claim: Claim) -> Callable[[str], Awaitable[None]]:
-        """`Attempt.on_created` for `claim`: save the new prediction in the asset's row."""
+    def _remembering(
+        self, claim: Claim, saving: list[asyncio.Task[None]]
+    ) -> Callable[[str], Awaitable[None]]:
+        """`Attempt.on_created` for `claim`: save the new prediction in the asset's row
+        before the call waits for it; but if the database is away, let the call go on and
+        the save go on trying in the background (the outcome waits for it)."""
 
         async def remember(prediction_id: str) -> None:
-            try:
-                await self._store.remember(claim, prediction_id)
-            except Exception:
-                # Saving the id only spares a second create if this process dies during the
-                # call; failing the call for it would bring about that very second create.
-                # A store that stays down fails the turn at `settle`.
-                log.warning(
-                    "could not save the created prediction",
-                    exc_info=True,
-                    extra={"asset_id": claim.asset_id, "prediction_id": prediction_id},
-                )
+            save = asyncio.create_task(self._remember(claim, prediction_id))
+            saving.append(save)
+            await asyncio.wait([save], timeout=_SAVE_BEFORE_WAITING_S)
 
         return remember
+
+    async def _remember(self, claim: Claim, prediction_id: str) -> None:
+        try:
+            await self._store.remember(claim, prediction_id)
+        except Exception:
+            # Saving the id only spares a second create if this process dies during the
+            # call; failing the call for it would bring about that very second create.
+            log.warning(
+                "could not save the created prediction",
+                exc_info=True,
+                extra={"asset_id": claim.asset_id, "prediction_id": prediction_id},
+            )
 
     async def _call(self, attempt: Attempt) -> GenerationResult:
         self._metrics.call_started()

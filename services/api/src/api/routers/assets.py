@@ -11,7 +11,8 @@ from api.claims import VersionTakenError
 from api.deps import ClaimsDep, Events, Metrics, Reads, Settings, read_your_writes, require_token
 from api.event_log import EventLogUnavailableError
 from api.logs import request_id_var
-from api.problems import ProblemError, not_found, responses
+from api.model_inputs import input_errors
+from api.problems import ProblemError, invalid, not_found, responses
 from api.regeneration import RegenerationPendingError, next_version, regeneration_event
 from api.schemas import AssetView, RegenerateRequest, RegenerationAccepted
 from api.views import asset_view, current_asset
@@ -65,6 +66,9 @@ async def regenerate_asset(
     except RegenerationPendingError as exc:
         raise _pending(asset_id, exc.prompt_version) from exc
     payload = regeneration_event(asset, body or RegenerateRequest(), version)
+    model_errors = input_errors("", payload.model, payload.prompt, payload.params)
+    if model_errors:
+        raise invalid(model_errors)
     envelope = events.envelop(payload, correlation_id=request_id_var.get())
     try:
         await claims.claim(asset_id, version, envelope.id)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from api.arrival import lecture_appears
 from api.deps import (
     BroadcasterDep,
     Events,
@@ -130,6 +131,15 @@ async def list_assets(
 async def _resume_point(
     lecture_id: LectureId,
     reads: Reads,
+    settings: Settings,
+    wait_for: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9-]{1,64}$",
+            description="the `event_id` of the lecture's 202: a lecture not projected yet "
+            "is waited for (up to `LECTUREGEN_API_WAIT_FOR_TIMEOUT_S`) instead of a 404",
+        ),
+    ] = None,
     last_event_id: Annotated[
         str | None,
         Header(
@@ -138,11 +148,22 @@ async def _resume_point(
             description="resume after this sequence number (sent by EventSource on reconnect)",
         ),
     ] = None,
+    resume_after: Annotated[
+        str | None,
+        Query(
+            alias="last_event_id",
+            max_length=20,
+            description="like `Last-Event-ID`, for a client that opens a new EventSource "
+            "(the header wins when both are sent)",
+        ),
+    ] = None,
 ) -> int:
     """The sequence number to stream after; checked before the stream starts, so a bad
-    header or an unknown lecture still gets a proper error status."""
-    after = _sequence_number(last_event_id)
-    if await reads.lecture(lecture_id) is None:
+    header or an unknown lecture still gets a proper error status. A lecture that is not in
+    the views yet is waited for (bounded): a client may subscribe right after its 202."""
+    after = _sequence_number(last_event_id if last_event_id else resume_after)
+    timeout_s = settings.wait_for_timeout_s
+    if not await lecture_appears(reads, lecture_id, wait_for=wait_for, timeout_s=timeout_s):
         raise not_found("lecture", lecture_id)
     return after
 

@@ -7,10 +7,10 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from replicate_sim.dependencies import BaseUrlDep, SimulatorDep
-from replicate_sim.predictions import Prediction
+from replicate_sim.drops import ConnectionDroppedError, DroppedResponse
 from replicate_sim.simulator import Simulator, Target
 from replicate_sim.validation import parse_body
 
@@ -51,8 +51,12 @@ async def create_version_prediction(
 
 
 @router.get("/predictions/{prediction_id}")
-async def get_prediction(prediction_id: str, simulator: SimulatorDep) -> JSONResponse:
-    return JSONResponse(simulator.get(prediction_id).to_json())
+async def get_prediction(prediction_id: str, simulator: SimulatorDep) -> Response:
+    try:
+        prediction = simulator.read(prediction_id)
+    except ConnectionDroppedError:
+        return DroppedResponse()
+    return JSONResponse(prediction.to_json())
 
 
 @router.post("/predictions/{prediction_id}/cancel")
@@ -89,13 +93,10 @@ async def _create(
     if wait_s is None:
         return JSONResponse(prediction.to_json(), status_code=201, headers=headers)
     headers["Preference-Applied"] = f"wait={wait_s}"
-    done = await simulator.wait(prediction, wait_s)
-    # Replicate reports a prediction the wait did not see finish as `starting`.
-    return JSONResponse(_reported(prediction, done), status_code=201, headers=headers)
-
-
-def _reported(prediction: Prediction, done: bool) -> dict[str, object]:
-    return prediction.to_json() if done else prediction.to_json(status="starting")
+    await simulator.wait(prediction, wait_s)
+    # A wait that runs out reports the prediction as it stands (`starting` or `processing`),
+    # as the recorded answers of the real API show.
+    return JSONResponse(prediction.to_json(), status_code=201, headers=headers)
 
 
 async def _gone(request: Request) -> None:

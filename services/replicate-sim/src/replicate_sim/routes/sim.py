@@ -32,6 +32,13 @@ async def get_file(file_id: str, simulator: SimulatorDep) -> Response:
     return Response(media.data, media_type=media.content_type)
 
 
+@router.get("/delivery/xezq/{token}/{name}")
+async def get_delivered_file(token: str, name: str, simulator: SimulatorDep) -> Response:
+    """An output file, on the delivery path; 404 once its prediction's output has expired."""
+    media = simulator.delivered(token, name)
+    return Response(media.data, media_type=media.content_type)
+
+
 @router.get("/healthz")
 async def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"})
