@@ -31,7 +31,7 @@ from _results import record
 from aiokafka.structs import RecordMetadata
 
 from shared import topics
-from shared.envelope import Envelope, encode
+from shared.envelope import encode
 from shared.events import AssetEvent, LectureCreated
 from shared.kafka import TopicSpec, create_topics, make_admin, make_producer, wait_for_leaders
 from shared.settings import KafkaSettings, PostgresSettings
@@ -44,18 +44,23 @@ GROUP = "bench-live-lag"
 LOGS = Path(__file__).resolve().parent.parent / ".local" / "bench"
 
 
-def events() -> Iterator[Envelope]:
-    """An endless realistic log (fresh lectures, so every event is new)."""
+Encoded = tuple[bytes, bytes, list[tuple[str, bytes]]]
+"""(key, value, headers) of a record."""
+
+
+def events(count: int) -> Iterator[Encoded]:
+    """`count` records of a realistic log (fresh lectures, so every event is new), encoded
+    before the clock starts so that making them does not compete with the projector."""
+    encoded: list[Encoded] = []
     seed = 0
-    while True:
-        yield from synthetic_log(500, seed=seed)
+    while len(encoded) < count:
+        for envelope in islice(synthetic_log(500, seed=seed), count - len(encoded)):
+            payload = envelope.payload
+            assert isinstance(payload, LectureCreated | AssetEvent)
+            value, headers = encode(envelope)
+            encoded.append((payload.lecture_id.encode(), value, headers))
         seed += 1
-
-
-def key(envelope: Envelope) -> bytes:
-    payload = envelope.payload
-    assert isinstance(payload, LectureCreated | AssetEvent)
-    return payload.lecture_id.encode()
+    return iter(encoded)
 
 
 @contextlib.asynccontextmanager
@@ -126,7 +131,7 @@ class OffsetWatch:
 
 
 async def produce_steadily(
-    kafka: KafkaSettings, topic: str, log: Iterator[Envelope], rate: int, seconds: float
+    kafka: KafkaSettings, topic: str, log: Iterator[Encoded], rate: int, seconds: float
 ) -> list[tuple[float, RecordMetadata]]:
     """Send `rate` events a second for `seconds`, in 10 ms ticks; (sent at, where) of each."""
     producer = make_producer(kafka)
@@ -138,10 +143,9 @@ async def produce_steadily(
         total = int(rate * seconds)
         while len(sent) < total:
             due = min(total, int((time.perf_counter() - started) * rate) + 1)
-            for envelope in islice(log, due - len(sent)):
-                value, headers = encode(envelope)
+            for key, value, headers in islice(log, due - len(sent)):
                 now = time.perf_counter()
-                future = await producer.send(topic, value=value, key=key(envelope), headers=headers)
+                future = await producer.send(topic, value=value, key=key, headers=headers)
                 sent.append((now, future))
             await asyncio.sleep(tick)
         metas = await asyncio.gather(*(future for _, future in sent))
@@ -160,7 +164,7 @@ async def main(rate: int, seconds: float) -> None:
     topic = topics.events(kafka.topic_namespace)
     await create_topics(kafka, [TopicSpec(topic, PARTITIONS)])
     await wait_for_leaders(kafka, [topic])
-    log = events()
+    log = events(200 + int(rate * seconds))
     try:
         name = f"bench_{uuid.uuid4().hex[:8]}"
         async with fresh_database(PostgresSettings().dsn, name) as dsn:

@@ -7,7 +7,7 @@ a steady rate (default 20 a second for 15 s); for each, opens the lecture's SSE 
 as the 202 is back (again every 50 ms while it answers 404: the lecture is not projected yet)
 and times the 202 to the arrival of its `asset.generated`. Records `request_to_sse_p99_ms`
 (goal: p99 <= 1 s). Stops the stack with `lecturegen down` at the end. Needs the local Kafka and
-PostgreSQL (`make infra`).
+PostgreSQL (`make infra`). Also prints how soon the stream opened (not 404) after the 202.
 
     python bench/request_to_sse.py [--rate 20] [--seconds 15]
 """
@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -95,8 +96,9 @@ def lecture(run: str, i: int) -> dict[str, Any]:
 
 async def follow(
     client: httpx.AsyncClient, token: str, accepted: dict[str, Any], timeout_s: float = 60
-) -> float:
-    """Read the lecture's stream until its `asset.generated`; when it came (perf_counter)."""
+) -> tuple[float, float]:
+    """Read the lecture's stream until its `asset.generated`: (when the stream opened, when
+    the event came), perf_counter seconds."""
     deadline = time.perf_counter() + timeout_s
     lecture_id = accepted["lecture_id"]
     while time.perf_counter() < deadline:
@@ -112,24 +114,28 @@ async def follow(
                 await asyncio.sleep(0.05)
                 continue
             stream.raise_for_status()
+            opened = time.perf_counter()
             parser = SseParser()
             async for line in stream.aiter_lines():
                 message = parser.feed(line)
                 if message is not None and message.event == "asset.generated":
-                    return time.perf_counter()
+                    return opened, time.perf_counter()
     raise TimeoutError(f"no asset.generated for lecture {lecture_id} within {timeout_s} s")
 
 
-async def post_and_follow(client: httpx.AsyncClient, token: str, body: dict[str, Any]) -> float:
-    """Milliseconds from the 202 to the lecture's `asset.generated` on its stream."""
+async def post_and_follow(
+    client: httpx.AsyncClient, token: str, body: dict[str, Any]
+) -> tuple[float, float]:
+    """Milliseconds from the 202 to the lecture's stream opening (not 404), and to its
+    `asset.generated` on the stream."""
     response = await client.post(
         "/v1/lectures", json=body, headers={"Authorization": f"Bearer {token}"}
     )
     accepted_at = time.perf_counter()
     if response.status_code != 202:
         raise RuntimeError(f"POST /v1/lectures: {response.status_code} {response.text}")
-    arrived = await follow(client, token, response.json())
-    return (arrived - accepted_at) * 1000
+    opened, arrived = await follow(client, token, response.json())
+    return (opened - accepted_at) * 1000, (arrived - accepted_at) * 1000
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -157,9 +163,16 @@ async def main(rate: float, seconds: float) -> None:
                     tasks.append(
                         asyncio.create_task(post_and_follow(client, token, lecture(run, i)))
                     )
-                waits = list(await asyncio.gather(*tasks))
+                timed = await asyncio.gather(*tasks)
         finally:
             await asyncio.to_thread(lecturegen, env, "down", timeout_s=120)
+        # Kept when the run failed, for its logs; removed (media and all) when it worked.
+        shutil.rmtree(Path(env["LECTUREGEN_RUN_DIR"]).parent, ignore_errors=True)
+    opens, waits = [o for o, _ in timed], [w for _, w in timed]
+    print(
+        f"202 → stream open (not 404), ms: p50 {percentile(opens, 0.5):.0f}, "
+        f"p99 {percentile(opens, 0.99):.0f}"
+    )
     p50, p99 = percentile(waits, 0.5), percentile(waits, 0.99)
     print(
         f"{len(waits)} lectures at {rate:g}/s: 202 → asset.generated on SSE, ms: "

@@ -102,8 +102,9 @@ async def publish(kafka: KafkaSettings, items: list[GenerateAsset], per_s: float
         await producer.stop()
 
 
-async def promised_times(kafka: KafkaSettings) -> dict[tuple[str, int], datetime]:
-    """(asset id, attempt that failed) → the `next_attempt_at` of its `asset.retrying`."""
+async def promised_times(kafka: KafkaSettings, expected: int) -> dict[tuple[str, int], datetime]:
+    """(asset id, attempt that failed) → the `next_attempt_at` of its `asset.retrying`, read
+    from the event log until all `expected` are found."""
     topic = topics.events(kafka.topic_namespace)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=kafka.bootstrap_servers, group_id=None, enable_auto_commit=False
@@ -112,13 +113,12 @@ async def promised_times(kafka: KafkaSettings) -> dict[tuple[str, int], datetime
     try:
         partitions = [TopicPartition(topic, p) for p in range(TopicSettings().events_partitions)]
         consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)
         promised: dict[tuple[str, int], datetime] = {}
         deadline = time.monotonic() + 60
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+        while len(promised) < expected:
             if time.monotonic() > deadline:
-                raise TimeoutError("could not read the event log to its end")
+                raise TimeoutError(f"found {len(promised)} of {expected} asset.retrying events")
             for batch in (await consumer.getmany(timeout_ms=500)).values():
                 for r in batch:
                     payload = decode(r.value, tuple(r.headers)).payload
@@ -181,7 +181,8 @@ async def main(retries: int) -> None:
                 finally:
                     runtime.stop()
                     await asyncio.wait_for(task, 60)
-        promised = await promised_times(kafka)
+        retries = sum(FAILURES[i % len(FAILURES)] for i in range(count))
+        promised = await promised_times(kafka, retries)
     finally:
         admin = make_admin(kafka)
         await admin.start()

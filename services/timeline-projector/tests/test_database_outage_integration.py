@@ -104,8 +104,13 @@ def log_lines(log_file: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in log_file.read_text().splitlines() if line.startswith("{")]
 
 
-def about_postgres(lines: list[dict[str, object]]) -> list[tuple[object, object]]:
-    return [(x["level"], x["message"]) for x in lines if "PostgreSQL" in str(x["message"])]
+def about_postgres(lines: list[dict[str, object]]) -> list[tuple[object, str]]:
+    """(level, message up to its first number or colon) of every line about the database."""
+    return [
+        (x["level"], str(x["message"]).split(":")[0].split(" after ")[0])
+        for x in lines
+        if x.get("dependency") == "postgresql"
+    ]
 
 
 async def applied(projection: Projection) -> int:
@@ -152,8 +157,8 @@ async def test_a_projector_waits_out_a_database_outage_quietly_and_resumes_witho
     await assert_views_match(projection, log)
     lines = log_lines(output)
     assert about_postgres(lines) == [
-        ("warning", "PostgreSQL is unreachable; waiting for it"),
-        ("info", "PostgreSQL is reachable again; projecting"),
+        ("warning", "postgresql is unreachable; waiting for it"),
+        ("info", "postgresql is reachable again"),
     ]
     assert not [x for x in lines if x["level"] == "error" or "exc_info" in x], output.read_text()
 
@@ -168,7 +173,12 @@ async def test_a_projector_started_while_the_database_is_down_waits_for_it(
     output = tmp_path / "projector.log"
     process = await start_projector(projection.settings, output)
     try:
-        await asyncio.sleep(4)
+        deadline = time.monotonic() + 60
+        while not about_postgres(log_lines(output)):  # it has tried, and found it down
+            assert process.returncode is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1)
         assert process.returncode is None, output.read_text()
         await asyncio.to_thread(server.run, "start")
         deadline = time.monotonic() + 60
@@ -179,6 +189,6 @@ async def test_a_projector_started_while_the_database_is_down_waits_for_it(
     assert code == 0, output.read_text()
     await assert_views_match(projection, log)
     assert about_postgres(log_lines(output)) == [
-        ("warning", "PostgreSQL is unreachable; waiting for it"),
-        ("info", "PostgreSQL is reachable again; projecting"),
+        ("warning", "postgresql is unreachable; waiting for it"),
+        ("info", "postgresql is reachable again"),
     ]

@@ -20,18 +20,24 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from shared import topics
+from shared.outages import POSTGRESQL, Outage, outage
+from shared.postgres import unreachable
 from timeline_projector import generations, store
 from timeline_projector.batch import BatchResult, LogRecord, apply_records
 from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
-from timeline_projector.outage import UNREACHABLE, DatabaseOutage
 from timeline_projector.sql import SWITCH_LOCK
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_DB_ERRORS: tuple[type[BaseException], ...] = (
-    *UNREACHABLE,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.TransactionRollbackError,
 )
 """Failures that another try can get past: the batch is re-read from the stored offsets."""
@@ -56,13 +62,14 @@ class LiveProjector:
         pool: asyncpg.Pool,
         metrics: ProjectorMetrics,
         clock: Clock = utc_now,
-        outage: DatabaseOutage | None = None,
+        database: Outage | None = None,
     ) -> None:
         self._settings = settings
         self._pool = pool
         self._metrics = metrics
         self._clock = clock
-        self._outage = outage or DatabaseOutage()
+        self._outage = database or outage(POSTGRESQL)
+        """PostgreSQL going away and coming back: one warning, reminders, one info line."""
         self._reposition = False
         """Partitions were assigned while the database was away: seek before fetching."""
         self._group = settings.projector.group_id
@@ -130,8 +137,8 @@ class LiveProjector:
                 # seeks back to the stored offsets before fetching again.
                 failures += 1
                 delay = min(MAX_RETRY_DELAY_S, 0.25 * 2 ** min(failures, 7))
-                if isinstance(exc, UNREACHABLE):
-                    self._outage.failed(exc)
+                if unreachable(exc):
+                    self._outage.failed(repr(exc))
                 else:
                     log.warning(
                         "could not apply a batch; retrying from the stored offsets",
@@ -219,6 +226,8 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
             return
         try:
             await projector.seek_to_stored(consumer, assigned)
-        except UNREACHABLE as exc:  # the loop seeks once the database is back
-            projector._outage.failed(exc)
-            projector._reposition = True
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            projector._outage.failed(repr(exc))
+            projector._reposition = True  # the loop seeks once the database is back

@@ -13,12 +13,13 @@ import asyncpg
 from shared.consumer_lag import ConsumerLag
 from shared.kafka import TopicSettings, create_topics, events_topic
 from shared.observability import ProbeServer, configure_logging
+from shared.outages import POSTGRESQL, Outage, outage
+from shared.postgres import unreachable
 from timeline_projector.config import Settings
 from timeline_projector.consumer import MAX_RETRY_DELAY_S, LiveProjector
 from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
 from timeline_projector.migrate import migrate
-from timeline_projector.outage import UNREACHABLE, DatabaseOutage
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +49,13 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     await create_topics(
         settings.kafka, [events_topic(settings.kafka.topic_namespace, TopicSettings())]
     )
-    outage = DatabaseOutage()
-    connected = await _wait_for_database(settings, stop, outage)
+    database = outage(POSTGRESQL)
+    connected = await _wait_for_database(settings, stop, database)
     if connected is None:
         return  # stopped before the database came
     pool, generation = connected
     try:
-        projector = LiveProjector(settings, pool, metrics, outage=outage)
+        projector = LiveProjector(settings, pool, metrics, database=database)
         running = asyncio.create_task(projector.run(), name="projector")
         probes = ProbeServer(
             metrics.registry,
@@ -90,7 +91,7 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
 
 
 async def _wait_for_database(
-    settings: Settings, stop: asyncio.Event, outage: DatabaseOutage
+    settings: Settings, stop: asyncio.Event, database: Outage
 ) -> tuple[asyncpg.Pool, Generation] | None:
     """A pool and the migrated current generation, once the database answers; None when
     `stop` is set first. An unreachable database is waited for, not a reason to exit."""
@@ -103,12 +104,14 @@ async def _wait_for_database(
             pool = await asyncpg.create_pool(settings.postgres.dsn, min_size=0, max_size=2)
             async with pool.acquire() as conn:
                 generation = await migrate(conn)
-        except UNREACHABLE as exc:
-            outage.failed(exc)
+        except Exception as exc:
             if pool is not None:
                 pool.terminate()
+            if not unreachable(exc):
+                raise
+            database.failed(repr(exc))
         else:
-            outage.recovered()
+            database.recovered()
             return pool, generation
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)

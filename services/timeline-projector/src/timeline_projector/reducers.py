@@ -33,6 +33,7 @@ from timeline_projector.rows import (
     Json,
     LectureRow,
     SegmentRow,
+    replaced,
 )
 
 
@@ -195,20 +196,19 @@ def _moved(
 ) -> AssetRow:
     same_version = current is not None and current.prompt_version == event.prompt_version
     base = current if same_version and current is not None else _fresh(current, event, env)
-    # One `_replace` per event: rows are wide and replay speed matters.
-    return base._replace(
-        **_UPDATE[type(event)](base, event, error),
-        status=_VALUE[status],
-        prompt_version=event.prompt_version,
-        updated_at=env.time,
-        last_event_id=env.id,
-    )
+    # One replacement per event: rows are wide and replay speed matters.
+    changes = _UPDATE[type(event)](base, event, error)
+    changes["status"] = _VALUE[status]
+    changes["prompt_version"] = event.prompt_version
+    changes["updated_at"] = env.time
+    changes["last_event_id"] = env.id
+    return replaced(base, changes)
 
 
 def _fresh(current: AssetRow | None, event: AssetEvent, env: Envelope) -> AssetRow:
     """A new version of the asset: nothing generated, no error, no attempts yet."""
     if current is not None:
-        return current._replace(**_NEW_VERSION)
+        return replaced(current, _NEW_VERSION)
     # an asset event for an asset no `lecture.created` announced
     return AssetRow(
         asset_id=event.asset_id,
@@ -314,7 +314,7 @@ def _error(event: AssetRetrying | AssetFailed | AssetNeedsPromptUpdate) -> Json:
 
 
 def _touch(lecture: LectureRow, env: Envelope) -> LectureRow:
-    return lecture._replace(updated_at=max(lecture.updated_at, env.time))
+    return replaced(lecture, {"updated_at": max(lecture.updated_at, env.time)})
 
 
 def attempt_number(event: AssetEvent) -> int | None:

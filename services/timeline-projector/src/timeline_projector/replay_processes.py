@@ -135,12 +135,12 @@ class _Child:
         assert proc.stderr is not None
         errors = asyncio.ensure_future(proc.stderr.read())
         result: tuple[int, int] | None = None
-        async for line in proc.stdout:
-            word, *numbers = line.decode().split()
-            if word == "progress":
-                progress(int(numbers[0]))
-            elif word == "done":
-                result = (int(numbers[0]), int(numbers[1]))
+        async for line in proc.stdout:  # anything else a library might print is ignored
+            match line.decode(errors="replace").split():
+                case ["progress", records] if records.isdigit():
+                    progress(int(records))
+                case ["done", rejected, loads] if rejected.isdigit() and loads.isdigit():
+                    result = (int(rejected), int(loads))
         code = await proc.wait()
         stderr = (await errors).decode(errors="replace")
         if code != 0 or result is None:

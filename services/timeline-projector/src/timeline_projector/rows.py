@@ -10,10 +10,30 @@ build and to `_replace` (a frozen dataclass sets each field through `object.__se
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from functools import cache
+from typing import Any, NamedTuple, TypeVar
 
 Json = dict[str, Any]
+
+Row = TypeVar("Row", bound=tuple[Any, ...])
+
+
+def replaced(row: Row, changes: Mapping[str, Any]) -> Row:
+    """`row._replace(**changes)`, several times faster for a wide row changed in a few fields
+    (`_replace` looks every field up in the changes; this only the changed ones). A name that
+    is no field raises `KeyError`."""
+    values = list(row)
+    index = _field_index(type(row))
+    for name, value in changes.items():
+        values[index[name]] = value
+    return tuple.__new__(type(row), values)
+
+
+@cache
+def _field_index(row_type: type[tuple[Any, ...]]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(row_type._fields)}  # type: ignore[attr-defined]
 
 
 class LectureRow(NamedTuple):
