@@ -186,6 +186,6 @@ async def test_a_malformed_webhook_is_refused_with_422(
     assert response.json()["invalid_fields"][0]["field"] == field_name
 
 
-async def test_the_secret_needs_a_token(base_url: str) -> None:
-    async with httpx.AsyncClient(base_url=base_url) as anonymous:
+async def test_the_secret_needs_a_token(sim_url: str) -> None:
+    async with httpx.AsyncClient(base_url=sim_url) as anonymous:
         assert (await anonymous.get("/v1/webhooks/default/secret")).status_code == 401
