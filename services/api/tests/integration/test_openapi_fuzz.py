@@ -18,6 +18,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.settings import ApiSettings
+from shared.webhooks.settings import WebhookSettings
+from shared.webhooks.signature import SigningSecret
 
 from ..conftest import serve_in_thread
 
@@ -35,6 +37,9 @@ CHECKS = [
 def served_api(api_settings: ApiSettings, projector: None) -> Iterator[str]:
     api_settings.heartbeat_s = 0.2
     api_settings.wait_for_timeout_s = 0.05  # generated event ids are never projected
+    # A configured secret, as in production: unsigned deliveries are refused (401) locally
+    # instead of asking a provider this test does not run for the secret (503).
+    api_settings.webhooks = WebhookSettings(secret=SigningSecret.generate().text())
     with serve_in_thread(api_settings) as base_url:
         yield base_url
 
