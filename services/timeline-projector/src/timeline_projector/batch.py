@@ -21,11 +21,11 @@ import asyncpg
 
 from shared.envelope import Envelope, decode, header
 from shared.events import Payload, PayloadError
+from shared.postgres import Connection
+from shared.read_model.rows import RejectedRow
 from timeline_projector import store
 from timeline_projector.batch_state import needs
 from timeline_projector.reducers import reduce
-from timeline_projector.rows import RejectedRow
-from timeline_projector.sql import Connection
 from timeline_projector.working_set import WorkingSet
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from shared import topics
+from shared.advisory_locks import PROJECTION_SWITCH
 from shared.outages import POSTGRESQL, Outage, outage
 from shared.postgres import unreachable
 from timeline_projector import generations, store
@@ -27,7 +28,6 @@ from timeline_projector.batch import BatchResult, LogRecord, apply_records
 from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
-from timeline_projector.sql import SWITCH_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class LiveProjector:
         result: BatchResult | None = None
         async with self._pool.acquire() as conn, conn.transaction():
             # A rebuild takes this lock exclusively while it verifies and switches.
-            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", SWITCH_LOCK)
+            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", PROJECTION_SWITCH)
             generation = await generations.current(conn)
             if generation is not None and generation == self._generation:
                 result = await apply_records(conn, generation.schema, self._group, records)

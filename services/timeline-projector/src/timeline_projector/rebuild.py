@@ -25,7 +25,9 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared import topics
+from shared.advisory_locks import PROJECTION_REBUILD, PROJECTION_SWITCH
 from shared.kafka import make_admin
+from shared.postgres import Connection
 from timeline_projector import generations, store, verify
 from timeline_projector.batch import LogRecord, apply_records
 from timeline_projector.config import Settings
@@ -33,7 +35,7 @@ from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
 from timeline_projector.migrate import create_generation, migrate
 from timeline_projector.replay_processes import replay_in_processes
-from timeline_projector.sql import META_SCHEMA, NO_SYNC, REBUILD_LOCK, SWITCH_LOCK, Connection
+from timeline_projector.sql import META_SCHEMA, NO_SYNC
 from timeline_projector.working_set import WorkingSet
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,7 @@ async def rebuild(
     started = time.perf_counter()
     conn = await asyncpg.connect(settings.postgres.dsn)
     try:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK):
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", PROJECTION_REBUILD):
             raise RebuildError("another rebuild is running")
         try:
             live = await migrate(conn)
@@ -109,7 +111,7 @@ async def rebuild(
                 await replayer.stop()
             await _tidy(conn, report, live, new)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK)
+            await conn.execute("SELECT pg_advisory_unlock($1)", PROJECTION_REBUILD)
     finally:
         await conn.close()
     report = replace(report, seconds=time.perf_counter() - started)
@@ -377,7 +379,7 @@ async def _verify_and_switch(
     if caught_up is not None:
         await replayer.replay_to(caught_up)  # most of the way without holding anything
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", SWITCH_LOCK)
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", PROJECTION_SWITCH)
         live_offsets = _with_beginning(
             await store.stored_offsets(conn, live.schema, group, topic), replayer
         )

@@ -24,8 +24,7 @@ from shared.events import (
     Payload,
 )
 from shared.media import MediaKind
-from shared.status import AssetStatus, VersionedStatus, next_status, read_status
-from timeline_projector.rows import (
+from shared.read_model.rows import (
     AssetRow,
     AttemptKey,
     AttemptRow,
@@ -35,6 +34,7 @@ from timeline_projector.rows import (
     SegmentRow,
     replaced,
 )
+from shared.status import AssetStatus, VersionedStatus, next_status, read_status
 
 
 class ViewState(Protocol):

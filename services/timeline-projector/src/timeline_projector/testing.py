@@ -20,6 +20,7 @@ from shared import topics
 from shared.envelope import Envelope, encode
 from shared.events import AssetEvent, LectureCreated
 from shared.kafka import TopicSpec, create_topics, make_producer
+from shared.read_model.tables import ASSETS, ATTEMPTS, FEED, LECTURES, SEGMENTS, Table
 from shared.settings import KafkaSettings, PostgresSettings
 from timeline_projector import generations, store
 from timeline_projector.batch_state import BatchState
@@ -175,10 +176,10 @@ class Projection:
             await consumer.stop()
 
 
-ROW_TABLES = (store.LECTURES, store.SEGMENTS, store.ASSETS, store.ATTEMPTS, store.FEED)
+ROW_TABLES = (LECTURES, SEGMENTS, ASSETS, ATTEMPTS, FEED)
 
 
-def _keyed(table: store.Table, rows: Iterable[Any]) -> dict[tuple[Any, ...], Any]:
+def _keyed(table: Table[Any], rows: Iterable[Any]) -> dict[tuple[Any, ...], Any]:
     return {tuple(getattr(row, name) for name in table.key): row for row in rows}
 
 
