@@ -1,7 +1,10 @@
 import json
+from datetime import UTC, datetime
+from typing import Any
 
 from shared.errors import ErrorCode, ErrorInfo
 from shared.media import MediaKind
+from shared.read_model.rows import AssetRow
 from shared.status import AssetStatus
 from shared.timeline import (
     NO_MEDIA,
@@ -178,30 +181,27 @@ def test_clips_are_ordered_by_start_time_within_a_track() -> None:
     assert [c.segment_id for c in clips_of(timeline, "visual")] == ["s1", "s2"]
 
 
+def view_row(**changes: Any) -> AssetRow:
+    """A row of the `assets` view."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    row = AssetRow(
+        "i", "lec", "s1", "image", 0, None, None, "a fox", "m", {}, 1, None, "k.png", None,
+        None, None, 0, 1, None, None, at, at, "e1",
+    )  # fmt: skip
+    return row._replace(**changes)
+
+
 def test_assets_read_from_view_rows_treat_a_missing_status_as_generated() -> None:
-    row = {
-        "asset_id": "i",
-        "kind": "image",
-        "segment_id": "s1",
-        "status": None,
-        "error": None,
-        "media_blob_key": "k.png",
-    }
-
-    assert TimelineAsset.from_row(row).status is AssetStatus.GENERATED
+    assert TimelineAsset.from_row(view_row(status=None)).status is AssetStatus.GENERATED
 
 
-def test_an_error_stored_as_json_text_reads_back_as_the_same_error_info() -> None:
-    row = {
-        "asset_id": "i",
-        "kind": "image",
-        "segment_id": "s1",
-        "status": "failed",
-        "error": json.dumps(SENSITIVE.model_dump(mode="json")),
-        "media_blob_key": None,
-    }
+def test_an_error_in_a_view_row_reads_back_as_the_same_error_info() -> None:
+    row = view_row(status="failed", error=SENSITIVE.model_dump(mode="json"), media_blob_key=None)
 
-    assert TimelineAsset.from_row(row).error == SENSITIVE
+    asset = TimelineAsset.from_row(row)
+
+    assert asset.error == SENSITIVE
+    assert asset.media_key is None
 
 
 def test_the_json_shape_matches_the_api_contract() -> None:

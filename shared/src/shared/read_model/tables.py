@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -93,7 +93,7 @@ class Table(Generic[R]):
         prefix = "" if alias is None else f"{alias}."
         return ", ".join(prefix + ident(name) for name in self.names)
 
-    def row(self, record: Sequence[Any]) -> R:
+    def row(self, record: Iterable[Any]) -> R:
         """A row from a record that selected every column, in order (`select_list`). JSON
         columns handed over as text (asyncpg's default for `jsonb`) are decoded."""
         positions = self.json_positions
