@@ -78,7 +78,7 @@ async def _saved_prediction(dsn: str, within_s: float) -> str:
         async with asyncio.timeout(within_s):
             while True:
                 found = await connection.fetchval(
-                    "SELECT inflight_prediction_id FROM worker_asset_versions"
+                    "SELECT inflight_prediction_id FROM lecturegen_worker.asset_versions"
                     " WHERE inflight_prediction_id IS NOT NULL"
                 )
                 if found:

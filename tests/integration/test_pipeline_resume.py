@@ -101,7 +101,7 @@ async def _saved_predictions(dsn: str, count: int, within_s: float) -> dict[str,
         async with asyncio.timeout(within_s):
             while True:
                 rows = await connection.fetch(
-                    "SELECT asset_id, inflight_prediction_id FROM worker_asset_versions"
+                    "SELECT asset_id, inflight_prediction_id FROM lecturegen_worker.asset_versions"
                     " WHERE inflight_prediction_id IS NOT NULL"
                 )
                 if len(rows) >= count:
