@@ -17,10 +17,3 @@ exclusively to verify a new generation and switch the read views to it."""
 
 PROJECTION_REBUILD = 7_301_042_003
 """Held (session-scoped) by a running rebuild: one rebuild at a time."""
-
-KEYS: dict[str, int] = {
-    "MIGRATION": MIGRATION,
-    "PROJECTION_SWITCH": PROJECTION_SWITCH,
-    "PROJECTION_REBUILD": PROJECTION_REBUILD,
-}
-"""Every key by name (a test checks that they are distinct)."""
