@@ -70,4 +70,3 @@ def test_a_feed_notice_survives_its_payload() -> None:
     assert FeedNotice.parse(notice.payload()) == notice
     assert FeedNotice.parse("garbage") is None
     assert FeedNotice.parse("lec:") is None
-
