@@ -1,11 +1,9 @@
 import json
-from datetime import UTC, datetime
-from typing import Any
 
 from shared.errors import ErrorCode, ErrorInfo
 from shared.media import MediaKind
-from shared.read_model.rows import AssetRow
 from shared.status import AssetStatus
+from shared.testing.read_model import asset_row
 from shared.timeline import (
     NO_MEDIA,
     TRACK_ORDER,
@@ -181,22 +179,12 @@ def test_clips_are_ordered_by_start_time_within_a_track() -> None:
     assert [c.segment_id for c in clips_of(timeline, "visual")] == ["s1", "s2"]
 
 
-def view_row(**changes: Any) -> AssetRow:
-    """A row of the `assets` view."""
-    at = datetime(2026, 1, 1, tzinfo=UTC)
-    row = AssetRow(
-        "i", "lec", "s1", "image", 0, None, None, "a fox", "m", {}, 1, None, "k.png", None,
-        None, None, 0, 1, None, None, at, at, "e1",
-    )  # fmt: skip
-    return row._replace(**changes)
-
-
 def test_assets_read_from_view_rows_treat_a_missing_status_as_generated() -> None:
-    assert TimelineAsset.from_row(view_row(status=None)).status is AssetStatus.GENERATED
+    assert TimelineAsset.from_row(asset_row(status=None)).status is AssetStatus.GENERATED
 
 
 def test_an_error_in_a_view_row_reads_back_as_the_same_error_info() -> None:
-    row = view_row(status="failed", error=SENSITIVE.model_dump(mode="json"), media_blob_key=None)
+    row = asset_row(status="failed", error=SENSITIVE.model_dump(mode="json"), media_blob_key=None)
 
     asset = TimelineAsset.from_row(row)
 

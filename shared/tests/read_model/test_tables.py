@@ -9,8 +9,9 @@ from typing import Annotated, NamedTuple
 import pytest
 
 from shared.read_model.notify import FeedNotice
-from shared.read_model.rows import BIGINT, AssetRow, Json
+from shared.read_model.rows import BIGINT, Json
 from shared.read_model.tables import ASSETS, TABLES, Column, Table
+from shared.testing.read_model import asset_row
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -53,10 +54,7 @@ def test_every_read_model_table_has_its_row_fields_as_columns(table: Table[tuple
 
 def test_a_record_with_json_as_text_reads_back_as_the_typed_row() -> None:
     error = {"code": "SENSITIVE_CONTENT", "message": "flagged"}
-    row = AssetRow(
-        "a1", "l1", "s1", "image", 0, "failed", error, "a fox", "m", {"seed": 7}, 2, None,
-        None, None, None, None, 1, 2, "replicate", "p1", T0, T0, "e1",
-    )  # fmt: skip
+    row = asset_row(status="failed", error=error, params={"seed": 7}, media_size_bytes=2**40)
     as_stored = [json.dumps(v) if isinstance(v, dict) else v for v in row]
 
     assert ASSETS.row(as_stored) == row

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from api.regeneration import CurrentAsset
 from api.schemas import (
     AssetView,
     AttemptView,
@@ -101,21 +100,6 @@ def timeline_view(
             )
             for track in timeline.tracks
         ],
-    )
-
-
-def current_asset(row: AssetRow) -> CurrentAsset:
-    return CurrentAsset(
-        asset_id=row.asset_id,
-        lecture_id=row.lecture_id,
-        segment_id=row.segment_id,
-        kind=MediaKind(row.kind),
-        status=read_status(row.status),
-        prompt=row.prompt,
-        model=row.model,
-        params=row.params or {},
-        prompt_version=row.prompt_version,
-        requested_duration_s=row.requested_duration_s,
     )
 
 

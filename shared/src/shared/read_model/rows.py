@@ -95,6 +95,21 @@ class AssetRow(NamedTuple):
     last_event_id: str
 
 
+NEW_VERSION: Mapping[str, Any] = {
+    "error": None,
+    "media_blob_key": None,
+    "media_content_type": None,
+    "media_size_bytes": None,
+    "duration_s": None,
+    "retried_count": 0,
+    "attempts": 0,
+    "provider": None,
+    "prediction_id": None,
+}
+"""The columns of an `AssetRow` that belong to one version, as each version starts: no error,
+no media, no attempts yet."""
+
+
 AttemptKey = tuple[str, int, int]
 """(asset_id, prompt_version, attempt)"""
 
