@@ -63,6 +63,8 @@ class Table(Generic[R]):
     row_type: type[R]
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    json_positions: tuple[int, ...]
+    """The positions of the `jsonb` columns (kept, not derived: `row` runs for every record)."""
 
     @classmethod
     def of(cls, name: str, row_type: type[R], key: Sequence[str]) -> Table[R]:
@@ -72,16 +74,12 @@ class Table(Generic[R]):
         missing = set(key) - set(fields)
         if missing:
             raise ValueError(f"{name}: key columns {sorted(missing)} are not fields")
-        return cls(name, row_type, tuple(key), columns)
+        json_positions = tuple(i for i, c in enumerate(columns) if c.pg_type == "jsonb")
+        return cls(name, row_type, tuple(key), columns, json_positions)
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
-
-    @property
-    def json_positions(self) -> tuple[int, ...]:
-        """The positions of the `jsonb` columns."""
-        return tuple(i for i, c in enumerate(self.columns) if c.pg_type == "jsonb")
 
     def qualified(self, schema: str = READ_SCHEMA) -> str:
         """`schema.name`, quoted: by default the view readers use."""
