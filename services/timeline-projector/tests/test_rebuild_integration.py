@@ -131,14 +131,17 @@ async def test_a_rebuild_gathers_whole_batches_over_fetches_that_bring_fewer_rec
     assert len([size for size in sizes if size < batch]) <= 2  # each worker's last batch
 
 
-async def test_a_replay_keeps_its_rows_away_from_the_cycle_collector_until_it_ends(
+async def test_a_replay_spares_its_rows_from_the_cycle_collector_until_it_ends(
     projection: Projection,
 ) -> None:
     await projection.produce(list(synthetic_log(4, seed=28)))
     frozen: list[int] = []
+    young: list[int] = []
+    thresholds = gc.get_threshold()
 
     def progress(done: int, total: int) -> None:
         frozen.append(gc.get_freeze_count())
+        young.append(gc.get_threshold()[0])
 
     async with projection.running():
         await projection.wait_caught_up()
@@ -147,6 +150,8 @@ async def test_a_replay_keeps_its_rows_away_from_the_cycle_collector_until_it_en
     assert report.verified
     assert max(frozen) > 0
     assert gc.get_freeze_count() == 0
+    assert max(young) > thresholds[0]  # young objects collected in larger rounds meanwhile
+    assert gc.get_threshold() == thresholds
 
 
 async def test_a_rebuild_that_outgrows_its_working_set_reads_rows_back_and_still_matches(

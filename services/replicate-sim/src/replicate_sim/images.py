@@ -6,6 +6,7 @@ import io
 import random
 import textwrap
 from dataclasses import dataclass
+from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
@@ -59,14 +60,25 @@ def _background(size: tuple[int, int], seed: int) -> Image.Image:
     rng = random.Random(seed)
     dark = tuple(rng.randrange(10, 90) for _ in range(3))
     light = tuple(rng.randrange(90, 180) for _ in range(3))
-    gradient = Image.linear_gradient("L").resize(size)
-    return ImageOps.colorize(gradient, black=dark, white=light)
+    return ImageOps.colorize(_gradient(size), black=dark, white=light)
+
+
+@cache
+def _gradient(size: tuple[int, int]) -> Image.Image:
+    """The grey ramp every background is coloured from (read only: `colorize` makes a new
+    image), made once per size: a server answering many predictions draws it once."""
+    return Image.linear_gradient("L").resize(size)
+
+
+@cache
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
 
 
 def _draw_text(image: Image.Image, text: str) -> None:
     width, height = image.size
     font_size = max(12, min(width, height) // 12)
-    font = ImageFont.load_default(size=font_size)
+    font = _font(font_size)
     columns = max(10, int(width * 0.9 / (font_size * 0.55)))
     lines = textwrap.wrap(text, columns)[:MAX_LINES]
     if len(textwrap.wrap(text, columns)) > MAX_LINES:
@@ -86,5 +98,8 @@ def _draw_text(image: Image.Image, text: str) -> None:
 
 def _encoder_options(pil_format: str) -> dict[str, object]:
     if pil_format == "PNG":
-        return {"optimize": False, "compress_level": 6}
+        # The fastest deflate level: a gradient with text compresses well at any level, and
+        # the encoding is most of what a simulated image costs (the server makes one for every
+        # image prediction, many a second under load).
+        return {"optimize": False, "compress_level": 1}
     return {"quality": 85}

@@ -349,10 +349,21 @@ class _LongLivedHeap:
     alive into the collector's permanent generation (`gc.freeze`); they are still freed by
     reference counting as usual. `release` gives them back to the collector. A process that
     freezes objects itself (a pre-forking server) is left alone.
+
+    Meanwhile the youngest generation is collected every `YOUNG_THRESHOLD` allocations instead
+    of every 700: a batch allocates millions of short-lived objects (rows, events, JSON), nearly
+    all freed by reference counting, and those collections cost about a fifth of the replay's
+    CPU (measured on 40,000 events: 80 µs of Python time per event, 60 µs with this). Cycles
+    are still collected, just in larger rounds; `release` restores the thresholds.
     """
+
+    YOUNG_THRESHOLD = 50_000
 
     def __init__(self) -> None:
         self._active = gc.get_freeze_count() == 0
+        self._thresholds = gc.get_threshold()
+        if self._active:
+            gc.set_threshold(self.YOUNG_THRESHOLD, *self._thresholds[1:])
 
     def settle(self) -> None:
         if self._active:
@@ -361,6 +372,7 @@ class _LongLivedHeap:
     def release(self) -> None:
         if self._active:
             gc.unfreeze()
+            gc.set_threshold(*self._thresholds)
 
 
 async def _verify_and_switch(
