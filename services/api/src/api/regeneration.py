@@ -2,9 +2,9 @@
 
 The rule behind 409: a regeneration is *pending* while its version is claimed but not yet
 seen by the projector, or seen but still `pending`/`retrying`. Only one regeneration of an
-asset may be pending at a time; claims are rows of the API's own `api_regenerations` table,
-unique per (asset, version), written before the event is produced, so of two concurrent
-requests for the same version exactly one wins. A claim the projector has not reflected
+asset may be pending at a time; claims are rows of the API's own `regenerations` table
+(`api.claims`), unique per (asset, version), written before the event is produced, so of two
+concurrent requests for the same version exactly one wins. A claim the projector has not reflected
 after `claim_ttl_s` (say the process died before producing) stops blocking: the next
 request takes the version after it, so no version number is ever used twice. The same holds
 at once for a claim whose event the broker did not acknowledge (`abandoned`).
