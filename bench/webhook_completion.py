@@ -40,7 +40,7 @@ import uvicorn
 from _results import record
 
 from replicate_sim.app import create_app as create_sim
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.kafka import TopicSettings, make_admin, medium_topics

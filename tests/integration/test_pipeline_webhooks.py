@@ -25,7 +25,7 @@ import uvicorn
 from api.app import create_app
 from api.settings import ApiSettings
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.kafka import TopicSettings

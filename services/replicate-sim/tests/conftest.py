@@ -10,12 +10,12 @@ import pytest
 import replicate
 
 from replicate_sim.server import serve_in_background, serve_in_thread
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 
 POLL_INTERVAL_S = 0.02
 
 
-SHARED_SETTINGS = Settings(port=0, default_latency_s=0.05)
+SHARED_SETTINGS = SimSettings(port=0, default_latency_s=0.05)
 
 
 @pytest.fixture(scope="session")
@@ -34,14 +34,14 @@ def tls() -> ssl.SSLContext:
 
 
 @pytest.fixture
-def settings() -> Settings | None:
+def settings() -> SimSettings | None:
     """Override (in a test class or module) to run a server of the test's own with these."""
     return None
 
 
 @pytest.fixture
 async def sim_url(
-    settings: Settings | None, tls: ssl.SSLContext, request: pytest.FixtureRequest
+    settings: SimSettings | None, tls: ssl.SSLContext, request: pytest.FixtureRequest
 ) -> AsyncIterator[str]:
     """The shared server, reset before the test, or a fresh in-loop one with `settings`."""
     if settings is None:

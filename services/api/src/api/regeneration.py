@@ -41,7 +41,7 @@ class CurrentAsset:
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class RegenerationClaim:
     """The latest regeneration the API accepted for an asset."""
 
     prompt_version: int
@@ -59,7 +59,7 @@ class RegenerationPendingError(Exception):
 
 
 def next_version(
-    asset: CurrentAsset, latest: Claim | None, now: datetime, claim_ttl_s: float
+    asset: CurrentAsset, latest: RegenerationClaim | None, now: datetime, claim_ttl_s: float
 ) -> int:
     """The version a new regeneration gets; raise `RegenerationPendingError` if one is pending."""
     if latest is None or latest.prompt_version < asset.prompt_version:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from api.settings import ApiSettings
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import headers as h
 from shared import topics
 from shared.settings import ProviderSettings

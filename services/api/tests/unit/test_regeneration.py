@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.regeneration import (
-    Claim,
     CurrentAsset,
+    RegenerationClaim,
     RegenerationPendingError,
     next_version,
     regeneration_event,
@@ -33,7 +33,7 @@ def asset(version=1, status=AssetStatus.FAILED):
 
 
 def claim(version, age_s=1.0, abandoned=False):
-    return Claim(version, NOW - timedelta(seconds=age_s), abandoned)
+    return RegenerationClaim(version, NOW - timedelta(seconds=age_s), abandoned)
 
 
 def test_the_first_regeneration_takes_the_next_version():
