@@ -123,7 +123,9 @@ def failed(result: GenerationResult) -> GenerationFailed:
 
 def wav_seconds(data: bytes) -> float:
     with wave.open(io.BytesIO(data)) as audio:
-        return audio.getnframes() / audio.getframerate()
+        frames: int = audio.getnframes()
+        rate: int = audio.getframerate()
+        return frames / rate
 
 
 # --- success, for every medium ------------------------------------------------------------
