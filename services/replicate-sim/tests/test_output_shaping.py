@@ -10,7 +10,7 @@ from replicate_sim.deliveries import Deliveries
 from replicate_sim.faults import OutputStyle
 from replicate_sim.files import FileStore
 from replicate_sim.media import Media
-from replicate_sim.models import ModelTable
+from replicate_sim.models import ModelSpec, ModelTable
 from replicate_sim.outputs import OutputShaper
 from replicate_sim.routes.predictions import wait_preference
 from replicate_sim.settings import OutputMode, SimSettings
@@ -18,12 +18,19 @@ from replicate_sim.settings import OutputMode, SimSettings
 SMALL = Media(b"x" * 10, "image/png", "png")
 LARGE = Media(b"y" * (256 * 1024 + 1), "audio/wav", "wav")
 BASE = "http://127.0.0.1:1"
-FLUX = ModelTable().by_ref("black-forest-labs", "flux-schnell")
-VEO = ModelTable().by_ref("google", "veo-3")
+
+
+def model(owner: str, name: str) -> ModelSpec:
+    spec = ModelTable().by_ref(owner, name)
+    assert spec is not None, f"{owner}/{name} is not in the model table"
+    return spec
+
+
+FLUX = model("black-forest-labs", "flux-schnell")
+VEO = model("google", "veo-3")
 
 
 def shape(mode: OutputMode, media: Media, style: OutputStyle = OutputStyle.OWN) -> object:
-    assert VEO is not None
     shaper = OutputShaper(SimSettings(output_mode=mode), FileStore(), Deliveries())
     return shaper.shape(VEO, (media,), style, "p1", BASE)
 
@@ -69,7 +76,6 @@ def test_foreign_output_is_a_url_on_another_host_whatever_the_mode() -> None:
 
 
 def test_list_models_answer_a_list_and_empty_output_is_an_empty_list() -> None:
-    assert FLUX is not None
     shaper = OutputShaper(SimSettings(), FileStore(), Deliveries())
     outputs = shaper.shape(FLUX, (SMALL, SMALL), OutputStyle.OWN, "p1", BASE)
     assert [url.rsplit("/", 1)[1] for url in outputs] == ["out-0.png", "out-1.png"]

@@ -54,7 +54,9 @@ def _signed(
 
 
 def _written(tail: TopicTail, prediction_id: str) -> list[bytes]:
-    return [r.value for r in tail.records if r.key == prediction_id.encode()]
+    return [
+        r.value for r in tail.records if r.key == prediction_id.encode() and r.value is not None
+    ]
 
 
 async def _post(
