@@ -45,7 +45,7 @@ def _metrics(request: Request) -> ApiMetrics:
 
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-Settings = Annotated[ApiSettings, Depends(_settings)]
+SettingsDep = Annotated[ApiSettings, Depends(_settings)]
 Metrics = Annotated[ApiMetrics, Depends(_metrics)]
 
 
@@ -108,7 +108,7 @@ def _check(verifier: TokenVerifier, presented: str | None) -> None:
 
 async def read_your_writes(
     reads: Reads,
-    settings: Settings,
+    settings: SettingsDep,
     wait_for: Annotated[
         str | None,
         Query(
