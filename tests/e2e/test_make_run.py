@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,24 +261,15 @@ def _kill_a_worker_during_a_lecture(client: httpx.Client, token: str, run: Run) 
 
 def _restarted(run: Run, old_pid: int) -> bool:
     worker = run.state()["processes"]["image-worker"]
-    return bool(
-        worker["state"] == "running" and worker["restarts"] >= 1 and worker["pid"] != old_pid
-    )
+    return worker["state"] == "running" and worker["restarts"] >= 1 and worker["pid"] != old_pid
 
 
-def _follow(
-    client: httpx.Client,
-    token: str,
-    lecture_id: str,
-    *,
-    until: Callable[[str, Any], bool],
-    timeout_s: float,
-) -> bool:
+def _follow(client, token, lecture_id, *, until, timeout_s: float) -> bool:
     """Read the lecture's SSE stream from its start until `until(event, data)` holds."""
     deadline = time.monotonic() + timeout_s
-    last_id: str | None = None
+    last_id = None
     while time.monotonic() < deadline:
-        headers: dict[str, str] = {"Last-Event-ID": last_id} if last_id else {}
+        headers = {"Last-Event-ID": last_id} if last_id else {}
         try:
             with client.stream(
                 "GET",
@@ -305,7 +296,7 @@ def _follow(
     return False
 
 
-def _wait(condition: Callable[[], bool], *, timeout_s: float, what: str) -> None:
+def _wait(condition, *, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"

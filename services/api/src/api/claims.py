@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from api.regeneration import RegenerationClaim
+from api.regeneration import Claim
 
 SCHEMA = "lecturegen_api"
 
@@ -62,7 +62,7 @@ class Claims:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
             await conn.execute(_DDL)
 
-    async def latest(self, asset_id: str) -> RegenerationClaim | None:
+    async def latest(self, asset_id: str) -> Claim | None:
         row = await self._pool.fetchrow(
             f"SELECT prompt_version, claimed_at, abandoned FROM {SCHEMA}.regenerations "
             f"WHERE asset_id = $1 ORDER BY prompt_version DESC LIMIT 1",
@@ -70,7 +70,7 @@ class Claims:
         )
         if row is None:
             return None
-        return RegenerationClaim(row["prompt_version"], row["claimed_at"], row["abandoned"])
+        return Claim(row["prompt_version"], row["claimed_at"], row["abandoned"])
 
     async def by_key(self, command_key: str) -> KeyedClaim | None:
         """The live claim made with `command_key`, if any."""

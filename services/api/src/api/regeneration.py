@@ -2,9 +2,9 @@
 
 The rule behind 409: a regeneration is *pending* while its version is claimed but not yet
 seen by the projector, or seen but still `pending`/`retrying`. Only one regeneration of an
-asset may be pending at a time; claims are rows of the API's own `regenerations` table
-(`api.claims`), unique per (asset, version), written before the event is produced, so of two
-concurrent requests for the same version exactly one wins. A claim the projector has not reflected
+asset may be pending at a time; claims are rows of the API's own `regenerations` table,
+unique per (asset, version), written before the event is produced, so of two concurrent
+requests for the same version exactly one wins. A claim the projector has not reflected
 after `claim_ttl_s` (say the process died before producing) stops blocking: the next
 request takes the version after it, so no version number is ever used twice. The same holds
 at once for a claim whose event the broker did not acknowledge (`abandoned`).
@@ -41,7 +41,7 @@ class CurrentAsset:
 
 
 @dataclass(frozen=True, slots=True)
-class RegenerationClaim:
+class Claim:
     """The latest regeneration the API accepted for an asset."""
 
     prompt_version: int
@@ -59,7 +59,7 @@ class RegenerationPendingError(Exception):
 
 
 def next_version(
-    asset: CurrentAsset, latest: RegenerationClaim | None, now: datetime, claim_ttl_s: float
+    asset: CurrentAsset, latest: Claim | None, now: datetime, claim_ttl_s: float
 ) -> int:
     """The version a new regeneration gets; raise `RegenerationPendingError` if one is pending."""
     if latest is None or latest.prompt_version < asset.prompt_version:
