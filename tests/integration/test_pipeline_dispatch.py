@@ -24,6 +24,8 @@ from replicate_sim.settings import Settings as SimSettings
 from shared import topics
 from shared.events import AssetGenerated, AssetPlan, LectureCreated, SegmentPlan
 from shared.kafka import TopicSettings, create_topics, make_consumer, make_producer
+from shared.kafka.publisher import Acks, KafkaPublisher
+from shared.kafka.records import Outgoing
 from shared.media import MediaKind
 from shared.providers import MediumSpec
 from shared.settings import (
@@ -35,8 +37,6 @@ from shared.settings import (
 )
 from shared.worker import WorkerConfig, WorkerRuntime, WorkerSettings, open_worker
 from shared.worker.entry import open_replicate_generator
-from shared.worker.publisher import Acks, KafkaPublisher
-from shared.worker.records import Outgoing
 from shared.worker.testing import EventLog, TopicTail, event_record, publish, running, sim_creates
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,6 @@ from replicate_sim.server import serve_in_background
 from replicate_sim.settings import Settings as SimSettings
 from shared import headers as h
 from shared import topics
-from shared.envelope import header
 from shared.events import (
     AssetAttemptStarted,
     AssetFailed,
@@ -32,6 +31,8 @@ from shared.events import (
     SegmentPlan,
 )
 from shared.kafka import TopicSettings, make_consumer, make_producer
+from shared.kafka.publisher import KafkaPublisher
+from shared.kafka.records import Outgoing, header
 from shared.media import MediaKind
 from shared.settings import (
     BlobSettings,
@@ -40,9 +41,8 @@ from shared.settings import (
     ProviderSettings,
     RetrySettings,
 )
-from shared.worker import KafkaPublisher, WorkerConfig, WorkerSettings, open_worker
+from shared.worker import WorkerConfig, WorkerSettings, open_worker
 from shared.worker.entry import open_replicate_generator
-from shared.worker.records import Outgoing
 from shared.worker.testing import (
     EventLog,
     TopicTail,

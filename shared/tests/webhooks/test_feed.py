@@ -9,10 +9,10 @@ import pytest
 
 from shared import topics
 from shared.kafka import TopicSettings, create_topics, make_reader, provider_predictions_topic
+from shared.kafka.records import Outgoing
 from shared.settings import KafkaSettings
 from shared.webhooks.completions import CompletionBoard
 from shared.webhooks.feed import CompletionFeed
-from shared.worker.records import Outgoing
 from shared.worker.testing import publish
 
 pytestmark = pytest.mark.integration

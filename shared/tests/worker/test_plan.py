@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared import headers as h
 from shared import topics
-from shared.envelope import decode, header
+from shared.envelope import decode
 from shared.errors import GenerationError
 from shared.events import (
     AssetAttemptStarted,
@@ -17,6 +17,7 @@ from shared.events import (
     AssetRetrying,
     GenerateAsset,
 )
+from shared.kafka.records import header
 from shared.media import MediaKind
 from shared.results import GenerationDebug, GenerationFailed, GenerationSucceeded, StoredMedia
 from shared.retry import Fail, NeedsPromptUpdate, Retry, RetryPolicy, decide

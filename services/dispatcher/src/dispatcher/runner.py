@@ -12,13 +12,13 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter
 
-from dispatcher.commands import WANTED_TYPES, command_records
+from dispatcher.commands import WANTED_TYPES, command_record, commands_for
 from shared import topics
-from shared.envelope import decode, header
+from shared.envelope import decode
 from shared.events import PayloadError
+from shared.kafka.publisher import Publisher, publish
+from shared.kafka.records import Outgoing, header
 from shared.media import MediaKind
-from shared.worker.publisher import Publisher, publish
-from shared.worker.records import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +125,14 @@ class Dispatcher:
                 },
             )
             return []
-        out = command_records(event, self._namespace)
+        commands = commands_for(event)
         self.metrics.events.labels("dispatched").inc()
-        for item in out:
-            self.metrics.commands.labels(_medium_of(item.topic)).inc()
+        for command in commands:
+            self.metrics.commands.labels(command.kind.value).inc()
+        out = [command_record(command, event, self._namespace) for command in commands]
         log.info(
             "dispatched %d command(s)",
             len(out),
             extra={"event_id": event.id, "correlation_id": event.correlation_id},
         )
         return out
-
-
-def _medium_of(topic: str) -> str:
-    # `<ns>lecturegen.<medium>.requests.v1`
-    return topic.rsplit(".", 3)[-3]

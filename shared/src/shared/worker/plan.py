@@ -11,7 +11,7 @@ from datetime import datetime
 
 from shared import headers as h
 from shared import topics
-from shared.envelope import Headers, encode, envelop
+from shared.envelope import encode, envelop
 from shared.errors import GenerationError
 from shared.events import (
     AssetAttemptStarted,
@@ -23,10 +23,10 @@ from shared.events import (
     MediaRef,
     Payload,
 )
+from shared.kafka.records import Outgoing, Record, with_headers
 from shared.media import MediaKind
 from shared.results import GenerationResult
 from shared.retry import Decision, Fail, NeedsPromptUpdate, Retry
-from shared.worker.records import Inbound, Outgoing
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ def attempt_started(
 
 def outcome(
     ctx: PlanContext,
-    record: Inbound,
+    record: Record,
     command: GenerateAsset,
     attempt: int,
     result: GenerationResult,
@@ -126,26 +126,26 @@ def outcome(
     return [_event(ctx, command, failed, now), _dead_letter_failed(ctx, record, decision, error)]
 
 
-def poison(ctx: PlanContext, record: Inbound, reason: str) -> list[Outgoing]:
+def poison(ctx: PlanContext, record: Record, reason: str) -> list[Outgoing]:
     """A record that cannot be a request for this worker: a copy to the dead-letter topic."""
     return [
         Outgoing(
             topic=ctx.dead_letter_topic,
             key=record.key or b"",
             value=record.value or b"",
-            headers=_replace(
+            headers=with_headers(
                 record.headers,
                 {
                     h.DLT_REASON: "poison",
                     h.ERROR_MESSAGE: reason[:2000],
-                    **_provenance(record),
+                    **record.provenance(),
                 },
             ),
         )
     ]
 
 
-def hop(ctx: PlanContext, record: Inbound, tier_ms: int) -> list[Outgoing]:
+def hop(ctx: PlanContext, record: Record, tier_ms: int) -> list[Outgoing]:
     """A retry whose due time lies beyond its tier: the same record, once more through `tier_ms`
     (its `DUE_AT`, attempt and provenance stay as they are)."""
     return [
@@ -153,7 +153,7 @@ def hop(ctx: PlanContext, record: Inbound, tier_ms: int) -> list[Outgoing]:
             topic=topics.retry_tier(ctx.kind, tier_ms, ctx.namespace),
             key=record.key or b"",
             value=record.value or b"",
-            headers=_replace(record.headers, {h.TIER_MS: str(tier_ms)}),
+            headers=with_headers(record.headers, {h.TIER_MS: str(tier_ms)}),
         )
     ]
 
@@ -178,7 +178,7 @@ def _event(ctx: PlanContext, command: GenerateAsset, payload: Payload, now: date
 
 def _to_tier(
     ctx: PlanContext,
-    record: Inbound,
+    record: Record,
     command: GenerateAsset,
     next_attempt: int,
     decision: Retry,
@@ -193,45 +193,30 @@ def _to_tier(
         h.ERROR_MESSAGE: error.message[:2000],
         h.CORRELATION_ID: command.correlation_id,
         h.PREDICTION_ID: prediction_id,
-        **_provenance(record),
+        **record.provenance(),
     }
     return Outgoing(
         topic=topics.retry_tier(ctx.kind, decision.tier_ms, ctx.namespace),
         key=command.asset_id.encode(),
         value=record.value or b"",
-        headers=_replace(record.headers, updates),
+        headers=with_headers(record.headers, updates),
     )
 
 
 def _dead_letter_failed(
-    ctx: PlanContext, record: Inbound, decision: Fail, error: GenerationError
+    ctx: PlanContext, record: Record, decision: Fail, error: GenerationError
 ) -> Outgoing:
     return Outgoing(
         topic=ctx.dead_letter_topic,
         key=record.key or b"",
         value=record.value or b"",
-        headers=_replace(
+        headers=with_headers(
             record.headers,
             {
                 h.DLT_REASON: "exhausted" if decision.exhausted else "failed",
                 h.ERROR_CODE: error.code.value,
                 h.ERROR_MESSAGE: error.message[:2000],
-                **_provenance(record),
+                **record.provenance(),
             },
         ),
     )
-
-
-def _provenance(record: Inbound) -> dict[str, str | None]:
-    topic, partition, offset = record.origin()
-    return {
-        h.ORIGINAL_TOPIC: topic,
-        h.ORIGINAL_PARTITION: str(partition),
-        h.ORIGINAL_OFFSET: str(offset),
-    }
-
-
-def _replace(base: Headers, updates: dict[str, str | None]) -> Headers:
-    """`base` without the headers named in `updates`, then those that have a value."""
-    kept = [(name, value) for name, value in base if name not in updates]
-    return kept + [(name, value.encode()) for name, value in updates.items() if value is not None]

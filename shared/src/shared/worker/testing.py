@@ -30,18 +30,18 @@ from shared.events import (
     PayloadError,
 )
 from shared.kafka import make_producer
+from shared.kafka.records import Outgoing, Record
 from shared.settings import KafkaSettings
-from shared.worker.records import Inbound, Outgoing
 
 _OUTCOMES = (AssetGenerated, AssetFailed, AssetNeedsPromptUpdate)
 
 
 class TopicTail:
-    """Every record of one topic, from the first, as `Inbound`s, collected in the background."""
+    """Every record of one topic, from the first, as `Record`s, collected in the background."""
 
     def __init__(self, kafka: KafkaSettings, topic: str) -> None:
         self.topic = topic
-        self.records: list[Inbound] = []
+        self.records: list[Record] = []
         self._consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=kafka.bootstrap_servers,
@@ -77,7 +77,7 @@ class TopicTail:
         while True:
             batch = await self._consumer.getmany(timeout_ms=200)
             for records in batch.values():
-                self.records.extend(Inbound.of(r) for r in records)
+                self.records.extend(Record.of(r) for r in records)
             if batch:
                 self._changed.set()
 

@@ -20,6 +20,8 @@ from shared import topics
 from shared.envelope import decode
 from shared.errors import GenerationError
 from shared.events import GenerateAsset, PayloadError
+from shared.kafka.publisher import Publisher, publish
+from shared.kafka.records import Record, dump_records, load_records
 from shared.media import MediaKind
 from shared.ports import Attempt, Generator
 from shared.results import GenerationDebug, GenerationFailed, GenerationResult
@@ -27,8 +29,6 @@ from shared.retry import Decision, Fail, NeedsPromptUpdate, Retry, RetryPolicy, 
 from shared.status import AssetStatus
 from shared.worker import plan
 from shared.worker.metrics import WorkerMetrics
-from shared.worker.publisher import Publisher, publish
-from shared.worker.records import Inbound, dump_plan, load_plan
 from shared.worker.versions import Claim, Claimed, Ended, Scheduled, Verdict, VersionStore
 
 log = logging.getLogger("shared.worker")
@@ -72,7 +72,7 @@ class Turns:
         self._metrics = metrics
         self._clock = clock
 
-    async def run(self, record: Inbound, on_waiting: Callable[[], None] | None = None) -> None:
+    async def run(self, record: Record, on_waiting: Callable[[], None] | None = None) -> None:
         """Handle one request or retry record, all the way to acknowledged output;
         `on_waiting` is the attempt's `Attempt.on_waiting`."""
         try:
@@ -97,7 +97,7 @@ class Turns:
         claimed = await self._store.claim(claim)
         verdict = claimed.verdict
         if verdict is Verdict.RESEND and claimed.plan is not None:
-            await publish(self._publisher, load_plan(claimed.plan))
+            await publish(self._publisher, load_records(claimed.plan))
             await self._store.confirm(claim)
             log.info("re-sent the saved outcome of a redelivered record", extra=_fields(request))
             return
@@ -108,14 +108,14 @@ class Turns:
         resume = self._resumption(request, claim, claimed)
         await self._attempt(record, request, claim, resume, on_waiting)
 
-    async def hop(self, record: Inbound, tier_ms: int) -> None:
+    async def hop(self, record: Record, tier_ms: int) -> None:
         """Write a retry that is not due yet through tier `tier_ms` once more."""
         await publish(self._publisher, plan.hop(self._ctx, record, tier_ms))
         self._metrics.retry(tier_ms)
 
     async def _attempt(
         self,
-        record: Inbound,
+        record: Record,
         request: _Request,
         claim: Claim,
         resume: str | None,
@@ -146,7 +146,7 @@ class Turns:
             settlement = Scheduled() if status is AssetStatus.RETRYING else Ended(status)
             # Saved before sending: a crash from here on re-sends these very records on
             # redelivery instead of calling the provider again (decision 0003).
-            await self._store.settle(claim, settlement, dump_plan(records))
+            await self._store.settle(claim, settlement, dump_records(records))
             await publish(self._publisher, records)
         finally:
             for task in saving:
@@ -211,7 +211,7 @@ class Turns:
         finally:
             self._metrics.call_ended(time.monotonic() - began)
 
-    def _read(self, record: Inbound) -> _Request:
+    def _read(self, record: Record) -> _Request:
         try:
             envelope = decode(record.value, record.headers)
         except PayloadError as exc:
