@@ -16,9 +16,10 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 
 from shared import topics
+from shared.kafka.consumer import Consumer
 from shared.kafka.publisher import Publisher
 from shared.kafka.records import Record
 from shared.media import MediaKind
@@ -51,7 +52,7 @@ class WorkerRuntime:
         kind: MediaKind,
         generator: Generator,
         store: VersionStore,
-        consumer: AIOKafkaConsumer,
+        consumer: Consumer,
         publisher: Publisher,
         policy: RetryPolicy,
         settings: WorkerSettings,
