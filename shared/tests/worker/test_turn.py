@@ -333,9 +333,9 @@ async def test_a_save_waiting_for_the_database_lets_the_call_go_on_and_lands_bef
             order.append("remember")
             await super().remember(claim, prediction_id)
 
-        async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+        async def settle(self, claim: Claim, result: Settlement, unsent: str) -> None:
             order.append("settle")
-            await super().settle(claim, result, plan)
+            await super().settle(claim, result, unsent)
 
     generator = InMemoryGenerator(MediaKind.IMAGE)
     turn = asyncio.create_task(
