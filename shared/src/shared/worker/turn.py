@@ -100,9 +100,7 @@ class Turns:
         claimed = await self._store.claim(claim)
         verdict = claimed.verdict
         if verdict is Verdict.RESEND and claimed.unsent is not None:
-            await publish(self._publisher, load_records(claimed.unsent))
-            await self._store.confirm(claim)
-            log.info("re-sent the saved outcome of a redelivered record", extra=_fields(request))
+            await self._resend(request, claim, claimed.unsent)
             return
         if verdict is not Verdict.PROCEED:
             self._metrics.skip(verdict.value)
@@ -115,6 +113,50 @@ class Turns:
         """Write a retry that is not due yet through tier `tier_ms` once more."""
         await publish(self._publisher, self._writer.hop(record, tier_ms))
         self._metrics.retry(tier_ms)
+
+    def _read(self, record: Record) -> _Request:
+        try:
+            envelope = decode(record.value, record.headers)
+        except PayloadError as exc:
+            raise PoisonRecordError(exc.reason) from exc
+        command = envelope.payload
+        if not isinstance(command, GenerateAsset):
+            raise PoisonRecordError(f"expected {GenerateAsset.TYPE}, got {envelope.type}")
+        if command.kind is not self._writer.kind:
+            raise PoisonRecordError(
+                f"a {command.kind.value} request on the {self._writer.kind.value} worker"
+            )
+        if record.topic == self._requests_topic:
+            return _Request(command, 1, None)
+        raw = record.header(h.ATTEMPT)
+        try:
+            attempt = int(raw or "")
+        except ValueError:
+            raise PoisonRecordError(
+                f"retry record without a valid {h.ATTEMPT} header: {raw!r}"
+            ) from None
+        if attempt < 2:
+            raise PoisonRecordError(f"retry record with attempt {attempt}")
+        return _Request(command, attempt, record.header(h.PREDICTION_ID))
+
+    async def _resend(self, request: _Request, claim: Claim, unsent: str) -> None:
+        """Send the records a turn of this very record saved before it was cut short."""
+        await publish(self._publisher, load_records(unsent))
+        await self._store.confirm(claim)
+        log.info("re-sent the saved outcome of a redelivered record", extra=_fields(request))
+
+    def _resumption(self, request: _Request, claim: Claim, claimed: Claimed) -> str | None:
+        """The prediction to resume (the store's decision), counted and logged."""
+        resume = claimed.resume_prediction_id
+        if resume is not None:
+            redelivered = resume != claim.carried_prediction_id
+            self._metrics.resume("redelivery" if redelivered else "retry")
+            if redelivered:
+                log.info(
+                    "resuming the prediction this attempt created before it was cut off",
+                    extra={**_fields(request), "prediction_id": resume},
+                )
+        return resume
 
     async def _attempt(
         self,
@@ -155,25 +197,22 @@ class Turns:
         await self._store.confirm(claim)
         outcome.account(self._metrics, _fields(request))
 
-    def _outcome(self, record: Record, request: _Request, result: GenerationResult) -> Outcome:
-        """What the attempt came to: for a failure, what the retry policy decides now."""
-        now = self._clock()
-        number = request.attempt
-        decision = None if result.ok else decide(result.error, number, self._policy, now)
-        return outcome_of(Finished(record, request.command, number, result, now), decision)
-
-    def _resumption(self, request: _Request, claim: Claim, claimed: Claimed) -> str | None:
-        """The prediction to resume (the store's decision), counted and logged."""
-        resume = claimed.resume_prediction_id
-        if resume is not None:
-            redelivered = resume != claim.carried_prediction_id
-            self._metrics.resume("redelivery" if redelivered else "retry")
-            if redelivered:
-                log.info(
-                    "resuming the prediction this attempt created before it was cut off",
-                    extra={**_fields(request), "prediction_id": resume},
-                )
-        return resume
+    async def _call(self, attempt: Attempt) -> GenerationResult:
+        self._metrics.call_started()
+        began = time.monotonic()
+        try:
+            return await self._generator.generate(attempt)
+        except Exception as exc:  # a generator must not raise; if it does, retry it as UNKNOWN
+            log.exception("generator raised", extra={"asset_id": attempt.command.asset_id})
+            return GenerationFailed(
+                kind=self._writer.kind,
+                error=GenerationError.unknown(f"generator raised {exc!r}"),
+                debug=GenerationDebug(
+                    prompt=attempt.command.prompt, model=attempt.command.model, provider="unknown"
+                ),
+            )
+        finally:
+            self._metrics.call_ended(time.monotonic() - began)
 
     def _remembering(
         self, claim: Claim, saving: list[asyncio.Task[None]]
@@ -201,47 +240,12 @@ class Turns:
                 extra={"asset_id": claim.asset_id, "prediction_id": prediction_id},
             )
 
-    async def _call(self, attempt: Attempt) -> GenerationResult:
-        self._metrics.call_started()
-        began = time.monotonic()
-        try:
-            return await self._generator.generate(attempt)
-        except Exception as exc:  # a generator must not raise; if it does, retry it as UNKNOWN
-            log.exception("generator raised", extra={"asset_id": attempt.command.asset_id})
-            return GenerationFailed(
-                kind=self._writer.kind,
-                error=GenerationError.unknown(f"generator raised {exc!r}"),
-                debug=GenerationDebug(
-                    prompt=attempt.command.prompt, model=attempt.command.model, provider="unknown"
-                ),
-            )
-        finally:
-            self._metrics.call_ended(time.monotonic() - began)
-
-    def _read(self, record: Record) -> _Request:
-        try:
-            envelope = decode(record.value, record.headers)
-        except PayloadError as exc:
-            raise PoisonRecordError(exc.reason) from exc
-        command = envelope.payload
-        if not isinstance(command, GenerateAsset):
-            raise PoisonRecordError(f"expected {GenerateAsset.TYPE}, got {envelope.type}")
-        if command.kind is not self._writer.kind:
-            raise PoisonRecordError(
-                f"a {command.kind.value} request on the {self._writer.kind.value} worker"
-            )
-        if record.topic == self._requests_topic:
-            return _Request(command, 1, None)
-        raw = record.header(h.ATTEMPT)
-        try:
-            attempt = int(raw or "")
-        except ValueError:
-            raise PoisonRecordError(
-                f"retry record without a valid {h.ATTEMPT} header: {raw!r}"
-            ) from None
-        if attempt < 2:
-            raise PoisonRecordError(f"retry record with attempt {attempt}")
-        return _Request(command, attempt, record.header(h.PREDICTION_ID))
+    def _outcome(self, record: Record, request: _Request, result: GenerationResult) -> Outcome:
+        """What the attempt came to: for a failure, what the retry policy decides now."""
+        now = self._clock()
+        number = request.attempt
+        decision = None if result.ok else decide(result.error, number, self._policy, now)
+        return outcome_of(Finished(record, request.command, number, result, now), decision)
 
 
 def _fields(request: _Request) -> dict[str, object]:
