@@ -48,7 +48,7 @@ from shared.worker.testing import (
     TopicTail,
     command_record,
     event_record,
-    publish,
+    produce,
     running,
     sim_creates,
 )
@@ -175,7 +175,7 @@ async def test_failing_assets_never_hold_up_the_rest_and_end_as_the_policy_says(
         TopicTail(config.kafka, topics.dead_letter(MediaKind.IMAGE, ns)) as dlt,
         running(dispatch, image_worker),
     ):
-        await publish(config.kafka, [event_record(lecture, ns, correlation_id="req-1")])
+        await produce(config.kafka, [event_record(lecture, ns, correlation_id="req-1")])
         await log.wait_for(lambda: log.ended(*ids), 60, "an outcome for every asset")
         await dlt.wait_for(lambda: len(dlt.records) >= 1, 10, "the dead-letter copy")
 
@@ -223,7 +223,7 @@ async def test_retries_wait_their_policy_delay_and_at_least_a_rate_limit_hint(
     throttled = _command("throttled", "[[sim:rate-limit x1 after=2]] gulls")
 
     async with EventLog(config.kafka, topics.events(ns)) as log, running(image_worker):
-        await publish(config.kafka, [command_record(backoff, ns), command_record(throttled, ns)])
+        await produce(config.kafka, [command_record(backoff, ns), command_record(throttled, ns)])
         await log.wait_for(lambda: log.ended("backoff", "throttled"), 60, "both outcomes")
 
     gaps = list(_gaps(log, "backoff"))
@@ -255,7 +255,7 @@ async def test_a_poison_record_between_two_requests_is_dead_lettered_and_blocks_
         TopicTail(config.kafka, topics.dead_letter(MediaKind.IMAGE, ns)) as dlt,
         running(image_worker),
     ):
-        await publish(config.kafka, [good, poison, later])
+        await produce(config.kafka, [good, poison, later])
         await log.wait_for(lambda: log.ended("first", "second"), 30, "both outcomes")
         await dlt.wait_for(lambda: len(dlt.records) == 1, 10, "the poison record")
 

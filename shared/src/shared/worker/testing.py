@@ -1,6 +1,6 @@
 """Test support for the integration tests of the workers and the dispatcher: read a topic
 from its beginning and wait, with a deadline, for a condition; run services in the
-background, or a worker's console script as a process; publish records; ask the local
+background, or a worker's console script as a process; produce records; ask the local
 Replicate-compatible server what it was sent."""
 
 from __future__ import annotations
@@ -164,8 +164,8 @@ async def running(*services: Runnable, stop_within_s: float = 30) -> AsyncIterat
         await asyncio.wait_for(asyncio.gather(*tasks), stop_within_s)
 
 
-async def publish(kafka: KafkaSettings, records: list[Outgoing]) -> None:
-    """Produce `records` in order and wait until the broker has them all."""
+async def produce(kafka: KafkaSettings, records: list[Outgoing]) -> None:
+    """Write `records` in order with a producer of its own; return once the broker has them all."""
     producer = make_producer(kafka)
     try:
         await producer.start()
