@@ -113,9 +113,8 @@ async def runtime(
     consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
 ) -> AsyncIterator[WorkerRuntime]:
     runtime = _runtime(consumer, generator, publisher, rebalance_drain_s=5)
-    async with running(runtime, stop_within_s=2):
+    async with running(runtime, stop_within_s=2):  # raises what made the runtime fail
         yield runtime
-    assert runtime._fatal is None
 
 
 def _committed(consumer: InMemoryConsumer, tp: TopicPartition) -> list[int]:
@@ -174,7 +173,6 @@ async def test_a_partition_given_back_unchanged_keeps_its_running_turn_instead_o
         await until(lambda: consumer.committed_offset(REQUESTS_0) == 2)
 
     assert generator.calls("p0") == 1
-    assert runtime._fatal is None
 
 
 def _retry_record(command: GenerateAsset, due_at: datetime) -> Outgoing:
