@@ -1,6 +1,6 @@
 """Kafka, the one way lecturegen uses it: clients and topic creation (`clients`), the records
-read and written (`records`), producing with acknowledgements (`publisher`), and the consumer
-port the loops run on (`consumer`)."""
+read and written (`records`), producing with acknowledgements (`publisher`), the consumer port
+the consuming loops run on (`consumer`) and its in-memory fake (`fakes`)."""
 
 from shared.kafka.clients import (
     EVENTS_MAX_MESSAGE_BYTES,
