@@ -61,10 +61,10 @@ async def make_client(
     """Real `replicate` clients pointed at the server; closed after the test."""
     made: list[replicate.Client] = []
 
-    def make(api_token: str = "t", **kwargs: object) -> replicate.Client:
+    def make(api_token: str = "t", timeout: httpx.Timeout | None = None) -> replicate.Client:
         transport = httpx.AsyncHTTPTransport(verify=tls)
         client = replicate.Client(
-            api_token, base_url=sim_url, transport=transport, trust_env=False, **kwargs
+            api_token, base_url=sim_url, timeout=timeout, transport=transport, trust_env=False
         )
         client.poll_interval = POLL_INTERVAL_S
         made.append(client)

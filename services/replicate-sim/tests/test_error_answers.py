@@ -61,7 +61,7 @@ class TestConfiguredToken:
     async def test_a_non_ascii_token_is_refused_not_crashed_on(
         self, http: httpx.AsyncClient
     ) -> None:
-        headers = {"Authorization": "Bearer s3crét".encode("latin-1")}
+        headers = {b"Authorization": "Bearer s3crét".encode("latin-1")}
         response = await http.post(FLUX_PATH, json={"input": {"prompt": "x"}}, headers=headers)
         assert response.status_code == 401
 

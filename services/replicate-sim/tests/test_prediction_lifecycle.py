@@ -162,6 +162,7 @@ class TestAutoOutputMode:
         prediction = await client.models.predictions.async_create(
             model="google/veo-3", input={"prompt": "tiny"}, wait=True
         )
+        assert isinstance(prediction.output, str)
         assert prediction.output.startswith("data:video/mp4;base64,")
 
 
@@ -177,6 +178,7 @@ class TestUrlOutputMode:
             model="google/veo-3", input={"prompt": "served"}, wait=True
         )
         url = prediction.output
+        assert isinstance(url, str)
         assert url.startswith(str(http.base_url).rstrip("/") + "/delivery/xezq/")
         assert url.endswith("/out-0.mp4")
         response = await http.get(url)
