@@ -136,17 +136,17 @@ async def test_within_its_budget_a_process_is_never_throttled(
     assert served["creates"] == 10
 
 
-async def test_without_a_fixed_interval_an_image_is_first_checked_after_a_second(
+async def test_without_a_fixed_interval_an_image_is_checked_less_and_less_often(
     sim_url: str, sim_http: httpx.AsyncClient, downloads: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     budget = AccountBudget(BudgetLimits.shared_out(4))
-    prompt = "a quick sketch [[sim:latency=0.6]]"
+    prompt = "a slow sketch [[sim:latency=3.2]]"
     (result,) = await _generate(sim_url, downloads, tmp_path, budget, [prompt], None)
     assert isinstance(result, GenerationSucceeded)
-    # done before its first check: one create and one read, not one read every 0.5 s
+    # checked after 0.5, 1.25, 2.4 and 4.1 s: four reads, where one every 0.5 s made seven
     assert (await sim_http.get("/sim/stats")).json()["served"] == {
         "creates": 1,
-        "reads": 1,
+        "reads": 4,
         "throttled": 0,
         "unavailable": 0,
     }
