@@ -25,6 +25,7 @@ from shared.kafka import (
     make_producer,
     medium_topics,
 )
+from shared.kafka.publisher import KafkaPublisher
 from shared.media import MediaKind
 from shared.observability import ProbeServer, configure_logging
 from shared.ports import Generator
@@ -52,7 +53,6 @@ from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.worker_mode import open_webhook_wait
 from shared.worker.patient_store import PatientVersionStore
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
-from shared.worker.publisher import KafkaPublisher
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.settings import WorkerSettings
 from shared.worker.versions import VersionStore
