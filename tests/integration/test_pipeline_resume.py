@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.media import MediaKind
@@ -24,7 +24,7 @@ from shared.worker.testing import (
     EventLog,
     WorkerProcess,
     command_record,
-    publish,
+    produce,
     sim_create_counts,
     sim_creates,
 )
@@ -128,7 +128,7 @@ async def test_a_worker_killed_while_its_predictions_run_resumes_them_instead_of
 
     await killed.start()
     await killed.started()
-    await publish(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
+    await produce(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
     await _wait_for_creates(sim_url, REQUESTS, 30)
     # Every prediction is created; the kill comes once the worker has saved their ids (the
     # instant between a create's answer and that save is the one window left open: there

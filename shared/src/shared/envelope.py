@@ -1,6 +1,8 @@
 """CloudEvents 1.0 in Kafka binary mode: the payload is the value, attributes are headers.
 
-`encode` and `decode` are the only places that know the header names; both are pure.
+`encode` and `decode` are the only places that know the header names. `encode` is pure; so is
+`decode`, except that a record without a `ce_time` header (optional in CloudEvents, and always
+written by `encode`) is given the time it was decoded.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from shared.events import (
 )
 from shared.headers import CORRELATION_ID
 from shared.ids import new_id
+from shared.kafka.records import Headers
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
-Headers = list[tuple[str, bytes]]
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
 
@@ -90,15 +92,6 @@ def encode(envelope: Envelope) -> tuple[bytes, Headers]:
         headers.append((CORRELATION_ID, envelope.correlation_id.encode()))
     value = envelope.payload.model_dump_json().encode()
     return value, headers
-
-
-def header(headers: Headers | tuple[tuple[str, bytes], ...], name: str) -> str | None:
-    """The last value of header `name`, decoded, or None."""
-    found: bytes | None = None
-    for key, value in headers:
-        if key == name:
-            found = value
-    return None if found is None else found.decode("utf-8", errors="replace")
 
 
 def decode(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]) -> Envelope:

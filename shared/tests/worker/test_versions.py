@@ -119,7 +119,7 @@ async def test_a_saved_but_unconfirmed_outcome_is_resent_not_recomputed(
     await store.claim(claim)
     await store.settle(claim, Ended(AssetStatus.GENERATED), '[{"saved": 1}]')
 
-    assert await store.claim(claim) == Claimed(Verdict.RESEND, plan='[{"saved": 1}]')
+    assert await store.claim(claim) == Claimed(Verdict.RESEND, unsent='[{"saved": 1}]')
     # another record of the same asset is not the one that saved it
     assert (await store.claim(_claim(position=REQUEST + "11"))).verdict is Verdict.ALREADY_DONE
 
@@ -318,7 +318,7 @@ async def test_the_migration_moves_a_table_of_the_first_version_into_the_workers
         await store.claim(claim)
         await store.settle(claim, Ended(AssetStatus.GENERATED), '[{"saved": 1}]')
 
-        assert await store.claim(claim) == Claimed(Verdict.RESEND, plan='[{"saved": 1}]')
+        assert await store.claim(claim) == Claimed(Verdict.RESEND, unsent='[{"saved": 1}]')
         other = _claim(version=2, position=REQUEST + "20")
         await store.claim(other)
         await store.remember(other, "pred-2")

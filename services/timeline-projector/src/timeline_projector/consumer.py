@@ -21,10 +21,11 @@ from aiokafka.structs import OffsetAndMetadata
 
 from shared import topics
 from shared.advisory_locks import PROJECTION_SWITCH
+from shared.kafka.records import Record
 from shared.outages import POSTGRESQL, Outage, outage
 from shared.postgres import unreachable
 from timeline_projector import generations, store
-from timeline_projector.batch import BatchResult, LogRecord, apply_records
+from timeline_projector.batch import BatchResult, apply_records
 from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
@@ -124,7 +125,7 @@ class LiveProjector:
                     self._reposition = False
                     self._outage.recovered()
                 fetched = await consumer.getmany(timeout_ms=timeout_ms, max_records=batch_size)
-                records: list[LogRecord] = [r for batch in fetched.values() for r in batch]
+                records = [Record.of(r) for batch in fetched.values() for r in batch]
                 if not records:
                     self._metrics.lag_seconds.set(0)
                     failures = 0
@@ -146,7 +147,7 @@ class LiveProjector:
                     )
                 await asyncio.sleep(delay)
 
-    async def _apply(self, consumer: AIOKafkaConsumer, records: list[LogRecord]) -> None:
+    async def _apply(self, consumer: AIOKafkaConsumer, records: list[Record]) -> None:
         started = time.perf_counter()
         result: BatchResult | None = None
         async with self._pool.acquire() as conn, conn.transaction():

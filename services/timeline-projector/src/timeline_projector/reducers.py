@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, Protocol
 
 from shared.envelope import Envelope
 from shared.events import (
+    ASSET_EVENT_TYPES,
     AssetAttemptStarted,
     AssetEvent,
     AssetFailed,
@@ -147,14 +148,8 @@ def asset_event(state: ViewState, envelope: Envelope) -> Changes:
     )
 
 
-_STATUS: dict[type[Payload], AssetStatus] = {
-    AssetRegenerationRequested: AssetStatus.PENDING,
-    AssetAttemptStarted: AssetStatus.PENDING,
-    AssetRetrying: AssetStatus.RETRYING,
-    AssetGenerated: AssetStatus.GENERATED,
-    AssetFailed: AssetStatus.FAILED,
-    AssetNeedsPromptUpdate: AssetStatus.NEEDS_PROMPT_UPDATE,
-}
+_STATUS: dict[type[Payload], AssetStatus] = {t: t.STATUS for t in ASSET_EVENT_TYPES}
+"""Each asset event type's status (`AssetEvent.STATUS`), looked up once per type."""
 
 
 _WITH_ERROR = (AssetRetrying, AssetFailed, AssetNeedsPromptUpdate)

@@ -110,11 +110,11 @@ class PostgresVersionStore:
 
         await self._apply(claim, rule, self._known.get(_key(claim)))
 
-    async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+    async def settle(self, claim: Claim, result: Settlement, unsent: str) -> None:
         def rule(row: VersionRow | None) -> tuple[None, VersionRow | None]:
             if row is None:
                 raise LookupError(f"no claim for {claim.kind} asset {claim.asset_id}")
-            return None, settle(row, claim, result, plan)
+            return None, settle(row, claim, result, unsent)
 
         await self._apply(claim, rule, self._known.get(_key(claim)))
 
@@ -162,7 +162,7 @@ class PostgresVersionStore:
             row.terminal_version,
             None if row.outcome is None else row.outcome.value,
             row.pending_position,
-            row.pending_plan,
+            row.unsent,
             *_inflight_values(row.inflight),
         )
         if revision is None:
@@ -184,7 +184,7 @@ def _row(found: Any) -> VersionRow:
         terminal_version=found["terminal_version"],
         outcome=None if found["outcome"] is None else AssetStatus(found["outcome"]),
         pending_position=found["pending_position"],
-        pending_plan=found["pending_plan"],
+        unsent=found["pending_plan"],  # the column keeps the name it was created with
         inflight=_inflight(found),
     )
 
