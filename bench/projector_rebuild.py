@@ -8,8 +8,10 @@ regenerations with late results) to a fresh topic, then in the same run:
 3. rebuilds the projection from it into a new generation (decode, reduce, write the views and
    offsets, one transaction per batch) and verifies it against the live views,
 
-and prints records per second for the read and the rebuild's replay, and their ratio. The
-topic and the database are removed afterwards. Needs the local Kafka and PostgreSQL (`make infra`).
+and prints records per second for the read and the rebuild's replay, and their ratio, and the
+CPU time the rebuild's Python processes spent per record (a figure the machine's load moves
+much less than the rates). The topic and the database are removed afterwards. Needs the
+local Kafka and PostgreSQL (`make infra`).
 
     python bench/projector_rebuild.py [--events 200000] [--batch N] [--workers N] [--processes N]
 
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import resource
 import time
 import uuid
 from itertools import islice
@@ -94,6 +98,14 @@ async def bare_read(kafka: KafkaSettings, topic: str) -> tuple[int, float, dict[
         await consumer.stop()
 
 
+def _python_cpu_s() -> float:
+    """User + system CPU seconds of this process and of its children that have ended (the
+    rebuild's replay processes, once they have)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 async def main(events: int, batch: int, workers: int, processes: int) -> None:
     kafka = KafkaSettings(topic_namespace=f"bench{uuid.uuid4().hex[:8]}.")
     server = PostgresSettings()
@@ -134,13 +146,20 @@ async def main(events: int, batch: int, workers: int, processes: int) -> None:
             finally:
                 await conn.close()
             # A dry run: replay, compare with the live views, discard.
+            cpu_before = _python_cpu_s()
             report = await rebuild(settings, dry_run=True)
+            cpu_s = _python_cpu_s() - cpu_before
         rate = report.records_per_s
         print(
             f"rebuild replay:     {report.records:,} records in {report.replay_seconds:.2f} s "
             f"= {rate:,.0f}/s ({report.rejected} rejected; {report.seconds:.1f} s in all)"
         )
         print(f"verified against the live views: {report.verified} ({report.note})")
+        print(
+            f"rebuild CPU:        {cpu_s * 1e6 / max(1, report.records):.0f} µs of Python per "
+            "record (replay processes and this one, verification included); load average "
+            + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        )
         bare = read / read_s
         record(
             "projector_rebuild",

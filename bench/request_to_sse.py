@@ -7,7 +7,10 @@ a steady rate (default 20 a second for 15 s); for each, opens the lecture's SSE 
 as the 202 is back (again every 50 ms while it answers 404: the lecture is not projected yet)
 and times the 202 to the arrival of its `asset.generated`. Records `request_to_sse_p99_ms`
 (goal: p99 <= 1 s). Stops the stack with `lecturegen down` at the end. Needs the local Kafka and
-PostgreSQL (`make infra`). Also prints how soon the stream opened (not 404) after the 202.
+PostgreSQL (`make infra`). Also prints how soon the stream opened (not 404) after the 202, the
+load average, and the CPU time each of the stack's processes (and this script) spent per
+lecture while the lectures ran (on Linux, from `/proc`): the latency is a queue when the
+machine cannot give the stack that much CPU at the rate asked for.
 
     python bench/request_to_sse.py [--rate 20] [--seconds 15]
 """
@@ -89,6 +92,32 @@ def lecturegen(env: dict[str, str], *args: str, timeout_s: float) -> None:
         raise RuntimeError(f"lecturegen {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
 
+def cpu_seconds(state: dict[str, Any]) -> dict[str, float]:
+    """CPU seconds (user + system) so far of each process the stack's state names, and of
+    this script; empty where `/proc` is not there to read."""
+    pids = {name: p.get("pid") for name, p in state.get("processes", {}).items()}
+    pids["bench client"] = os.getpid()
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found = {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        found[name] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return found
+
+
+def cpu_per_lecture(
+    before: dict[str, float], after: dict[str, float], lectures: int
+) -> dict[str, float]:
+    """Milliseconds of CPU per lecture, by process, busiest first."""
+    spent = {
+        name: (after[name] - before[name]) * 1000 / lectures for name in after if name in before
+    }
+    return dict(sorted(spent.items(), key=lambda item: -item[1]))
+
+
 def lecture(run: str, i: int) -> dict[str, Any]:
     return {
         "title": f"bench {run} {i}",
@@ -158,6 +187,7 @@ async def main(rate: float, seconds: float) -> None:
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
             async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
                 await post_and_follow(client, token, lecture(run, -1))  # warm: one lecture
+                cpu_before = cpu_seconds(state)
                 started = time.perf_counter()
                 tasks = []
                 for i in range(int(rate * seconds)):
@@ -168,6 +198,8 @@ async def main(rate: float, seconds: float) -> None:
                         asyncio.create_task(post_and_follow(client, token, lecture(run, i)))
                     )
                 timed = await asyncio.gather(*tasks)
+                cpu = cpu_per_lecture(cpu_before, cpu_seconds(state), len(tasks))
+                load = os.getloadavg()
         finally:
             await asyncio.to_thread(lecturegen, env, "down", timeout_s=120)
         # Kept when the run failed, for its logs; removed (media and all) when it worked.
@@ -182,6 +214,13 @@ async def main(rate: float, seconds: float) -> None:
         f"{len(waits)} lectures at {rate:g}/s: 202 → asset.generated on SSE, ms: "
         f"p50 {p50:.0f}, p99 {p99:.0f}, max {max(waits):.0f}"
     )
+    if cpu:
+        print(
+            f"CPU per lecture, ms: {sum(cpu.values()):.0f} in all ("
+            + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items())
+            + f"); that is {sum(cpu.values()) * rate / 1000:.2f} cores at {rate:g}/s"
+        )
+    print(f"load average at the end: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}")
     record("request_to_sse_p99_ms", p99, "ms", goal="<= 1000 ms", met=p99 <= 1000)
 
 
