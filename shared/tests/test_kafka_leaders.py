@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import pytest
 
-from shared.kafka import TopicSpec, create_topics, make_admin, wait_for_leaders
+from shared.kafka import (
+    TopicSpec,
+    create_topics,
+    make_admin,
+    make_producer,
+    wait_for_leaders,
+)
 from shared.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
@@ -26,3 +35,28 @@ async def test_waiting_for_leaders_returns_once_every_new_partition_has_one(
         await admin.delete_topics([name])
     finally:
         await admin.close()
+
+
+async def test_a_producer_sending_right_after_the_wait_meets_no_partition_without_its_leader(
+    kafka_bootstrap: str, unique_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
+    names = [f"t{unique_name}.ready{i}" for i in range(10)]
+    await create_topics(kafka, [TopicSpec(name, 8) for name in names])
+    await wait_for_leaders(kafka, names, timeout_s=30)
+    producer = make_producer(kafka, linger_ms=20)
+    await producer.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="aiokafka"):
+            sent = [await producer.send(names[0], b"x", key=str(i).encode()) for i in range(200)]
+            await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+        admin = make_admin(kafka)
+        await admin.start()
+        try:
+            await admin.delete_topics(names)
+        finally:
+            await admin.close()
+    retried = [r.getMessage() for r in caplog.records if "NotLeaderForPartition" in r.getMessage()]
+    assert retried == []

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from pydantic import AliasChoices, Field
@@ -228,10 +228,13 @@ async def create_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec]) -> lis
 async def wait_for_leaders(
     kafka: KafkaSettings, names: Iterable[str], timeout_s: float = 30.0
 ) -> None:
-    """Return once every partition of the topics `names` has a leader (a topic just created
-    has none for a moment: a client that sends at once meets `NotLeaderForPartitionError`).
+    """Return once every partition of the topics `names` has a leader that acts as one (a
+    topic just created has none for a moment: a client that sends at once meets
+    `NotLeaderForPartitionError`).
 
-    Raises `TimeoutError` when some partition still has none after `timeout_s`."""
+    The metadata names a partition's leader before that broker has taken the partition up,
+    so each leader is then asked for the partition's end offset, which it answers only once
+    it leads. Raises `TimeoutError` when some partition still has none after `timeout_s`."""
     wanted = sorted(set(names))
     admin = make_admin(kafka)
     deadline = asyncio.get_running_loop().time() + timeout_s
@@ -240,12 +243,28 @@ async def wait_for_leaders(
         while True:
             described = await admin.describe_topics(wanted)
             if all(_has_leaders(topic) for topic in described):
-                return
+                break
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"no leader for some partition of {wanted} after {timeout_s} s")
             await asyncio.sleep(0.05)
     finally:
         await admin.close()
+    partitions = [
+        TopicPartition(topic["topic"], p["partition"])
+        for topic in described
+        for p in topic["partitions"]
+    ]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers,
+        client_id=f"{kafka.client_id}-leaders",
+    )
+    try:
+        await consumer.start()
+        left = max(0.0, deadline - asyncio.get_running_loop().time())
+        async with asyncio.timeout(left):
+            await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
 
 
 def _has_leaders(topic: dict[str, Any]) -> bool:
