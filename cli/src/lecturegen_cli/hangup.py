@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
+from shared.service import STOP_SIGNALS
+from shared.service import stop_signals as service_stop_signals
+
 
 class OnHangup(StrEnum):
     """What SIGHUP does to a running supervisor."""
@@ -28,16 +31,12 @@ class OnHangup(StrEnum):
 def stop_signals(stop: asyncio.Event, on_hangup: OnHangup) -> Iterator[None]:
     """Within the block, SIGINT, SIGTERM and (per `on_hangup`) SIGHUP set `stop`; SIGHUP is
     ignored otherwise. Restores the previous handlers afterwards."""
-    loop = asyncio.get_running_loop()
-    stopping = [signal.SIGINT, signal.SIGTERM]
+    stopping = list(STOP_SIGNALS)
     if on_hangup is OnHangup.STOP:
         stopping.append(signal.SIGHUP)
     previous_hangup = signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    for sig in stopping:
-        loop.add_signal_handler(sig, stop.set)
     try:
-        yield
+        with service_stop_signals(stop.set, stopping):
+            yield
     finally:
-        for sig in stopping:
-            loop.remove_signal_handler(sig)
         signal.signal(signal.SIGHUP, previous_hangup)

@@ -9,7 +9,13 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.media import MediaKind
 from shared.settings import metrics_host
+
+
+def default_group(kind: MediaKind) -> str:
+    """The consumer group of `kind`'s workers unless `*_GROUP_ID` names another."""
+    return f"lecturegen-{kind.value}-worker"
 
 
 class WorkerSettings(BaseSettings):
@@ -44,3 +50,7 @@ class WorkerSettings(BaseSettings):
     )
     metrics_port: int = Field(9100, ge=0, le=65535, description="0: any free port")
     log_level: str = "INFO"
+
+    def group(self, kind: MediaKind) -> str:
+        """The consumer group this worker of `kind` joins."""
+        return self.group_id or default_group(kind)
