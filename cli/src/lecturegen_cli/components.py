@@ -1,7 +1,8 @@
 """The processes of a local run: what each one is started with and where it listens.
 
-Each service reads its own settings from the environment; this table knows only the variable
-that carries each one's port, so `up` can hand out ports that are free.
+Each service reads its own settings from the environment. This table names, from those
+settings classes (never a copy), the variable that carries each one's port and consumer group
+and their defaults, so `up` can hand out ports that are free and `status` can find the groups.
 """
 
 from __future__ import annotations
@@ -9,9 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from api.settings import ApiSettings
+from audio_worker.settings import NarrationWorkerSettings
+from dispatcher.settings import DispatcherSettings
+from image_worker.settings import ImageWorkerSettings
+from music_worker.settings import MusicWorkerSettings
+from replicate_sim.main import PORT as SIM_PORT
 from shared import topics
 from shared.media import MediaKind
 from shared.retry import RetryPolicy
+from shared.settings import KafkaSettings
+from shared.variables import default, variable
+from shared.worker.settings import WorkerSettings, default_group
+from timeline_projector.config import ProjectorSettings
+from video_worker.settings import VideoWorkerSettings
 
 TopicsOf = Callable[[str, RetryPolicy], list[str]]
 """The topics a consumer reads, given the topic namespace and the retry policy."""
@@ -31,7 +43,7 @@ class Consumes:
     def group(self, env: Mapping[str, str]) -> str:
         """The group named in `env`, else the service's default, prefixed with the topic
         namespace: two runs in different namespaces never share a consumer group."""
-        namespace = env.get("LECTUREGEN_TOPIC_NAMESPACE", "")
+        namespace = env.get(variable(KafkaSettings, "topic_namespace"), "")
         return env.get(self.group_env) or f"{namespace}{self.default_group}"
 
 
@@ -63,16 +75,16 @@ class Component:
 REPLICATE_SIM = Component(
     name="replicate-sim",
     script="lecturegen-replicate-sim",
-    port_env="REPLICATE_SIM_PORT",
-    default_port=18080,
+    port_env=SIM_PORT.env,
+    default_port=int(SIM_PORT.default or 0),
     args=("--host", "127.0.0.1", "--port", "{port}"),
     stop_stage=3,
 )
 API = Component(
     name="api",
     script="lecturegen-api",
-    port_env="LECTUREGEN_API_PORT",
-    default_port=8000,
+    port_env=variable(ApiSettings, "port"),
+    default_port=default(ApiSettings, "port"),
     stop_stage=0,
 )
 
@@ -84,35 +96,39 @@ def _event_log(namespace: str, policy: RetryPolicy) -> list[str]:
 DISPATCHER = Component(
     name="dispatcher",
     script="lecturegen-dispatcher",
-    port_env="LECTUREGEN_DISPATCHER_METRICS_PORT",
-    default_port=9100,
-    consumes=Consumes(_event_log, "LECTUREGEN_DISPATCHER_GROUP_ID", "lecturegen-dispatcher"),
+    port_env=variable(DispatcherSettings, "metrics_port"),
+    default_port=default(DispatcherSettings, "metrics_port"),
+    consumes=Consumes(
+        _event_log,
+        variable(DispatcherSettings, "group_id"),
+        default(DispatcherSettings, "group_id"),
+    ),
 )
 PROJECTOR = Component(
     name="timeline-projector",
     script="lecturegen-timeline-projector",
-    port_env="LECTUREGEN_PROJECTOR_METRICS_PORT",
-    default_port=9105,
+    port_env=variable(ProjectorSettings, "metrics_port"),
+    default_port=default(ProjectorSettings, "metrics_port"),
     stop_stage=2,
     consumes=Consumes(
         _event_log,
-        "LECTUREGEN_PROJECTOR_GROUP_ID",
-        "lecturegen-timeline-projector",
+        variable(ProjectorSettings, "group_id"),
+        default(ProjectorSettings, "group_id"),
         offsets_in_postgres=True,
     ),
 )
 
-WORKER_NAMES: dict[MediaKind, str] = {
-    MediaKind.IMAGE: "image-worker",
-    MediaKind.NARRATION: "audio-worker",
-    MediaKind.VIDEO: "video-worker",
-    MediaKind.MUSIC: "music-worker",
+WORKER_SETTINGS: dict[MediaKind, tuple[str, type[WorkerSettings]]] = {
+    MediaKind.IMAGE: ("image-worker", ImageWorkerSettings),
+    MediaKind.NARRATION: ("audio-worker", NarrationWorkerSettings),
+    MediaKind.VIDEO: ("video-worker", VideoWorkerSettings),
+    MediaKind.MUSIC: ("music-worker", MusicWorkerSettings),
 }
+"""Each medium's worker: its process name and the settings it reads."""
 
 
-def _worker(kind: MediaKind, port: int) -> Component:
-    name = WORKER_NAMES[kind]
-    prefix = f"LECTUREGEN_{name.replace('-', '_').upper()}_"
+def _worker(kind: MediaKind) -> Component:
+    name, settings = WORKER_SETTINGS[kind]
 
     def requests_and_tiers(namespace: str, policy: RetryPolicy) -> list[str]:
         tiers = topics.retry_tiers(kind, policy.tiers_ms, namespace)
@@ -121,13 +137,13 @@ def _worker(kind: MediaKind, port: int) -> Component:
     return Component(
         name=name,
         script=f"lecturegen-{name}",
-        port_env=f"{prefix}METRICS_PORT",
-        default_port=port,
-        consumes=Consumes(requests_and_tiers, f"{prefix}GROUP_ID", f"lecturegen-{kind}-worker"),
+        port_env=variable(settings, "metrics_port"),
+        default_port=default(settings, "metrics_port"),
+        consumes=Consumes(requests_and_tiers, variable(settings, "group_id"), default_group(kind)),
     )
 
 
-WORKERS = tuple(_worker(kind, 9101 + i) for i, kind in enumerate(WORKER_NAMES))
+WORKERS = tuple(_worker(kind) for kind in WORKER_SETTINGS)
 
 
 def pipeline(*, with_sim: bool) -> tuple[Component, ...]:

@@ -12,10 +12,11 @@ from rich.console import Console
 
 from lecturegen_cli import consoles
 from lecturegen_cli.api_client import ApiError, LectureApi
+from lecturegen_cli.components import API
 from lecturegen_cli.demo import DemoResult, run_demo
 from lecturegen_cli.demo_plan import build_demo_plan
 from lecturegen_cli.demo_view import ProgressDisplay, outcome_table, summary_line
-from lecturegen_cli.launch import REAL_PROVIDER
+from lecturegen_cli.launch import API_TOKENS, PROVIDER_TOKEN, REAL_PROVIDER
 from lecturegen_cli.state import RunState
 
 DEFAULT_TIMEOUT_S = 300.0
@@ -45,18 +46,15 @@ def resolve_target(
     ours = state is not None and (api_url is None or api_url.rstrip("/") == state.api_url)
     url = api_url or (state.api_url if state else None)
     if url is None:
-        url = f"http://127.0.0.1:{env.get('LECTUREGEN_API_PORT') or 8000}"
-    env_tokens = [t.strip() for t in env.get("LECTUREGEN_API_TOKENS", "").split(",") if t.strip()]
+        url = f"http://127.0.0.1:{env.get(API.port_env) or API.default_port}"
+    env_tokens = [t.strip() for t in env.get(API_TOKENS, "").split(",") if t.strip()]
     chosen = token or (state.api_token if ours and state else None) or next(iter(env_tokens), None)
     if not chosen:
         raise NoTokenError(
-            "no API token: pass --token, set LECTUREGEN_API_TOKENS, or start the pipeline "
+            f"no API token: pass --token, set {API_TOKENS}, or start the pipeline "
             "with `lecturegen up`"
         )
-    if ours and state:
-        real = state.provider == REAL_PROVIDER
-    else:
-        real = bool(env.get("REPLICATE_API_TOKEN"))
+    real = state.provider == REAL_PROVIDER if ours and state else bool(env.get(PROVIDER_TOKEN))
     return ApiTarget(url=url.rstrip("/"), token=chosen, real_provider=real)
 
 

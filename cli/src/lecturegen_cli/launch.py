@@ -6,14 +6,28 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from api.settings import ApiSettings
 from lecturegen_cli.components import REPLICATE_SIM, Component, pipeline
 from lecturegen_cli.scaling import replica_names
+from shared.settings import KafkaSettings, PostgresSettings, ProviderSettings
+from shared.variables import names, variable
+from shared.webhooks.settings import WebhookSettings
 
 SIM_PROVIDER = "replicate-sim"
 REAL_PROVIDER = "replicate"
 WEBHOOK_ROUTE = "/v1/webhooks/replicate"
 SIM_API_TOKEN = "lecturegen-local-sim"
 """The token the workers present to the local server, which accepts any token."""
+
+# The variables `up` sets or reads, named by the settings that read them.
+API_TOKENS = variable(ApiSettings, "tokens")
+TOPIC_NAMESPACE = variable(KafkaSettings, "topic_namespace")
+KAFKA_BOOTSTRAP = names(KafkaSettings, "bootstrap_servers")
+DATABASE_URL = names(PostgresSettings, "dsn")
+PROVIDER_TOKEN = variable(ProviderSettings, "api_token")
+PROVIDER_URL = names(ProviderSettings, "base_url")
+OUTPUT_HOSTS = variable(ProviderSettings, "allowed_output_hosts")
+WEBHOOK_URL = variable(WebhookSettings, "url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +61,7 @@ class Launch:
         port = self.ports[replica or component.name]
         env = {**base, **self.env, component.port_env: str(port)}
         consumes = component.consumes
-        if consumes is not None and env.get("LECTUREGEN_TOPIC_NAMESPACE"):
+        if consumes is not None and env.get(TOPIC_NAMESPACE):
             env[consumes.group_env] = consumes.group(env)
         return env
 
@@ -75,35 +89,34 @@ def plan_launch(
     Replicate-compatible server, which calls the API's webhook route when predictions complete
     (unless `LECTUREGEN_WEBHOOK_URL` is set, even empty).
     """
-    real = bool(env.get("REPLICATE_API_TOKEN"))
+    real = bool(env.get(PROVIDER_TOKEN))
     components = pipeline(with_sim=not real)
     counts = {name: n for name, n in (scale or {}).items() if n > 1}
     ports = _choose_ports(components, counts, env, previous_ports or {}, is_free, pick_free)
     added: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
 
-    tokens = [t.strip() for t in env.get("LECTUREGEN_API_TOKENS", "").split(",") if t.strip()]
+    tokens = [t.strip() for t in env.get(API_TOKENS, "").split(",") if t.strip()]
     token = tokens[0] if tokens else new_token()
     if not tokens:
-        added["LECTUREGEN_API_TOKENS"] = token
+        added[API_TOKENS] = token
 
     kafka_port = env.get("LECTUREGEN_KAFKA_PORT")
-    bootstrap_vars = ("KAFKA_BOOTSTRAP_SERVERS", "LECTUREGEN_KAFKA_BOOTSTRAP_SERVERS")
-    if kafka_port and not any(env.get(name) for name in bootstrap_vars):
-        added["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
+    if kafka_port and not any(env.get(name) for name in KAFKA_BOOTSTRAP):
+        added[KAFKA_BOOTSTRAP[-1]] = f"127.0.0.1:{kafka_port}"
 
     pg_port = env.get("LECTUREGEN_POSTGRES_PORT")
-    if pg_port and not any(env.get(name) for name in ("DATABASE_URL", "LECTUREGEN_DATABASE_URL")):
-        added["DATABASE_URL"] = f"postgresql://lecturegen@127.0.0.1:{pg_port}/lecturegen"
+    if pg_port and not any(env.get(name) for name in DATABASE_URL):
+        added[DATABASE_URL[-1]] = f"postgresql://lecturegen@127.0.0.1:{pg_port}/lecturegen"
 
     if not real:
-        added["REPLICATE_API_TOKEN"] = SIM_API_TOKEN
-        added["REPLICATE_BASE_URL"] = f"http://127.0.0.1:{ports[REPLICATE_SIM.name]}"
-        if not env.get("LECTUREGEN_ALLOWED_OUTPUT_HOSTS"):
+        added[PROVIDER_TOKEN] = SIM_API_TOKEN
+        added[PROVIDER_URL[-1]] = f"http://127.0.0.1:{ports[REPLICATE_SIM.name]}"
+        if not env.get(OUTPUT_HOSTS):
             # The local server hands out larger files as URLs on itself.
-            added["LECTUREGEN_ALLOWED_OUTPUT_HOSTS"] = '["127.0.0.1"]'
-        if "LECTUREGEN_WEBHOOK_URL" not in env:
+            added[OUTPUT_HOSTS] = '["127.0.0.1"]'
+        if WEBHOOK_URL not in env:
             # The local server can call the API back; set the variable empty to poll instead.
-            added["LECTUREGEN_WEBHOOK_URL"] = f"http://127.0.0.1:{ports['api']}{WEBHOOK_ROUTE}"
+            added[WEBHOOK_URL] = f"http://127.0.0.1:{ports['api']}{WEBHOOK_ROUTE}"
     return Launch(
         components=components,
         ports=ports,

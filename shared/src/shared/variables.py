@@ -30,6 +30,11 @@ def variable(settings: type[BaseSettings], field: str) -> str:
     return _names(settings, settings.model_fields[field], field)[0]
 
 
+def names(settings: type[BaseSettings], field: str) -> tuple[str, ...]:
+    """Every variable that sets `field` of `settings`, in the order they are looked up."""
+    return tuple(_names(settings, settings.model_fields[field], field))
+
+
 def default(settings: type[BaseSettings], field: str) -> Any:
     """The default of `field` of `settings`, without reading the environment."""
     info = settings.model_fields[field]
