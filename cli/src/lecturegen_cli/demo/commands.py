@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lecturegen_cli import consoles
+from lecturegen_cli.options import ApiUrl
 from lecturegen_cli.paths import RunPaths
 
 DemoTimeout = Annotated[
@@ -28,12 +29,7 @@ def demo(
             "--json", help="Print only the final report, as JSON, on stdout (no progress bar)."
         ),
     ] = False,
-    api_url: Annotated[
-        str | None,
-        typer.Option(
-            "--api-url", help="The API to use (default: the one `lecturegen up` started)."
-        ),
-    ] = None,
+    api_url: ApiUrl = None,
     token: Annotated[
         str | None,
         typer.Option(

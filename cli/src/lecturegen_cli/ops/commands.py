@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from lecturegen_cli import consoles
+from lecturegen_cli.options import ApiUrl
 from lecturegen_cli.paths import RunPaths
 
 
@@ -107,12 +108,7 @@ def redrive(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON (no progress bar).")
     ] = False,
-    api_url: Annotated[
-        str | None,
-        typer.Option(
-            "--api-url", help="The API to use (default: the one `lecturegen up` started)."
-        ),
-    ] = None,
+    api_url: ApiUrl = None,
     token: Annotated[
         str | None,
         typer.Option("--token", help="API token (default: the run's, else LECTUREGEN_API_TOKENS)."),
