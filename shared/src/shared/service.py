@@ -6,7 +6,8 @@ A service's `main()` is one call:
     run_service(ABOUT, DispatcherSettings, serve, log_level=lambda s: s.log_level)
 
 and its `serve(settings)` wraps its loop in `running(...)` (probes and signals together), or in
-`stop_signals(...)` and `probes(...)` where it must listen for a stop before it can serve.
+`stop_signals(...)` (`shared.signals`) and `probes(...)` where it must listen for a stop
+before it can serve.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -25,14 +25,14 @@ from prometheus_client import CollectorRegistry
 from pydantic_settings import BaseSettings
 
 from shared.observability import HealthCheck, ProbeServer, configure_logging
+from shared.signals import STOP_SIGNALS, stop_signals
 from shared.variables import variables
 
 log = logging.getLogger(__name__)
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-"""The signals that ask a service to stop cleanly."""
-
 S = TypeVar("S")
+
+__all__ = ["STOP_SIGNALS", "About", "probes", "run_service", "running", "stop_signals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +85,6 @@ def run_service(
     except Exception:
         log.exception(f"{about.name} failed", extra=dict(about.context))
         sys.exit(1)
-
-
-@contextlib.contextmanager
-def stop_signals(
-    stop: Callable[[], None], signals: Sequence[signal.Signals] = STOP_SIGNALS
-) -> Iterator[None]:
-    """Within the block, each of `signals` calls `stop` (on the running loop)."""
-    loop = asyncio.get_running_loop()
-    for signum in signals:
-        loop.add_signal_handler(signum, stop)
-    try:
-        yield
-    finally:
-        for signum in signals:
-            loop.remove_signal_handler(signum)
 
 
 @contextlib.asynccontextmanager

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
-from shared.service import STOP_SIGNALS
-from shared.service import stop_signals as service_stop_signals
+from shared.signals import STOP_SIGNALS
+from shared.signals import stop_signals as service_stop_signals
 
 
 class OnHangup(StrEnum):
