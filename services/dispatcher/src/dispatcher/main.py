@@ -18,10 +18,10 @@ from shared.kafka import (
     make_consumer,
     make_producer,
 )
+from shared.kafka.publisher import KafkaPublisher
 from shared.media import MediaKind
 from shared.service import About, run_service, running
 from shared.settings import KafkaSettings
-from shared.worker.publisher import KafkaPublisher
 
 log = logging.getLogger("dispatcher")
 

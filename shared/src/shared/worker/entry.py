@@ -22,6 +22,7 @@ from shared.kafka import (
     make_producer,
     medium_topics,
 )
+from shared.kafka.publisher import KafkaPublisher
 from shared.media import MediaKind
 from shared.ports import Generator
 from shared.postgres import patiently
@@ -47,7 +48,6 @@ from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.worker_mode import open_webhook_wait
 from shared.worker.patient_store import PatientVersionStore
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
-from shared.worker.publisher import KafkaPublisher
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.settings import WorkerSettings
 from shared.worker.versions import VersionStore
