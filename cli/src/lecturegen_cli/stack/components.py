@@ -19,7 +19,7 @@ from replicate_sim.main import PORT as SIM_PORT
 from shared import topics
 from shared.media import MediaKind
 from shared.retry import RetryPolicy
-from shared.settings import KafkaSettings
+from shared.settings import KafkaSettings, ServiceSettings
 from shared.variables import default, variable
 from shared.worker.settings import WorkerSettings, default_group
 from timeline_projector.config import ProjectorSettings
@@ -89,33 +89,39 @@ API = Component(
 )
 
 
+def _consumer(
+    name: str,
+    settings: type[ServiceSettings],
+    reads: TopicsOf,
+    *,
+    group: str | None = None,
+    stop_stage: int = 1,
+    offsets_in_postgres: bool = False,
+) -> Component:
+    """A service that consumes in a group, named by its settings: the variables of its
+    metrics port and its group, their defaults (`group` where the settings have none)."""
+    return Component(
+        name=name,
+        script=f"lecturegen-{name}",
+        port_env=variable(settings, "metrics_port"),
+        default_port=default(settings, "metrics_port"),
+        stop_stage=stop_stage,
+        consumes=Consumes(
+            reads,
+            variable(settings, "group_id"),
+            group or default(settings, "group_id"),
+            offsets_in_postgres=offsets_in_postgres,
+        ),
+    )
+
+
 def _event_log(namespace: str, policy: RetryPolicy) -> list[str]:
     return [topics.events(namespace)]
 
 
-DISPATCHER = Component(
-    name="dispatcher",
-    script="lecturegen-dispatcher",
-    port_env=variable(DispatcherSettings, "metrics_port"),
-    default_port=default(DispatcherSettings, "metrics_port"),
-    consumes=Consumes(
-        _event_log,
-        variable(DispatcherSettings, "group_id"),
-        default(DispatcherSettings, "group_id"),
-    ),
-)
-PROJECTOR = Component(
-    name="timeline-projector",
-    script="lecturegen-timeline-projector",
-    port_env=variable(ProjectorSettings, "metrics_port"),
-    default_port=default(ProjectorSettings, "metrics_port"),
-    stop_stage=2,
-    consumes=Consumes(
-        _event_log,
-        variable(ProjectorSettings, "group_id"),
-        default(ProjectorSettings, "group_id"),
-        offsets_in_postgres=True,
-    ),
+DISPATCHER = _consumer("dispatcher", DispatcherSettings, _event_log)
+PROJECTOR = _consumer(
+    "timeline-projector", ProjectorSettings, _event_log, stop_stage=2, offsets_in_postgres=True
 )
 
 WORKER_SETTINGS: dict[MediaKind, tuple[str, type[WorkerSettings]]] = {
@@ -134,13 +140,7 @@ def _worker(kind: MediaKind) -> Component:
         tiers = topics.retry_tiers(kind, policy.tiers_ms, namespace)
         return [topics.requests(kind, namespace), *tiers.values()]
 
-    return Component(
-        name=name,
-        script=f"lecturegen-{name}",
-        port_env=variable(settings, "metrics_port"),
-        default_port=default(settings, "metrics_port"),
-        consumes=Consumes(requests_and_tiers, variable(settings, "group_id"), default_group(kind)),
-    )
+    return _consumer(name, settings, requests_and_tiers, group=default_group(kind))
 
 
 WORKERS = tuple(_worker(kind) for kind in WORKER_SETTINGS)
