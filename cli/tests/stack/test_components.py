@@ -3,6 +3,10 @@ that `up` hands out is the one the service uses."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from api.settings import ApiSettings, DefaultModels
@@ -17,6 +21,7 @@ from lecturegen_cli.stack.components import (
     WORKER_SETTINGS,
     WORKERS,
     Component,
+    pipeline,
 )
 from lecturegen_cli.stack.launch import plan_launch
 from music_worker.medium import MUSIC
@@ -88,3 +93,19 @@ def test_the_api_and_the_workers_default_to_the_same_models(
     assert {spec.kind: spec.default_model for spec in (IMAGE, NARRATION, VIDEO, MUSIC)} == {
         kind: api.for_kind(kind) for kind in MediaKind
     }
+
+
+@pytest.mark.parametrize("component", pipeline(with_sim=True), ids=lambda c: c.name)
+def test_each_service_s_help_names_the_variable_up_hands_its_port_through(
+    component: Component,
+) -> None:
+    script = Path(sys.executable).with_name(component.script)
+
+    shown = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert component.port_env in shown.stdout
+    if component.consumes is not None:
+        assert component.consumes.group_env in shown.stdout
