@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from lecturegen_cli.stack.private_run import QUICK_TEST_SETTINGS, PrivateRun, private_env
 from shared.testing.databases import fresh_database
@@ -36,7 +36,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
 pytestmark = pytest.mark.browser
 
 
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="module")
