@@ -33,8 +33,8 @@ class Option:
 
 
 OPTIONS = (
-    Option("--host", Settings.host, "address to bind"),
-    Option("--port", str(Settings.port), "port to bind; 0 picks a free one", int),
+    Option("--host", SimSettings.host, "address to bind"),
+    Option("--port", str(SimSettings.port), "port to bind; 0 picks a free one", int),
     Option("--public-base-url", None, "base of the URLs handed out (default: the URL called)"),
     Option("--token", None, "the only API token accepted (default: any non-empty token)"),
     Option(
