@@ -216,3 +216,38 @@ async def test_a_request_partition_is_paused_while_its_buffer_is_full(
         generator.open("p0", "p1", "p2", "p3")
         await until(lambda: consumer.committed_offset(REQUESTS_0) == 4)
         assert REQUESTS_0 not in consumer.paused
+
+
+class AckHoldingPublisher(InMemoryPublisher):
+    """Keeps records, but the broker acknowledges none of them until `release()`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._acks = asyncio.Event()
+
+    def release(self) -> None:
+        self._acks.set()
+
+    async def enqueue(self, records: list[Outgoing]) -> asyncio.Future[object]:
+        await super().enqueue(records)
+        return asyncio.ensure_future(self._acks.wait())
+
+
+async def test_a_turn_whose_call_returned_gives_its_slot_to_the_next_record_while_it_sends(
+    consumer: InMemoryConsumer, generator: GatedGenerator
+) -> None:
+    publisher = AckHoldingPublisher()
+    runtime = _runtime(consumer, generator, publisher, max_in_flight=1)
+    async with running(runtime, stop_within_s=2):
+        generator.open("p0", "p1")
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+
+        # both calls ran on the one slot although neither outcome is acknowledged yet
+        await until(lambda: generator.calls("p1") == 1)
+        assert runtime.in_flight == 2
+        assert runtime.busy_slots == 0
+        assert consumer.committed_offset(REQUESTS_0) in (None, 0)
+
+        publisher.release()
+        await until(lambda: consumer.committed_offset(REQUESTS_0) == 2)

@@ -82,7 +82,8 @@ class WorkerRuntime:
         self._retired: dict[TopicPartition, PartitionQueue] = {}
         self._in_flight: dict[asyncio.Task[None], PartitionQueue] = {}
         self._waiting: set[asyncio.Task[None]] = set()
-        """Running turns that gave their slot back: they only wait for a webhook."""
+        """Running turns that gave their slot back: they only wait for a webhook, or only
+        save and send their outcome."""
         self._committer = Committer(
             consumer, settings.commit_interval_s, lambda: self._queues, self._fail
         )
@@ -111,7 +112,7 @@ class WorkerRuntime:
 
     @property
     def busy_slots(self) -> int:
-        """Slots taken: running turns, less those that only wait for a webhook."""
+        """Slots taken: running turns, less those that gave their slot back."""
         return len(self._in_flight) - len(self._waiting)
 
     def stop(self) -> None:
@@ -176,15 +177,18 @@ class WorkerRuntime:
         if isinstance(action, Hop):
             await self._turns.hop(record, action.tier_ms)
         else:
-            await self._turns.run(record, on_waiting=self._give_slot_back)
+            await self._turns.run(
+                record, on_waiting=self._give_slot_back, on_called=self._give_slot_back
+            )
         # Everything the turn wrote is acknowledged: its offset may be committed. (A queue
         # that was revoked meanwhile is no longer committed from: the new owner redoes it.)
         queue.offsets.done(record.offset)
         self._committer.wanted()
 
     def _give_slot_back(self) -> None:
-        """The running turn only waits for its prediction's webhook: start another record.
-        Its offset still waits for its outcome, as any running turn's does."""
+        """The running turn no longer holds the provider: it only waits for its prediction's
+        webhook, or its call returned and it only saves and sends the outcome. Start another
+        record. Its offset still waits for its outcome, as any running turn's does."""
         task = asyncio.current_task()
         if task in self._in_flight and task not in self._waiting:
             self._waiting.add(task)

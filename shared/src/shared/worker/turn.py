@@ -75,9 +75,15 @@ class Turns:
         self._metrics = metrics
         self._clock = clock
 
-    async def run(self, record: Record, on_waiting: Callable[[], None] | None = None) -> None:
+    async def run(
+        self,
+        record: Record,
+        on_waiting: Callable[[], None] | None = None,
+        on_called: Callable[[], None] | None = None,
+    ) -> None:
         """Handle one request or retry record, all the way to acknowledged output;
-        `on_waiting` is the attempt's `Attempt.on_waiting`."""
+        `on_waiting` is the attempt's `Attempt.on_waiting`; `on_called` is called once the
+        provider call returned (what is left of the turn no longer needs the provider)."""
         try:
             request = self._read(record)
         except PoisonRecordError as exc:
@@ -107,7 +113,7 @@ class Turns:
             log.info("request skipped: %s", verdict.value, extra=_fields(request))
             return
         resume = self._resumption(request, claim, claimed)
-        await self._attempt(record, request, claim, resume, on_waiting)
+        await self._attempt(record, request, claim, resume, on_waiting, on_called)
 
     async def hop(self, record: Record, tier_ms: int) -> None:
         """Write a retry that is not due yet through tier `tier_ms` once more."""
@@ -165,6 +171,7 @@ class Turns:
         claim: Claim,
         resume: str | None,
         on_waiting: Callable[[], None] | None,
+        on_called: Callable[[], None] | None,
     ) -> None:
         command, number = request.command, request.attempt
         started = self._writer.attempt_started(command, number, self._clock())
@@ -182,6 +189,8 @@ class Turns:
                 on_waiting=on_waiting,
             )
             result = await self._call(attempt)
+            if on_called is not None:
+                on_called()
             # the created prediction's id is saved before the outcome (never after it)
             await asyncio.gather(*saving)
             outcome = self._outcome(record, request, result)
