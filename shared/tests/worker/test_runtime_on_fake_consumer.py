@@ -95,12 +95,13 @@ def _runtime(
     consumer: InMemoryConsumer,
     generator: GatedGenerator,
     publisher: InMemoryPublisher,
+    store: InMemoryVersionStore | None = None,
     **settings: float,
 ) -> WorkerRuntime:
     return WorkerRuntime(
         kind=MediaKind.IMAGE,
         generator=generator,
-        store=InMemoryVersionStore(),
+        store=store or InMemoryVersionStore(),
         consumer=consumer,
         publisher=publisher,
         policy=POLICY,
@@ -251,3 +252,40 @@ async def test_a_turn_whose_call_returned_gives_its_slot_to_the_next_record_whil
 
         publisher.release()
         await until(lambda: consumer.committed_offset(REQUESTS_0) == 2)
+
+
+async def test_the_next_record_is_claimed_while_the_slots_are_busy_and_called_when_one_frees(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    store = InMemoryVersionStore()
+    runtime = _runtime(consumer, generator, publisher, store, max_in_flight=1)
+    async with running(runtime, stop_within_s=2):
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+        await until(lambda: generator.calls("p0") == 1)
+
+        await until(lambda: (MediaKind.IMAGE, "a1") in store.rows)  # claimed ahead
+        assert generator.calls("p1") == 0
+        assert runtime.busy_slots == 1
+
+        generator.open("p0", "p1")
+        await until(lambda: consumer.committed_offset(REQUESTS_0) == 2)
+    assert generator.calls("p1") == 1
+
+
+async def test_a_stopping_runtime_does_not_start_the_call_of_a_turn_still_waiting_for_a_slot(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    store = InMemoryVersionStore()
+    runtime = _runtime(consumer, generator, publisher, store, max_in_flight=1)
+    async with running(runtime, stop_within_s=2):
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+        await until(lambda: (MediaKind.IMAGE, "a1") in store.rows)
+
+        runtime.stop()
+        generator.open("p0", "p1")
+        await until(lambda: runtime.in_flight == 0)
+
+    assert generator.calls("p1") == 0
+    assert consumer.committed_offset(REQUESTS_0) == 1  # the second record is redelivered

@@ -2,8 +2,11 @@
 once, produce what each turn says, and commit only what is done (DESIGN §4, §6).
 
 One consumer (one group) reads the request topic and every tier topic. Fetched records wait
-in their partition's `PartitionQueue`; whenever a slot is free the runtime starts the next
-ready record, taking one per partition in turn. A turn (`shared.worker.turn`) ends only when
+in their partition's `PartitionQueue`; the runtime starts the next ready record, taking one
+per partition in turn, while fewer than twice `max_in_flight` turns have yet to finish their
+provider call. A turn (`shared.worker.turn`) makes its idempotency claim first and only then
+waits for one of the `max_in_flight` slots, which it holds for the provider call alone; so
+the next call starts as soon as a slot is free, its claim already made. A turn ends only when
 everything it wrote is acknowledged; only then is its offset done, and a partition's offset
 is committed up to its first record that is not done.
 """
@@ -81,9 +84,12 @@ class WorkerRuntime:
         self._queues: dict[TopicPartition, PartitionQueue] = {}
         self._retired: dict[TopicPartition, PartitionQueue] = {}
         self._in_flight: dict[asyncio.Task[None], PartitionQueue] = {}
-        self._waiting: set[asyncio.Task[None]] = set()
+        self._released: set[asyncio.Task[None]] = set()
         """Running turns that gave their slot back: they only wait for a webhook, or only
         save and send their outcome."""
+        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._holding = 0
+        """Turns holding a slot now."""
         self._committer = Committer(
             consumer, settings.commit_interval_s, lambda: self._queues, self._fail
         )
@@ -112,8 +118,14 @@ class WorkerRuntime:
 
     @property
     def busy_slots(self) -> int:
-        """Slots taken: running turns, less those that gave their slot back."""
-        return len(self._in_flight) - len(self._waiting)
+        """Slots taken: turns in their provider call (and not only waiting for a webhook)."""
+        return self._holding
+
+    @property
+    def _ahead(self) -> int:
+        """Running turns that have not given a slot back: claiming, waiting for a slot, or
+        in their call."""
+        return len(self._in_flight) - len(self._released)
 
     def stop(self) -> None:
         """Stop fetching; `run` lets running turns finish (up to the grace period) and returns."""
@@ -157,11 +169,12 @@ class WorkerRuntime:
             return
         now = self._clock()
         queues = list(self._queues.values())
+        limit = 2 * self._settings.max_in_flight  # the calls, and as many claims ahead of them
         started = True
-        while started and self.busy_slots < self._settings.max_in_flight:
+        while started and self._ahead < limit:
             started = False
             for queue in queues:  # one record per partition per round: no partition starves
-                if self.busy_slots >= self._settings.max_in_flight:
+                if self._ahead >= limit:
                     break
                 for record, action in queue.take(now, 1):
                     self._start(queue, record, action)
@@ -177,26 +190,19 @@ class WorkerRuntime:
         if isinstance(action, Hop):
             await self._turns.hop(record, action.tier_ms)
         else:
-            await self._turns.run(
-                record, on_waiting=self._give_slot_back, on_called=self._give_slot_back
-            )
+            slot = _TurnSlot(self)
+            try:
+                await self._turns.run(record, slot)
+            finally:
+                slot.give_back()
         # Everything the turn wrote is acknowledged: its offset may be committed. (A queue
         # that was revoked meanwhile is no longer committed from: the new owner redoes it.)
         queue.offsets.done(record.offset)
         self._committer.wanted()
 
-    def _give_slot_back(self) -> None:
-        """The running turn no longer holds the provider: it only waits for its prediction's
-        webhook, or its call returned and it only saves and sends the outcome. Start another
-        record. Its offset still waits for its outcome, as any running turn's does."""
-        task = asyncio.current_task()
-        if task in self._in_flight and task not in self._waiting:
-            self._waiting.add(task)
-            self._wake()
-
     def _turn_done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
-        self._waiting.discard(task)
+        self._released.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error(
                 "worker turn failed; stopping", exc_info=exc, extra={"record": task.get_name()}
@@ -316,6 +322,41 @@ class WorkerRuntime:
             await asyncio.wait(list(self._in_flight))
         await self._committer.commit(self._queues)
         await self._consumer.stop()
+
+
+class _TurnSlot:
+    """One turn's `Slot`: taken after the claim, given back when the call no longer needs the
+    provider (or when the turn ends). Once the runtime is stopping, a turn that has not
+    started its call yet is cancelled instead: its record is redelivered later."""
+
+    def __init__(self, runtime: WorkerRuntime) -> None:
+        self._runtime = runtime
+        self._held = False
+        self._given_back = False
+
+    async def take(self) -> None:
+        runtime = self._runtime
+        await runtime._slots.acquire()
+        self._held = True
+        runtime._holding += 1
+        if runtime._stopping.is_set():
+            self.give_back()
+            raise asyncio.CancelledError
+
+    def give_back(self) -> None:
+        """Let another turn call the provider; its offset still waits for its outcome, as
+        any running turn's does."""
+        if self._given_back:
+            return
+        self._given_back = True
+        runtime = self._runtime
+        if self._held:
+            runtime._slots.release()
+            runtime._holding -= 1
+        task = asyncio.current_task()
+        if task in runtime._in_flight:
+            runtime._released.add(task)
+        runtime._wake()
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
