@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from api.broadcaster import Broadcaster
 from api.claims import Claims
-from api.event_log import EventLog
+from api.event_log import EventLogWriter
 from api.queries import ReadModel
 from shared.ports import BlobStore
 
@@ -17,6 +17,6 @@ class Runtime:
 
     reads: ReadModel
     claims: Claims
-    events: EventLog
+    events: EventLogWriter
     broadcaster: Broadcaster
     blobs: BlobStore

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, Path, Response
 
 from api.claims import KeyedClaim, KeyTakenError, VersionTakenError
-from api.deps import ClaimsDep, Events, Metrics, Reads, Settings, read_your_writes, require_token
+from api.deps import ClaimsDep, Events, Metrics, Reads, SettingsDep, read_your_writes, require_token
 from api.event_log import EventLogUnavailableError, EventTooLargeError
 from api.logs import request_id_var
 from api.model_inputs import input_errors
@@ -63,7 +63,7 @@ async def regenerate_asset(
     reads: Reads,
     claims: ClaimsDep,
     events: Events,
-    settings: Settings,
+    settings: SettingsDep,
     metrics: Metrics,
     response: Response,
     body: Annotated[RegenerateRequest | None, Body()] = None,
