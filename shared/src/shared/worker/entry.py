@@ -81,6 +81,13 @@ class WorkerConfig:
         )
 
 
+PRODUCER_BATCH_BYTES = 256 * 1024
+"""The worker's producer batches up to this much per partition (the client's default is
+16 KiB): many turns send at once, and with small batches most of a busy worker's time went
+into writing and decoding produce requests (decision 0031). Well under the smallest
+`max.message.bytes` of its topics (1 MiB)."""
+
+
 @contextlib.asynccontextmanager
 async def open_worker(
     kind: MediaKind, generator: Generator, config: WorkerConfig, store: VersionStore | None = None
@@ -103,7 +110,7 @@ async def open_worker(
             stack.push_async_callback(pool.close)
             await patiently(lambda: create_schema(pool))
             store = PatientVersionStore(PostgresVersionStore(pool))
-        producer = make_producer(config.kafka)
+        producer = make_producer(config.kafka, max_batch_size=PRODUCER_BATCH_BYTES)
         stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
         await producer.start()
         group_id = config.worker.group_id or f"lecturegen-{kind.value}-worker"
