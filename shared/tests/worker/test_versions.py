@@ -401,3 +401,62 @@ async def test_of_copies_of_a_command_judged_at_once_by_two_workers_exactly_one_
         )
     finally:
         await pool.close()
+
+
+class _SlowConnection:
+    """Each statement takes 50 ms; records which assets the statements under way touch."""
+
+    def __init__(self, conn: Any, pool: _SlowPool) -> None:
+        self._conn = conn
+        self._pool = pool
+
+    async def fetch(self, query: str, *args: Any) -> Any:
+        assets = set(args[1])
+        self._pool.overlaps |= assets & self._pool.under_way
+        self._pool.under_way |= assets
+        self._pool.most_at_once = max(self._pool.most_at_once, self._pool.statements + 1)
+        self._pool.statements += 1
+        try:
+            await asyncio.sleep(0.05)
+            return await self._conn.fetch(query, *args)
+        finally:
+            self._pool.statements -= 1
+            self._pool.under_way -= assets
+
+
+class _SlowPool:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.statements = 0
+        self.most_at_once = 0
+        self.under_way: set[str] = set()
+        self.overlaps: set[str] = set()
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[_SlowConnection]:
+        async with self._pool.acquire() as conn:
+            yield _SlowConnection(conn, self)
+
+
+@pytest.mark.integration
+async def test_two_batches_run_at_once_but_never_two_steps_of_one_asset(
+    pg_database: str,
+) -> None:
+    pool = await create_pool(pg_database, max_size=4)
+    try:
+        await create_schema(pool)
+        slow = _SlowPool(pool)
+        store = PostgresVersionStore(cast(asyncpg.Pool, slow))
+        first = asyncio.ensure_future(store.claim(_claim(position=REQUEST + "10")))
+        await asyncio.sleep(0.02)  # its batch is under way
+        later = [_claim(position=REQUEST + "11")] + [
+            Claim(MediaKind.IMAGE, f"other{n}", 1, 1, f"{REQUEST}{n}") for n in range(5)
+        ]
+        verdicts = await asyncio.gather(first, *(store.claim(c) for c in later))
+
+        assert slow.most_at_once == 2  # the other assets did not wait for the first batch
+        assert slow.overlaps == set()
+        assert [v.verdict for v in verdicts[:2]] == [Verdict.PROCEED, Verdict.DUPLICATE]
+        assert {v.verdict for v in verdicts[2:]} == {Verdict.PROCEED}
+    finally:
+        await pool.close()

@@ -7,12 +7,13 @@ another record of the asset got there first, it reads again and decides again. S
 of one asset judged at once (a duplicate fetched next to its original, in one worker or two)
 see each other, without a transaction spanning round trips.
 
-Steps are batched (decision 0031): every step asked for while a batch is under way waits for
-the next one, and a batch costs at most two statements whatever its size: one read of the
-rows the claims among it need afresh (`unnest` of the keys), one compare-and-set write of
-every row that changes (inserts and updates in one statement). Settle and confirm start from
-the row this process wrote last and need no read. One asset has at most one step in a batch;
-a second waits for the next batch, so steps of one asset apply in the order they were asked.
+Steps are batched (decision 0031): steps asked for while batches are under way wait for the
+next one (two run at once, on two connections), and a batch costs at most two statements
+whatever its size: one read of the rows the claims among it need afresh (`unnest` of the
+keys), one compare-and-set write of every row that changes (inserts and updates in one
+statement). Settle and confirm start from the row this process wrote last and need no read.
+One asset has at most one step in the batches under way; a second waits for a later batch,
+so steps of one asset apply in the order asked.
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ SELECT * FROM inserted UNION ALL SELECT * FROM updated
 _Key = tuple[str, str]
 _Known = tuple[VersionRow | None, int | None]
 """A row as last read or written, and its revision (None: there is no row)."""
+_BATCHES_AT_ONCE = 2
+"""Batches under way at once, each on its own connection: the next one is collected and
+sent while the one before waits for its answer."""
 _Rule = Callable[[VersionRow | None], tuple[Any, VersionRow | None]]
 
 
@@ -128,7 +132,9 @@ class PostgresVersionStore:
         self._known: dict[_Key, _Known] = {}
         """The rows of assets this process is working on, as it last wrote them."""
         self._steps: deque[_Step] = deque()
-        self._batching: asyncio.Task[None] | None = None
+        self._runners: set[asyncio.Task[None]] = set()
+        self._busy: set[_Key] = set()
+        """Assets with a step in a batch under way."""
 
     async def claim(self, claim: Claim) -> Claimed:
         def rule(row: VersionRow | None) -> tuple[Claimed, VersionRow | None]:
@@ -168,15 +174,19 @@ class PostgresVersionStore:
         """Apply `rule` to the asset's row in the next batch; its answer once written."""
         step = _Step(_key(claim), rule, fresh, asyncio.get_running_loop().create_future())
         self._steps.append(step)
-        if self._batching is None or self._batching.done():
-            self._batching = asyncio.create_task(self._run_batches(), name="version-batches")
+        # a runner whose coroutine returned is done at once, before its callback drops it
+        if sum(not runner.done() for runner in self._runners) < _BATCHES_AT_ONCE:
+            runner = asyncio.create_task(self._run_batches(), name="version-batches")
+            self._runners.add(runner)
+            runner.add_done_callback(self._runners.discard)
         return await step.answer
 
     async def _run_batches(self) -> None:
-        while self._steps:
-            batch = self._next_batch()
-            if not batch:
-                continue
+        """Run batches until no step is left that another batch under way does not hold up
+        (that batch's runner takes those when it is done)."""
+        while batch := self._next_batch():
+            keys = {step.key for step in batch}
+            self._busy |= keys
             try:
                 async with self._pool.acquire() as conn:
                     await self._run_batch(conn, batch)
@@ -184,16 +194,18 @@ class PostgresVersionStore:
                 for step in batch:
                     if not step.answer.done():
                         step.answer.set_exception(exc)
+            finally:
+                self._busy -= keys
 
     def _next_batch(self) -> list[_Step]:
-        """The waiting steps, one per asset (the others wait for the next batch, in order);
-        steps whose caller gave up are dropped."""
+        """The waiting steps, one per asset and none of an asset in a batch under way (the
+        others wait for a later batch, in order); steps whose caller gave up are dropped."""
         batch: dict[_Key, _Step] = {}
         later: deque[_Step] = deque()
         for step in self._steps:
             if step.answer.done():
                 continue
-            if step.key in batch:
+            if step.key in batch or step.key in self._busy:
                 later.append(step)
             else:
                 batch[step.key] = step
