@@ -24,9 +24,8 @@ import httpx
 import pytest
 import yaml  # type: ignore[import-untyped]
 
+from lecturegen_cli.stack.private_run import PrivateRun
 from shared.testing.infra import find_repo_root
-
-from .test_make_run import Run, run  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -82,9 +81,8 @@ def test_promtool_accepts_the_alert_rules(promtool: str) -> None:
 
 
 @pytest.fixture
-def stack(run: Run) -> Iterator[Run]:  # noqa: F811 (the imported fixture)
-    infra_flag = "--infra" if run.infra else "--no-infra"
-    started = run.lecturegen("up", "--detach", infra_flag, "--ready-timeout", "180", timeout_s=400)
+def stack(run: PrivateRun) -> Iterator[PrivateRun]:
+    started = run.start()
     assert started.returncode == 0, started.stdout + started.stderr + run.logs()
     try:
         yield run
@@ -93,7 +91,7 @@ def stack(run: Run) -> Iterator[Run]:  # noqa: F811 (the imported fixture)
 
 
 @pytest.fixture
-def prometheus(stack: Run, promtool: str, tmp_path: Path) -> Iterator[httpx.Client]:
+def prometheus(stack: PrivateRun, promtool: str, tmp_path: Path) -> Iterator[httpx.Client]:
     config = _scrape_config(stack.state())
     config_path = tmp_path / "prometheus.yml"
     config_path.write_text(yaml.safe_dump(config))
@@ -122,7 +120,7 @@ def prometheus(stack: Run, promtool: str, tmp_path: Path) -> Iterator[httpx.Clie
 
 
 def test_every_dashboard_query_answers_and_the_first_dead_letter_fires_its_alert(
-    stack: Run, prometheus: httpx.Client
+    stack: PrivateRun, prometheus: httpx.Client
 ) -> None:
     jobs = len(_scrape_config(stack.state())["scrape_configs"])
     _until(
