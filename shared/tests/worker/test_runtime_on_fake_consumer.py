@@ -289,3 +289,44 @@ async def test_a_stopping_runtime_does_not_start_the_call_of_a_turn_still_waitin
 
     assert generator.calls("p1") == 0
     assert consumer.committed_offset(REQUESTS_0) == 1  # the second record is redelivered
+
+
+async def test_a_turn_still_waiting_for_a_slot_when_its_partition_is_revoked_calls_nothing(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    store = InMemoryVersionStore()
+    runtime = _runtime(consumer, generator, publisher, store, max_in_flight=1, rebalance_drain_s=5)
+    async with running(runtime, stop_within_s=2):
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+        await until(lambda: (MediaKind.IMAGE, "a1") in store.rows)  # claimed, waiting
+
+        consumer.rebalance([TIER_0])  # the request partition goes to another worker
+        await asyncio.sleep(0.05)
+        generator.open("p0", "p1")
+        await until(lambda: consumer.assignment == {TIER_0})
+        await asyncio.sleep(0.05)
+
+        assert generator.calls("p1") == 0  # the new owner runs it
+        assert consumer.committed_offset(REQUESTS_0) == 1
+
+
+async def test_a_turn_put_back_at_a_revocation_runs_once_when_the_partition_comes_back_unchanged(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    store = InMemoryVersionStore()
+    runtime = _runtime(
+        consumer, generator, publisher, store, max_in_flight=1, rebalance_drain_s=0.01
+    )
+    async with running(runtime, stop_within_s=2):
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+        await until(lambda: (MediaKind.IMAGE, "a1") in store.rows)
+
+        consumer.rebalance([REQUESTS_0, TIER_0])  # revoked and assigned straight back
+        await asyncio.sleep(0.05)
+        generator.open("p0", "p1")
+        await until(lambda: consumer.committed_offset(REQUESTS_0) == 2)
+
+    assert generator.calls("p0") == 1
+    assert generator.calls("p1") == 1

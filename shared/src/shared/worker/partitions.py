@@ -43,6 +43,14 @@ class PartitionQueue:
             self._buffer.append(record)
             self.offsets.received(record.offset)
 
+    def put_back(self, record: Record) -> None:
+        """A record handed out by `take` that did not start after all: it goes back into the
+        buffer at its place (its offset is still not done)."""
+        at = 0
+        while at < len(self._buffer) and self._buffer[at].offset < record.offset:
+            at += 1
+        self._buffer.insert(at, record)
+
     @property
     def buffered(self) -> int:
         return len(self._buffer)

@@ -88,6 +88,7 @@ class WorkerRuntime:
         """Running turns that gave their slot back: they only wait for a webhook, or only
         save and send their outcome."""
         self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._slot_of: dict[asyncio.Task[None], _TurnSlot] = {}
         self._holding = 0
         """Turns holding a slot now."""
         self._committer = Committer(
@@ -182,15 +183,19 @@ class WorkerRuntime:
         self._adjust_fetching(now)
 
     def _start(self, queue: PartitionQueue, record: Record, action: Run | Hop) -> None:
-        task = asyncio.create_task(self._turn(queue, record, action), name=record.position)
+        slot = None if isinstance(action, Hop) else _TurnSlot(self, record)
+        task = asyncio.create_task(self._turn(queue, record, action, slot), name=record.position)
         self._in_flight[task] = queue
+        if slot is not None:
+            self._slot_of[task] = slot
         task.add_done_callback(self._turn_done)
 
-    async def _turn(self, queue: PartitionQueue, record: Record, action: Run | Hop) -> None:
+    async def _turn(
+        self, queue: PartitionQueue, record: Record, action: Run | Hop, slot: _TurnSlot | None
+    ) -> None:
         if isinstance(action, Hop):
             await self._turns.hop(record, action.tier_ms)
-        else:
-            slot = _TurnSlot(self)
+        elif slot is not None:  # `_start` gives every Run a slot
             try:
                 await self._turns.run(record, slot)
             finally:
@@ -203,6 +208,7 @@ class WorkerRuntime:
     def _turn_done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
         self._released.discard(task)
+        self._slot_of.pop(task, None)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error(
                 "worker turn failed; stopping", exc_info=exc, extra={"record": task.get_name()}
@@ -271,6 +277,16 @@ class WorkerRuntime:
         # provider again. The group waits for this, so the wait is bounded.
         leaving = set(gone.values())
         running = [task for task, queue in self._in_flight.items() if queue in leaving]
+        # Turns that have not taken a slot yet (claiming, or waiting for one) call no provider
+        # for a partition that is no longer ours: they stop, and their records go back to
+        # their partition's buffer, to run from there if the partition comes back unchanged.
+        unstarted = [t for t in running if (s := self._slot_of.get(t)) and not s.taken]
+        for task in unstarted:
+            task.cancel()
+            self._in_flight[task].put_back(self._slot_of[task].record)
+        if unstarted:
+            await asyncio.wait(unstarted)
+        running = [task for task in running if task not in unstarted]
         if running:
             _, late = await asyncio.wait(running, timeout=self._settings.rebalance_drain_s)
             if late:
@@ -329,10 +345,16 @@ class _TurnSlot:
     provider (or when the turn ends). Once the runtime is stopping, a turn that has not
     started its call yet is cancelled instead: its record is redelivered later."""
 
-    def __init__(self, runtime: WorkerRuntime) -> None:
+    def __init__(self, runtime: WorkerRuntime, record: Record) -> None:
         self._runtime = runtime
+        self.record = record
         self._held = False
         self._given_back = False
+
+    @property
+    def taken(self) -> bool:
+        """Whether the turn got as far as its slot (it may have given it back since)."""
+        return self._held or self._given_back
 
     async def take(self) -> None:
         runtime = self._runtime
