@@ -98,6 +98,7 @@ def outcome(
             delay_s=decision.delay_s,
             next_attempt_at=decision.due_at,
             error=error.info,
+            model=model,
         )
         return [
             _event(ctx, command, retrying, now),
