@@ -32,6 +32,7 @@ def build(bootstrap: str, app_id: str, source: str, sink: str, marker: Path) -> 
         topic_partitions=2,
         broker_session_timeout=10,
         web_enabled=False,
+        datadir=str(marker.parent / "data"),
     )
     inbound = app.topic(source, key_serializer="raw", value_serializer="raw")
     keyed = app.topic(
@@ -48,7 +49,7 @@ def build(bootstrap: str, app_id: str, source: str, sink: str, marker: Path) -> 
     )
 
     @app.agent(inbound)
-    async def rekey(stream: faust.StreamT) -> None:
+    async def rekey(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             if event.headers.get("die") == b"once" and not _marked(marker):
                 os._exit(9)
@@ -56,7 +57,7 @@ def build(bootstrap: str, app_id: str, source: str, sink: str, marker: Path) -> 
             await keyed.send(key=group, value=event.value, timestamp=event.message.timestamp)
 
     @app.agent(keyed)
-    async def count(stream: faust.StreamT) -> None:
+    async def count(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             group = event.key.decode()
             totals[group] += 1

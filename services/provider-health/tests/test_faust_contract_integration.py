@@ -106,7 +106,7 @@ async def test_faust_counts_windows_recovers_and_commits_safely(
         await _send(producer, source, "a5", "a", t0 + 30)  # 26 s after a4: a4 is out of window
         rest = await _read(reader, 2, 120)
         by_value = {r["value"]: r for r in rest}
-        assert sorted(by_value) == ["a4", "a5"], rest
+        assert set(by_value) == {"a4", "a5"}, rest
         assert by_value["a4"]["total"] == 5, "a record was committed before it was handled"
         assert by_value["a4"]["recent"] == 5, "the window was not restored from its changelog"
         assert by_value["a5"]["total"] == 6
