@@ -78,7 +78,11 @@ async def test_reset_forgets_counts_predictions_and_fault_turns(
         await client.async_run(FLUX, input=payload)
     prediction = await client.models.predictions.async_create(model=FLUX, input={"prompt": "p"})
     assert (await http.post("/sim/reset")).json() == {"reset": True}
-    assert (await http.get("/sim/stats")).json() == {"total_creates": 0, "inputs": {}}
+    assert (await http.get("/sim/stats")).json() == {
+        "total_creates": 0,
+        "inputs": {},
+        "served": {"creates": 0, "reads": 0, "throttled": 0, "unavailable": 0},
+    }
     assert (await http.get(f"/v1/predictions/{prediction.id}")).status_code == 404
     with pytest.raises(ModelError):
         await client.async_run(FLUX, input=payload)

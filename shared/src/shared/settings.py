@@ -81,7 +81,34 @@ class ProviderSettings(_Settings):
         validation_alias=_env("PROVIDER_DEADLINE_S"),
         description="how long one attempt may take before it is cancelled",
     )
-    poll_interval_s: float = Field(0.5, gt=0, validation_alias=_env("PROVIDER_POLL_INTERVAL_S"))
+    poll_interval_s: float | None = Field(
+        None,
+        gt=0,
+        validation_alias=_env("PROVIDER_POLL_INTERVAL_S"),
+        description="a fixed interval between reads of a running prediction; unset: each "
+        "medium's schedule (an image is checked sooner than a video)",
+    )
+    creates_per_min: float | None = Field(
+        None,
+        gt=0,
+        validation_alias=_env("PROVIDER_CREATES_PER_MIN"),
+        description="prediction creates this process may send a minute; unset: Replicate's "
+        "600 shared out over LECTUREGEN_PROVIDER_ACCOUNT_SHARES",
+    )
+    reads_per_min: float | None = Field(
+        None,
+        gt=0,
+        validation_alias=_env("PROVIDER_READS_PER_MIN"),
+        description="other calls (reads of predictions, cancels) this process may send a "
+        "minute; unset: Replicate's 3,000 shared out over LECTUREGEN_PROVIDER_ACCOUNT_SHARES",
+    )
+    account_shares: int = Field(
+        4,
+        ge=1,
+        validation_alias=_env("PROVIDER_ACCOUNT_SHARES"),
+        description="how many processes call the provider with the same account (default: "
+        "the four media workers of one `lecturegen up`)",
+    )
     allowed_output_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         ("replicate.delivery",),
         validation_alias=_env("ALLOWED_OUTPUT_HOSTS"),

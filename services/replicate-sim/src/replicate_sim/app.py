@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from replicate_sim import problems
-from replicate_sim.dependencies import require_token
+from replicate_sim.dependencies import require_token, within_read_limit
 from replicate_sim.drops import ConnectionDroppedError
 from replicate_sim.models import ModelTable
 from replicate_sim.problems import Problem, ProblemError
@@ -21,6 +21,7 @@ from replicate_sim.routes import models as model_routes
 from replicate_sim.routes import predictions as prediction_routes
 from replicate_sim.routes import sim as sim_routes
 from replicate_sim.routes import webhooks as webhook_routes
+from replicate_sim.served import ServedCounter
 from replicate_sim.settings import Settings
 from replicate_sim.simulator import Simulator
 
@@ -41,13 +42,15 @@ def create_app(settings: Settings | None = None, models: ModelTable | None = Non
     app = FastAPI(title="replicate-sim", lifespan=lifespan, openapi_url=None)
     app.state.simulator = simulator
     authenticated = [Depends(require_token)]
+    limited = [*authenticated, Depends(within_read_limit)]
     app.include_router(prediction_routes.router, prefix="/v1", dependencies=authenticated)
-    app.include_router(model_routes.router, prefix="/v1", dependencies=authenticated)
-    app.include_router(webhook_routes.router, prefix="/v1", dependencies=authenticated)
+    app.include_router(model_routes.router, prefix="/v1", dependencies=limited)
+    app.include_router(webhook_routes.router, prefix="/v1", dependencies=limited)
     app.include_router(webhook_routes.sim_router)
     app.include_router(sim_routes.router)
     _add_error_handlers(app)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(ServedCounter)
     return app
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from replicate_sim import problems
+from replicate_sim.account import Call
 from replicate_sim.problems import ProblemError
 from replicate_sim.simulator import Simulator
 
@@ -38,3 +39,9 @@ def public_base_url(request: Request, simulator: SimulatorDep) -> str:
 
 
 BaseUrlDep = Annotated[str, Depends(public_base_url)]
+
+
+def within_read_limit(simulator: SimulatorDep) -> None:
+    """Calls other than predictions' (models, versions, the webhook secret) count against a
+    throttle's read budget; an outage leaves them alone."""
+    simulator.admit(Call.READ, outage_applies=False)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from replicate_sim.directives import ReadFaults
-from replicate_sim.faults import Ending, OutputStyle, Run
+from replicate_sim.faults import UNAVAILABLE, Ending, OutputStyle, Run
 from replicate_sim.inputs import seed_of
 from replicate_sim.media import Media
 from replicate_sim.models import ModelSpec
@@ -121,6 +121,8 @@ class PredictionRunner:
     render: Render
     publish: Publish
     output_ttl_s: float = 3600.0
+    in_outage: Callable[[], bool] = lambda: False
+    """Whether a provider-wide outage is on: a prediction ending meanwhile fails with E004."""
 
     async def run(self, prediction: Prediction, spec: ModelSpec, plan: Run) -> None:
         try:
@@ -135,6 +137,9 @@ class PredictionRunner:
         deadline = time.monotonic() + plan.latency_s
         await asyncio.sleep(plan.latency_s * START_SHARE)
         if not plan.starts:
+            if self.in_outage():
+                prediction.finish("failed", error=UNAVAILABLE)
+                return
             prediction.logs += plan.logs
             prediction.finish(plan.ending.value, error=plan.error)
             return
@@ -145,6 +150,9 @@ class PredictionRunner:
         if plan.ending is Ending.SUCCEEDED:
             media = await asyncio.to_thread(self.render, spec, prediction.input)
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+        if self.in_outage():
+            prediction.finish("failed", error=UNAVAILABLE)
+            return
         prediction.logs += plan.logs
         if media is None:
             prediction.finish(plan.ending.value, error=plan.error)

@@ -7,11 +7,13 @@ import contextlib
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 from replicate_sim import problems
+from replicate_sim.account import Call, ProviderFaults, ServedCounts
 from replicate_sim.deliveries import Deliveries
 from replicate_sim.directives import parse_directives
 from replicate_sim.drops import ConnectionDroppedError
@@ -55,12 +57,15 @@ class Simulator:
         self.settings = settings
         self.models = models or ModelTable()
         self.stats = CreateStats()
+        self.faults = ProviderFaults(time.monotonic)
+        """Provider-wide faults (`/sim/faults`): an outage, an account's rate limits."""
+        self.served = ServedCounts()
         self.files = FileStore()
         self.deliveries = Deliveries()
         self._renderer = MediaRenderer()
         publisher = OutputPublisher(settings, self.files, self.deliveries)
         self._runner = PredictionRunner(
-            self._renderer.render, publisher.publish, settings.output_ttl_s
+            self._renderer.render, publisher.publish, settings.output_ttl_s, self.faults.in_outage
         )
         self._predictions: dict[str, Prediction] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -106,6 +111,7 @@ class Simulator:
         """Count the call, find the model, apply the input's fault plan, and start a prediction."""
         payload = input_of(body)
         attempt = self.stats.record(label, payload)
+        self.admit(Call.CREATE)
         chosen = target()
         wrong = check_input(chosen.spec, payload)
         if wrong is not None:
@@ -141,6 +147,7 @@ class Simulator:
 
     def read(self, prediction_id: str) -> Prediction:
         """A `GET` of the prediction, failing as its read faults say (each failure uses one)."""
+        self.admit(Call.READ)
         prediction = self.get(prediction_id)
         reads = prediction.reads
         if reads.errors:
@@ -150,6 +157,12 @@ class Simulator:
             prediction.reads = replace(reads, drops=reads.drops - 1)
             raise ConnectionDroppedError(prediction_id)
         return prediction
+
+    def admit(self, call: Call, *, outage_applies: bool = True) -> None:
+        """Refuse the call as a provider-wide fault says (503 in an outage, 429 when throttled)."""
+        refused = self.faults.admit(call, outage_applies=outage_applies)
+        if refused is not None:
+            raise ProblemError(refused)
 
     def delivered(self, token: str, name: str) -> Media:
         """A delivered output file, while its prediction still has its output."""
@@ -162,6 +175,7 @@ class Simulator:
         return found[1]
 
     def cancel(self, prediction_id: str) -> Prediction:
+        self.admit(Call.READ)
         prediction = self.get(prediction_id)
         if not prediction.is_terminal:
             task = self._tasks.get(prediction_id)
@@ -181,6 +195,8 @@ class Simulator:
         await self.close()
         self._predictions.clear()
         self.stats.reset()
+        self.faults.clear()
+        self.served = ServedCounts()
         self.files.reset()
         self.deliveries.reset()
         self.webhooks.reset()

@@ -13,6 +13,8 @@ from contextvars import ContextVar
 import httpx
 from replicate.client import Client
 
+from shared.providers.budget import AccountBudget
+from shared.providers.budgeted_transport import BudgetedTransport
 from shared.providers.rate_hints import RateHints, hints_from_response
 from shared.settings import ProviderSettings
 
@@ -46,13 +48,17 @@ def replicate_client(
     *,
     timeout: httpx.Timeout | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    budget: AccountBudget | None = None,
 ) -> Client:
     """An async-only client for `settings` (the token is never logged or stored elsewhere).
 
     `transport` replaces the network (the client still wraps it in its retrying transport).
+    With a `budget`, every request the client sends waits for it and every 429 slows it down.
     Close the client with `close_replicate_client`.
     """
     token = settings.api_token.get_secret_value() if settings.api_token else None
+    if budget is not None:
+        transport = BudgetedTransport(budget, transport or httpx.AsyncHTTPTransport())
     extra = {"transport": transport} if transport is not None else {}
     return Client(
         api_token=token,

@@ -14,7 +14,9 @@ class ReplicateOptions:
 
     deadline_s: float = 600.0
     """The whole attempt (create, wait, download) must end within this; then we cancel."""
-    poll_interval_s: float = 0.5
+    poll_interval_s: float | None = None
+    """A fixed interval between reads of a running prediction; None: the medium's schedule
+    (`shared.providers.polling`)."""
     cancel_timeout_s: float = 5.0
     """How long the cancel call after the deadline may take."""
     allowed_output_hosts: tuple[str, ...] = ("replicate.delivery",)

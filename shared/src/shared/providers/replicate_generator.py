@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 import httpx
@@ -43,12 +44,14 @@ from replicate.prediction import Prediction
 from shared.blobstore import BlobStoreError, sniff_content_type
 from shared.errors import GenerationError, redact
 from shared.ports import Attempt, BlobStore
+from shared.providers.budget import AccountBudget, Call
 from shared.providers.classify import PROVIDER, classify_exception, classify_prediction
 from shared.providers.client import forget_retry_after, last_rate_hints
 from shared.providers.medium import MediumSpec
 from shared.providers.model_ref import ModelRef
 from shared.providers.options import ReplicateOptions
 from shared.providers.outputs import fetch_output, first_output
+from shared.providers.polling import PollSchedule, next_poll_s, schedule_for
 from shared.providers.webhook_wait import WebhookWait
 from shared.results import (
     GenerationDebug,
@@ -57,6 +60,8 @@ from shared.results import (
     GenerationSucceeded,
     StoredMedia,
 )
+
+log = logging.getLogger(__name__)
 
 PROVIDER_ERRORS = (
     ReplicateException,
@@ -68,6 +73,9 @@ PROVIDER_ERRORS = (
 
 _TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 _PROMPT_PREVIEW = 120
+MAX_OWN_THROTTLES = 10
+"""Creates answered 429 because of this process's own rate that one attempt sends again (after
+the budget's hold) before the 429 counts as the attempt's failure."""
 
 
 class ReplicateGenerator:
@@ -82,6 +90,7 @@ class ReplicateGenerator:
         options: ReplicateOptions | None = None,
         *,
         webhooks: WebhookWait | None = None,
+        budget: AccountBudget | None = None,
     ) -> None:
         self._client = client
         self._spec = spec
@@ -90,6 +99,8 @@ class ReplicateGenerator:
         self._options = options or ReplicateOptions()
         self._webhooks = webhooks
         """Set in webhook mode: predictions are waited for by webhook instead of polled."""
+        self._budget = budget
+        """The process's account budget the client spends; polls are spread to fit it."""
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
         return await _AttemptRun(self, attempt).run()
@@ -142,31 +153,60 @@ class _AttemptRun:
         client = self.gen._client
         if self.prediction_id is not None:
             return await client.predictions.async_get(self.prediction_id)
-        payload = self.gen._spec.build_input(self.attempt.command)
-        options = {} if self.gen._webhooks is None else self.gen._webhooks.create_options()
-        forget_retry_after()
-        if ref.version is None:
-            prediction = await client.models.predictions.async_create(
-                model=ref.model, input=payload, **options
-            )
-        else:
-            prediction = await client.predictions.async_create(
-                version=ref.version, input=payload, **options
-            )
+        prediction = await self.create(ref)
         self.prediction_id = prediction.id
         if self.attempt.on_created is not None:
             # before waiting: from here on a crash can be resumed instead of paid for twice
             await self.attempt.on_created(prediction.id)
         return prediction
 
+    async def create(self, ref: ModelRef) -> Prediction:
+        """Create the prediction. A 429 caused by this process's own rate (it has been sending
+        creates as fast as its budget allows) does not fail the attempt: no prediction was
+        made, so the create is sent again once the budget's hold is over."""
+        client, budget = self.gen._client, self.gen._budget
+        payload = self.gen._spec.build_input(self.attempt.command)
+        options = {} if self.gen._webhooks is None else self.gen._webhooks.create_options()
+        for throttles in range(MAX_OWN_THROTTLES + 1):
+            forget_retry_after()
+            try:
+                if ref.version is None:
+                    return await client.models.predictions.async_create(
+                        model=ref.model, input=payload, **options
+                    )
+                return await client.predictions.async_create(
+                    version=ref.version, input=payload, **options
+                )
+            except ReplicateException as exc:
+                ours = budget is not None and budget.own_rate(Call.CREATE)
+                if (
+                    getattr(exc, "status", None) != 429
+                    or not ours
+                    or throttles == MAX_OWN_THROTTLES
+                ):
+                    raise
+                log.info("create throttled at our own rate; sending it again", extra=self.context())
+        raise AssertionError("unreachable")  # the loop returns or raises
+
     async def wait(self, prediction: Prediction) -> Prediction:
         """Poll until the prediction ends (the caller's deadline bounds this)."""
         if self.gen._webhooks is not None:
             return await self.gen._webhooks.wait(self.gen._client, prediction, self.attempt)
-        while prediction.status not in _TERMINAL:
-            await asyncio.sleep(self.opts.poll_interval_s)
-            prediction = await self.gen._client.predictions.async_get(prediction.id)
+        schedule = schedule_for(self.gen._spec.kind, self.opts.poll_interval_s)
+        budget = self.gen._budget
+        with contextlib.nullcontext() if budget is None else budget.polling_one():
+            checks = 0
+            while prediction.status not in _TERMINAL:
+                await asyncio.sleep(self.poll_delay(schedule, checks))
+                checks += 1
+                prediction = await self.gen._client.predictions.async_get(prediction.id)
         return prediction
+
+    def poll_delay(self, schedule: PollSchedule, checks: int) -> float:
+        budget = self.gen._budget
+        if budget is None:
+            return schedule.delay(checks)
+        return next_poll_s(schedule, checks, budget.polling, budget.reads_per_s())
 
     async def finished(self, ref: ModelRef) -> Prediction | GenerationError:
         """The prediction once it has ended; a new one if the first one's output expired."""

@@ -36,6 +36,7 @@ from shared.providers import (
     close_replicate_client,
     replicate_client,
 )
+from shared.providers.budget import AccountBudget, BudgetLimits
 from shared.providers.webhook_wait import WebhookWait
 from shared.retry import RetryPolicy
 from shared.settings import (
@@ -137,8 +138,10 @@ async def open_replicate_generator(
 ) -> AsyncIterator[Generator]:
     """The provider edge of a worker: Replicate (or the local compatible server at
     `provider.base_url`), storing into the configured blob store; predictions are polled
-    unless `webhooks` is given."""
-    client = replicate_client(provider)
+    unless `webhooks` is given; every call spends the process's share of the account's
+    rate limits."""
+    budget = AccountBudget(BudgetLimits.from_settings(provider))
+    client = replicate_client(provider, budget=budget)
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as downloads:
             yield ReplicateGenerator(
@@ -148,6 +151,7 @@ async def open_replicate_generator(
                 downloads,
                 ReplicateOptions.from_settings(provider),
                 webhooks=webhooks,
+                budget=budget,
             )
     finally:
         await close_replicate_client(client)
