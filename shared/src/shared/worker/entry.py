@@ -15,8 +15,11 @@ from dataclasses import dataclass
 
 import httpx
 
+from shared import topics
 from shared.blobstore import open_blob_store
 from shared.consumer_lag import ConsumerLag
+from shared.health.board import CircuitBoard
+from shared.health.follower import following
 from shared.kafka import (
     TopicSettings,
     create_topics,
@@ -49,6 +52,7 @@ from shared.settings import (
 from shared.webhooks.metrics import register_webhook_metrics
 from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.worker_mode import open_webhook_wait
+from shared.worker.holding import HoldingGenerator, HoldSettings, waiting_notice
 from shared.worker.patient_store import PatientVersionStore
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.publisher import KafkaPublisher
@@ -82,10 +86,16 @@ class WorkerConfig:
 
 @contextlib.asynccontextmanager
 async def open_worker(
-    kind: MediaKind, generator: Generator, config: WorkerConfig, store: VersionStore | None = None
+    kind: MediaKind,
+    generator: Generator,
+    config: WorkerConfig,
+    store: VersionStore | None = None,
+    board: CircuitBoard | None = None,
+    hold: HoldSettings | None = None,
 ) -> AsyncIterator[WorkerRuntime]:
     """A runtime for `kind` over `generator`, with its topics, store (PostgreSQL unless one is
-    given), producer and consumer; everything it opened is closed on exit. Call `run()` on it."""
+    given), producer and consumer; everything it opened is closed on exit. Call `run()` on it.
+    With a `board` (provider health), attempts are held while their model's circuit is open."""
     ns = config.kafka.topic_namespace
     await create_topics(
         config.kafka,
@@ -105,6 +115,10 @@ async def open_worker(
         producer = make_producer(config.kafka)
         stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
         await producer.start()
+        publisher = KafkaPublisher(producer)
+        if board is not None:
+            notice = waiting_notice(publisher, topics.events(ns), f"lecturegen/{kind.value}-worker")
+            generator = HoldingGenerator(generator, board, hold or HoldSettings(), notice)
         group_id = config.worker.group_id or f"lecturegen-{kind.value}-worker"
         consumer = make_consumer(
             config.kafka,
@@ -118,7 +132,7 @@ async def open_worker(
             generator=generator,
             store=store,
             consumer=consumer,
-            publisher=KafkaPublisher(producer),
+            publisher=publisher,
             policy=config.policy,
             settings=config.worker,
             namespace=ns,
@@ -168,7 +182,13 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
         generator = await stack.enter_async_context(
             open_replicate_generator(spec, provider, BlobSettings(), webhooks=webhooks)
         )
-        runtime = await stack.enter_async_context(open_worker(spec.kind, generator, config))
+        hold = HoldSettings()
+        board = None
+        if hold.follow_provider_health:  # before the first record: it may start held
+            board = await stack.enter_async_context(following(config.kafka, CircuitBoard()))
+        runtime = await stack.enter_async_context(
+            open_worker(spec.kind, generator, config, board=board, hold=hold)
+        )
         if webhooks is not None:
             register_webhook_metrics(runtime.metrics.registry, webhooks, spec.kind)
         probe = ProbeServer(
