@@ -18,7 +18,7 @@ from shared.results import (
     GenerationSucceeded,
     StoredMedia,
 )
-from shared.worker.holding import HoldingGenerator, HoldSettings
+from shared.worker.holding import Holding, HoldingGenerator, HoldSettings
 
 from .conftest import CommandFactory
 
@@ -80,7 +80,8 @@ def _holding(
     async def notify(attempt: Attempt, error: GenerationError, now: datetime) -> None:
         notices.append(error)
 
-    return HoldingGenerator(inner, board, SETTINGS, notify, clock=clock or Clock()), notices
+    holding = Holding(board, SETTINGS)
+    return HoldingGenerator(inner, holding, notify, clock=clock or Clock()), notices
 
 
 async def test_a_closed_circuit_calls_at_once_and_returns_a_failure_to_the_retry_policy(

@@ -26,6 +26,7 @@ def serve(settings: ProviderHealthSettings, kafka: KafkaSettings) -> None:
             kafka, [events_topic(ns, topic_settings), provider_health_topic(ns, topic_settings)]
         )
     )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     metrics = HealthMetrics()
     app = build(settings, BreakerSettings().thresholds(), kafka, metrics)
     probe = ProbeServer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.envelope import decode
 from shared.events import ProviderHealthChanged
@@ -44,6 +46,28 @@ class HealthProcess:
 
     def start(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "provider_health"], env=self.env)
+
+    @property
+    def group_id(self) -> str:
+        return f"{self.env['LECTUREGEN_TOPIC_NAMESPACE']}lecturegen-provider-health"
+
+    async def ready(self, within_s: float = 90) -> None:
+        """Return once the job's consumer group is stable (it reads the event log)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.env["KAFKA_BOOTSTRAP_SERVERS"])
+        await admin.start()
+        try:
+            deadline = time.monotonic() + within_s
+            while time.monotonic() < deadline:
+                if self.process is None or self.process.poll() is not None:
+                    raise RuntimeError("provider-health is not running")
+                for response in await admin.describe_consumer_groups([self.group_id]):
+                    for group in response.groups:
+                        if group[2] == "Stable" and group[5]:
+                            return
+                await asyncio.sleep(0.5)
+        finally:
+            await admin.close()
+        raise TimeoutError(f"provider-health not ready within {within_s} s")
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -52,7 +52,7 @@ from shared.settings import (
 from shared.webhooks.metrics import register_webhook_metrics
 from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.worker_mode import open_webhook_wait
-from shared.worker.holding import HoldingGenerator, HoldSettings, waiting_notice
+from shared.worker.holding import Holding, HoldingGenerator, HoldSettings, waiting_notice
 from shared.worker.patient_store import PatientVersionStore
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.publisher import KafkaPublisher
@@ -90,12 +90,11 @@ async def open_worker(
     generator: Generator,
     config: WorkerConfig,
     store: VersionStore | None = None,
-    board: CircuitBoard | None = None,
-    hold: HoldSettings | None = None,
+    holding: Holding | None = None,
 ) -> AsyncIterator[WorkerRuntime]:
     """A runtime for `kind` over `generator`, with its topics, store (PostgreSQL unless one is
     given), producer and consumer; everything it opened is closed on exit. Call `run()` on it.
-    With a `board` (provider health), attempts are held while their model's circuit is open."""
+    With `holding` (provider health), attempts are held while their model's circuit is open."""
     ns = config.kafka.topic_namespace
     await create_topics(
         config.kafka,
@@ -116,9 +115,9 @@ async def open_worker(
         stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
         await producer.start()
         publisher = KafkaPublisher(producer)
-        if board is not None:
+        if holding is not None:
             notice = waiting_notice(publisher, topics.events(ns), f"lecturegen/{kind.value}-worker")
-            generator = HoldingGenerator(generator, board, hold or HoldSettings(), notice)
+            generator = HoldingGenerator(generator, holding, notice)
         group_id = config.worker.group_id or f"lecturegen-{kind.value}-worker"
         consumer = make_consumer(
             config.kafka,
@@ -183,11 +182,12 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
             open_replicate_generator(spec, provider, BlobSettings(), webhooks=webhooks)
         )
         hold = HoldSettings()
-        board = None
+        holding = None
         if hold.follow_provider_health:  # before the first record: it may start held
             board = await stack.enter_async_context(following(config.kafka, CircuitBoard()))
+            holding = Holding(board, hold, spec.model_for)
         runtime = await stack.enter_async_context(
-            open_worker(spec.kind, generator, config, board=board, hold=hold)
+            open_worker(spec.kind, generator, config, holding=holding)
         )
         if webhooks is not None:
             register_webhook_metrics(runtime.metrics.registry, webhooks, spec.kind)

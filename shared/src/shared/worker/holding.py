@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from pydantic import AliasChoices, Field
@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.envelope import encode, envelop
 from shared.errors import ErrorCode, GenerationError
-from shared.events import AssetRetrying
+from shared.events import AssetRetrying, GenerateAsset
 from shared.health.board import CircuitBoard, CircuitView
 from shared.health.breaker import State
 from shared.health.gate import Admission, admit
@@ -66,21 +66,31 @@ class HoldSettings(BaseSettings):
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What a worker needs to hold attempts: the circuits, the settings, and the model a
+    command is sent to (its own, or the medium's default)."""
+
+    board: CircuitBoard
+    settings: HoldSettings
+    model_of: Callable[[GenerateAsset], str] = lambda command: command.model
+
+
 class HoldingGenerator:
     """A `Generator` that holds attempts while their model's circuit is not closed."""
 
     def __init__(
         self,
         inner: Generator,
-        board: CircuitBoard,
-        settings: HoldSettings,
+        holding: Holding,
         notify: HoldNotice,
         provider: str = "replicate",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._inner = inner
-        self._board = board
-        self._settings = settings
+        self._board = holding.board
+        self._settings = holding.settings
+        self._model_of = holding.model_of
         self._notify = notify
         self._provider = provider
         self._clock = clock
@@ -89,7 +99,7 @@ class HoldingGenerator:
         """Attempts held right now, per circuit key."""
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
-        key = circuit_key(self._provider, attempt.command.model)
+        key = circuit_key(self._provider, self._model_of(attempt.command))
         held_since: datetime | None = None
         failed_under: CircuitView | None = None
         """The circuit as it was when a held call failed: not tried again until it changes."""
@@ -163,7 +173,8 @@ class HoldingGenerator:
             "gave up waiting for the provider",
             extra={"asset_id": command.asset_id, "circuit": key, "waited_s": waited_s},
         )
-        debug = GenerationDebug(prompt=command.prompt, model=command.model, provider=self._provider)
+        model = self._model_of(command)
+        debug = GenerationDebug(prompt=command.prompt, model=model, provider=self._provider)
         return GenerationFailed(kind=command.kind, error=error, debug=debug)
 
 
