@@ -55,7 +55,7 @@ def _health(kafka: KafkaSettings, state: str) -> Outgoing:
     change = ProviderHealthChanged(
         provider="replicate",
         model=model,
-        state=state,  # type: ignore[arg-type]
+        state=state,
         since=now,
         reason="test",
         window=HealthWindow(attempts=10, failures=9, rate_limited=0),
