@@ -155,3 +155,19 @@ async def test_an_attempt_held_longer_than_the_maximum_outage_ends_failed_and_sa
     assert (result.error.retryable, result.error.provider_code) == (False, CIRCUIT_OPEN)
     assert "provider was unavailable" in result.error.message
     assert inner.calls == 0
+
+
+async def test_after_a_failed_probe_no_attempt_of_the_process_probes_until_the_circuit_changes(
+    command: CommandFactory,
+) -> None:
+    board, inner = CircuitBoard(), Scripted(DOWN, OK, OK)
+    await _set(board, "half_open")
+    gen, _ = _holding(inner, board)
+
+    tasks = [asyncio.create_task(gen.generate(Attempt(command(f"a{i}"), 1))) for i in range(2)]
+    await asyncio.sleep(0.1)
+    assert inner.calls == 1
+    await _set(board, "closed")
+
+    assert await asyncio.gather(*tasks) == [OK, OK]
+    assert inner.calls == 3

@@ -95,23 +95,22 @@ class HoldingGenerator:
         self._provider = provider
         self._clock = clock
         self._probes: dict[str, int] = {}
+        self._failed_under: dict[str, CircuitView] = {}
+        """Per circuit, its state when a held call of this process last failed: no attempt
+        here calls again until the circuit has changed (one failed probe is enough)."""
         self.held: dict[str, int] = {}
         """Attempts held right now, per circuit key."""
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
         key = circuit_key(self._provider, self._model_of(attempt.command))
         held_since: datetime | None = None
-        failed_under: CircuitView | None = None
-        """The circuit as it was when a held call failed: not tried again until it changes."""
         try:
             while True:
                 now = self._clock()
                 waited = 0.0 if held_since is None else (now - held_since).total_seconds()
                 view = self._board.view(key)
-                if view == failed_under:
+                if view == self._failed_under.get(key):
                     view = replace(view, state=State.OPEN)  # hold until the job has judged it
-                else:
-                    failed_under = None
                 admission = admit(
                     view.state,
                     self._probes.get(key, 0),
@@ -133,6 +132,7 @@ class HoldingGenerator:
                 failed_under = self._board.view(key)
                 if failed_under.state is State.CLOSED:
                     return result  # an ordinary failure: the retry policy decides
+                self._failed_under[key] = failed_under
                 # the provider is known to be down: this failure is not the asset's
                 held_since = held_since or self._hold(key, now)
                 await self._notify(attempt, result.error, self._clock())
