@@ -101,6 +101,16 @@ PROJECTOR = Component(
         offsets_in_postgres=True,
     ),
 )
+PROVIDER_HEALTH = Component(
+    name="provider-health",
+    script="lecturegen-provider-health",
+    port_env="LECTUREGEN_PROVIDER_HEALTH_METRICS_PORT",
+    default_port=9106,
+    consumes=Consumes(
+        _event_log, "LECTUREGEN_PROVIDER_HEALTH_APP_ID", "lecturegen-provider-health"
+    ),
+)
+"""The circuit breaker the workers follow (decision 0019)."""
 
 WORKER_NAMES: dict[MediaKind, str] = {
     MediaKind.IMAGE: "image-worker",
@@ -132,5 +142,5 @@ WORKERS = tuple(_worker(kind, 9101 + i) for i, kind in enumerate(WORKER_NAMES))
 
 def pipeline(*, with_sim: bool) -> tuple[Component, ...]:
     """The processes of one run, in start order; the local provider only without a token."""
-    core = (PROJECTOR, DISPATCHER, *WORKERS, API)
+    core = (PROJECTOR, PROVIDER_HEALTH, DISPATCHER, *WORKERS, API)
     return (REPLICATE_SIM, *core) if with_sim else core

@@ -22,6 +22,9 @@ class CircuitView:
     state: State
     since: datetime
     unavailable_since: datetime | None = None
+    error_rate: float = 0.0
+    """Failed share of the window's attempts when the state last changed."""
+    reason: str = ""
 
 
 CLOSED = CircuitView(State.CLOSED, datetime.min)
@@ -42,7 +45,11 @@ class CircuitBoard:
 
     async def apply(self, change: ProviderHealthChanged) -> None:
         key = circuit_key(change.provider, change.model)
-        self._views[key] = CircuitView(State(change.state), change.since, change.unavailable_since)
+        window = change.window
+        rate = window.failures / window.attempts if window.attempts else 0.0
+        self._views[key] = CircuitView(
+            State(change.state), change.since, change.unavailable_since, rate, change.reason
+        )
         await self.poke()
 
     async def poke(self) -> None:
