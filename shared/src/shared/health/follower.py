@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from shared import topics
 from shared.envelope import decode
 from shared.events import PayloadError, ProviderHealthChanged
-from shared.health.board import CircuitBoard
+from shared.health.board import CircuitBoard, CircuitView
 from shared.kafka import TopicSettings, create_topics, make_reader, provider_health_topic
 from shared.settings import KafkaSettings
 
@@ -46,6 +46,21 @@ async def following(kafka: KafkaSettings, board: CircuitBoard) -> AsyncIterator[
                 await task
     finally:
         await reader.stop()
+
+
+async def snapshot(kafka: KafkaSettings, within_s: float = 10) -> dict[str, CircuitView]:
+    """Every circuit as the health topic says now (empty when there is no such topic)."""
+    topic = topics.provider_health(kafka.topic_namespace)
+    reader = make_reader(kafka, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        if topic not in await reader.topics():
+            return {}
+    finally:
+        await reader.stop()
+    board = CircuitBoard()
+    async with asyncio.timeout(within_s), following(kafka, board):
+        return board.views()
 
 
 async def _follow(
