@@ -34,6 +34,7 @@ from shared import topics
 from shared.envelope import encode
 from shared.events import AssetEvent, LectureCreated
 from shared.kafka import TopicSpec, create_topics, make_admin, make_producer, wait_for_leaders
+from shared.read_model.tables import OFFSETS
 from shared.settings import KafkaSettings, PostgresSettings
 from shared.testing.databases import fresh_database
 from timeline_projector.synthetic import synthetic_log
@@ -103,7 +104,7 @@ class OffsetWatch:
             while True:
                 try:
                     rows = await conn.fetch(
-                        "SELECT partition, next_offset FROM lecturegen_read.projector_offsets "
+                        f"SELECT partition, next_offset FROM {OFFSETS.qualified()} "
                         "WHERE consumer = $1 AND topic = $2",
                         GROUP,
                         self._topic,

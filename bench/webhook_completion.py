@@ -51,7 +51,7 @@ from shared.settings import (
     RetrySettings,
 )
 from shared.testing.databases import fresh_database
-from shared.worker.testing import EventLog, WorkerProcess, command_record, publish
+from shared.worker.testing import EventLog, WorkerProcess, command_record, produce
 
 KIND = MediaKind.VIDEO
 FALLBACK_POLL_S = 60.0
@@ -167,7 +167,7 @@ async def run_once(
                     ids = [c.asset_id for c in commands]
                     reads_before = sim.reads
                     began = time.monotonic()
-                    await publish(kafka, [command_record(c, ns) for c in commands])
+                    await produce(kafka, [command_record(c, ns) for c in commands])
                     await log.wait_for(lambda: log.ended(*ids), 20 * latency_s + 600, "outcomes")
                     took = time.monotonic() - began
                     reads = sim.reads - reads_before

@@ -37,13 +37,13 @@ from shared.kafka import (
     make_producer,
     medium_topics,
 )
+from shared.kafka.publisher import KafkaPublisher, publish
+from shared.kafka.records import Outgoing
 from shared.media import MediaKind
 from shared.settings import KafkaSettings, PostgresSettings, RetrySettings
 from shared.testing.databases import fresh_database
 from shared.worker import WorkerConfig, WorkerSettings, open_worker
 from shared.worker.fakes import InMemoryGenerator
-from shared.worker.publisher import KafkaPublisher, publish
-from shared.worker.records import Outgoing
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.versions import InMemoryVersionStore
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.envelope import CONTENT_TYPE, Envelope, Headers, decode, encode, envelop, header
+from shared.envelope import CONTENT_TYPE, Envelope, decode, encode, envelop
 from shared.events import (
     PAYLOAD_TYPES,
     AssetEvent,
@@ -18,6 +18,7 @@ from shared.events import (
     PayloadError,
     parse_payload,
 )
+from shared.kafka.records import Headers, header
 
 from .strategies import PAYLOADS, envelopes
 

@@ -5,17 +5,20 @@ from typing import Any
 import pytest
 
 from shared.events import (
+    ASSET_EVENT_TYPES,
     EVENT_TYPES,
     PAYLOAD_TYPES,
     AssetGenerated,
     GenerateAsset,
     MediaRef,
+    OutcomeEvent,
     Payload,
     PayloadError,
     ProviderHealthChanged,
     parse_payload,
     short_type,
 )
+from shared.status import AssetStatus
 
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLES = sorted(GOLDEN.glob("*.json"))
@@ -176,3 +179,18 @@ def test_each_payload_class_knows_its_own_sse_event_name() -> None:
         "asset.failed",
         "asset.needs-prompt-update",
     ]
+
+
+def test_every_asset_event_names_its_status_and_only_outcomes_name_a_terminal_one() -> None:
+    statuses = {t.short_type(): t.STATUS for t in ASSET_EVENT_TYPES}
+
+    assert statuses == {
+        "asset.regeneration-requested": AssetStatus.PENDING,
+        "asset.attempt-started": AssetStatus.PENDING,
+        "asset.retrying": AssetStatus.RETRYING,
+        "asset.generated": AssetStatus.GENERATED,
+        "asset.failed": AssetStatus.FAILED,
+        "asset.needs-prompt-update": AssetStatus.NEEDS_PROMPT_UPDATE,
+    }
+    terminal = {t for t in ASSET_EVENT_TYPES if t.STATUS.is_terminal}
+    assert terminal == set(OutcomeEvent.__args__)

@@ -2,8 +2,9 @@ import json
 from pathlib import Path
 
 from shared import headers
-from shared.envelope import decode, encode, envelop, header
+from shared.envelope import decode, encode, envelop
 from shared.events import AssetRetrying, parse_payload
+from shared.kafka.records import header
 
 RETRYING = parse_payload(
     AssetRetrying.TYPE,

@@ -3,6 +3,7 @@ import json
 from shared.errors import ErrorCode, ErrorInfo
 from shared.media import MediaKind
 from shared.status import AssetStatus
+from shared.testing.read_model import asset_row
 from shared.timeline import (
     NO_MEDIA,
     TRACK_ORDER,
@@ -179,29 +180,16 @@ def test_clips_are_ordered_by_start_time_within_a_track() -> None:
 
 
 def test_assets_read_from_view_rows_treat_a_missing_status_as_generated() -> None:
-    row = {
-        "asset_id": "i",
-        "kind": "image",
-        "segment_id": "s1",
-        "status": None,
-        "error": None,
-        "media_blob_key": "k.png",
-    }
-
-    assert TimelineAsset.from_row(row).status is AssetStatus.GENERATED
+    assert TimelineAsset.from_row(asset_row(status=None)).status is AssetStatus.GENERATED
 
 
-def test_an_error_stored_as_json_text_reads_back_as_the_same_error_info() -> None:
-    row = {
-        "asset_id": "i",
-        "kind": "image",
-        "segment_id": "s1",
-        "status": "failed",
-        "error": json.dumps(SENSITIVE.model_dump(mode="json")),
-        "media_blob_key": None,
-    }
+def test_an_error_in_a_view_row_reads_back_as_the_same_error_info() -> None:
+    row = asset_row(status="failed", error=SENSITIVE.model_dump(mode="json"), media_blob_key=None)
 
-    assert TimelineAsset.from_row(row).error == SENSITIVE
+    asset = TimelineAsset.from_row(row)
+
+    assert asset.error == SENSITIVE
+    assert asset.media_key is None
 
 
 def test_the_json_shape_matches_the_api_contract() -> None:

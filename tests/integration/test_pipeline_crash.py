@@ -23,7 +23,7 @@ from shared.worker.testing import (
     EventLog,
     WorkerProcess,
     command_record,
-    publish,
+    produce,
     sim_creates,
 )
 
@@ -117,7 +117,7 @@ async def test_a_worker_killed_with_calls_in_flight_loses_no_asset(
 
     await first.start()
     await first.started()
-    await publish(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
+    await produce(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
     await _wait_for_creates(sim_url, "harbour view", 20, 30)  # all 20 calls in flight
     first.signal(signal.SIGKILL)
     assert await first.wait(10) == -signal.SIGKILL
@@ -150,7 +150,7 @@ async def test_sigterm_lets_calls_in_flight_finish_and_exits_cleanly(
     port = await worker.started()
 
     async with EventLog(kafka, topics.events(kafka.topic_namespace)) as log:
-        await publish(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
+        await produce(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
         await _wait_for_creates(sim_url, "harbour view", 5, 30)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             health = await client.get("/healthz")

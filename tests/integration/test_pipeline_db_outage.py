@@ -24,7 +24,7 @@ from shared.worker.testing import (
     EventLog,
     WorkerProcess,
     command_record,
-    publish,
+    produce,
     sim_create_counts,
     sim_creates,
 )
@@ -125,7 +125,7 @@ async def test_a_database_outage_mid_run_costs_no_second_create_and_no_worker_re
     pid = worker.process.pid
 
     async with EventLog(kafka, topics.events(kafka.topic_namespace)) as log:
-        await publish(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
+        await produce(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
         await _wait_for_creates(sim_url, ASSETS // 2, 30)  # calls running, others not started
         await asyncio.to_thread(postgres.stop)
         await asyncio.sleep(OUTAGE_S)

@@ -24,6 +24,8 @@ from replicate_sim.settings import Settings as SimSettings
 from shared import topics
 from shared.events import AssetGenerated, AssetPlan, LectureCreated, SegmentPlan
 from shared.kafka import TopicSettings, create_topics, make_consumer, make_producer
+from shared.kafka.publisher import Acks, KafkaPublisher
+from shared.kafka.records import Outgoing
 from shared.media import MediaKind
 from shared.providers import MediumSpec
 from shared.settings import (
@@ -35,9 +37,7 @@ from shared.settings import (
 )
 from shared.worker import WorkerConfig, WorkerRuntime, WorkerSettings, open_worker
 from shared.worker.entry import open_replicate_generator
-from shared.worker.publisher import Acks, KafkaPublisher
-from shared.worker.records import Outgoing
-from shared.worker.testing import EventLog, TopicTail, event_record, publish, running, sim_creates
+from shared.worker.testing import EventLog, TopicTail, event_record, produce, running, sim_creates
 
 pytestmark = pytest.mark.integration
 
@@ -127,7 +127,7 @@ async def test_a_dispatcher_restarted_mid_lecture_delivers_each_asset_exactly_on
             TopicTail(kafka, topics.requests(MediaKind.NARRATION, ns)) as voice_requests,
             running(images, voice),
         ):
-            await publish(kafka, [event_record(lecture, ns, correlation_id="req-1")])
+            await produce(kafka, [event_record(lecture, ns, correlation_id="req-1")])
             with pytest.raises(ConnectionError):
                 await asyncio.wait_for(dispatcher(DiesHalfway()).run(), 30)
             async with running(dispatcher(publisher)):
@@ -171,7 +171,7 @@ async def test_an_undecodable_event_is_skipped_and_the_next_lecture_is_dispatche
             EventLog(kafka, topics.events(ns)) as log,
             running(dispatcher, images),
         ):
-            await publish(kafka, [broken, good])
+            await produce(kafka, [broken, good])
             await log.wait_for(lambda: log.ended("img-0", "img-7"), 60, "the images")
     finally:
         await producer.stop()
@@ -207,7 +207,7 @@ async def test_the_dispatcher_process_dispatches_serves_health_and_stops_on_sigt
             TopicTail(kafka, topics.requests(MediaKind.IMAGE, ns)) as images,
             TopicTail(kafka, topics.requests(MediaKind.NARRATION, ns)) as voices,
         ):
-            await publish(kafka, [event_record(_lecture(), ns)])
+            await produce(kafka, [event_record(_lecture(), ns)])
             await images.wait_for(lambda: len(images.records) == 8, 30, "image commands")
             await voices.wait_for(lambda: len(voices.records) == 4, 30, "narration commands")
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:

@@ -24,7 +24,7 @@ from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.media import MediaKind
 from shared.settings import KafkaSettings
-from shared.worker.testing import EventLog, WorkerProcess, command_record, publish, sim_creates
+from shared.worker.testing import EventLog, WorkerProcess, command_record, produce, sim_creates
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +78,7 @@ async def _saved_prediction(dsn: str, within_s: float) -> str:
         async with asyncio.timeout(within_s):
             while True:
                 found = await connection.fetchval(
-                    "SELECT inflight_prediction_id FROM worker_asset_versions"
+                    "SELECT inflight_prediction_id FROM lecturegen_worker.asset_versions"
                     " WHERE inflight_prediction_id IS NOT NULL"
                 )
                 if found:
@@ -116,7 +116,7 @@ async def test_an_output_that_expired_while_the_worker_was_down_is_made_again(
     killed, restarted = workers
     await killed.start()
     await killed.started()
-    await publish(kafka, [command_record(command, kafka.topic_namespace)])
+    await produce(kafka, [command_record(command, kafka.topic_namespace)])
     first = await _saved_prediction(pg_database, 30)
     killed.signal(signal.SIGKILL)
     assert await killed.wait(10) == -signal.SIGKILL

@@ -19,7 +19,6 @@ from replicate_sim.server import serve_in_background
 from replicate_sim.settings import Settings as SimSettings
 from shared import headers as h
 from shared import topics
-from shared.envelope import header
 from shared.events import (
     AssetAttemptStarted,
     AssetFailed,
@@ -32,6 +31,8 @@ from shared.events import (
     SegmentPlan,
 )
 from shared.kafka import TopicSettings, make_consumer, make_producer
+from shared.kafka.publisher import KafkaPublisher
+from shared.kafka.records import Outgoing, header
 from shared.media import MediaKind
 from shared.settings import (
     BlobSettings,
@@ -40,15 +41,14 @@ from shared.settings import (
     ProviderSettings,
     RetrySettings,
 )
-from shared.worker import KafkaPublisher, WorkerConfig, WorkerSettings, open_worker
+from shared.worker import WorkerConfig, WorkerSettings, open_worker
 from shared.worker.entry import open_replicate_generator
-from shared.worker.records import Outgoing
 from shared.worker.testing import (
     EventLog,
     TopicTail,
     command_record,
     event_record,
-    publish,
+    produce,
     running,
     sim_creates,
 )
@@ -175,7 +175,7 @@ async def test_failing_assets_never_hold_up_the_rest_and_end_as_the_policy_says(
         TopicTail(config.kafka, topics.dead_letter(MediaKind.IMAGE, ns)) as dlt,
         running(dispatch, image_worker),
     ):
-        await publish(config.kafka, [event_record(lecture, ns, correlation_id="req-1")])
+        await produce(config.kafka, [event_record(lecture, ns, correlation_id="req-1")])
         await log.wait_for(lambda: log.ended(*ids), 60, "an outcome for every asset")
         await dlt.wait_for(lambda: len(dlt.records) >= 1, 10, "the dead-letter copy")
 
@@ -223,7 +223,7 @@ async def test_retries_wait_their_policy_delay_and_at_least_a_rate_limit_hint(
     throttled = _command("throttled", "[[sim:rate-limit x1 after=2]] gulls")
 
     async with EventLog(config.kafka, topics.events(ns)) as log, running(image_worker):
-        await publish(config.kafka, [command_record(backoff, ns), command_record(throttled, ns)])
+        await produce(config.kafka, [command_record(backoff, ns), command_record(throttled, ns)])
         await log.wait_for(lambda: log.ended("backoff", "throttled"), 60, "both outcomes")
 
     gaps = list(_gaps(log, "backoff"))
@@ -255,7 +255,7 @@ async def test_a_poison_record_between_two_requests_is_dead_lettered_and_blocks_
         TopicTail(config.kafka, topics.dead_letter(MediaKind.IMAGE, ns)) as dlt,
         running(image_worker),
     ):
-        await publish(config.kafka, [good, poison, later])
+        await produce(config.kafka, [good, poison, later])
         await log.wait_for(lambda: log.ended("first", "second"), 30, "both outcomes")
         await dlt.wait_for(lambda: len(dlt.records) == 1, 10, "the poison record")
 

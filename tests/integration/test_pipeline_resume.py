@@ -24,7 +24,7 @@ from shared.worker.testing import (
     EventLog,
     WorkerProcess,
     command_record,
-    publish,
+    produce,
     sim_create_counts,
     sim_creates,
 )
@@ -101,7 +101,7 @@ async def _saved_predictions(dsn: str, count: int, within_s: float) -> dict[str,
         async with asyncio.timeout(within_s):
             while True:
                 rows = await connection.fetch(
-                    "SELECT asset_id, inflight_prediction_id FROM worker_asset_versions"
+                    "SELECT asset_id, inflight_prediction_id FROM lecturegen_worker.asset_versions"
                     " WHERE inflight_prediction_id IS NOT NULL"
                 )
                 if len(rows) >= count:
@@ -128,7 +128,7 @@ async def test_a_worker_killed_while_its_predictions_run_resumes_them_instead_of
 
     await killed.start()
     await killed.started()
-    await publish(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
+    await produce(kafka, [command_record(c, kafka.topic_namespace) for c in commands])
     await _wait_for_creates(sim_url, REQUESTS, 30)
     # Every prediction is created; the kill comes once the worker has saved their ids (the
     # instant between a create's answer and that save is the one window left open: there

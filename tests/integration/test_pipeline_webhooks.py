@@ -42,7 +42,7 @@ from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.worker_mode import open_webhook_wait
 from shared.worker import WorkerConfig, WorkerSettings, open_worker
 from shared.worker.entry import open_replicate_generator
-from shared.worker.testing import EventLog, TopicTail, command_record, publish, sim_creates
+from shared.worker.testing import EventLog, TopicTail, command_record, produce, sim_creates
 from video_worker.medium import VIDEO
 
 pytestmark = pytest.mark.integration
@@ -150,7 +150,7 @@ async def test_sixteen_five_second_videos_on_two_slots_end_well_under_the_pollin
         ns = pipeline.config.kafka.topic_namespace
         async with EventLog(pipeline.config.kafka, topics.events(ns)) as log:
             began = time.monotonic()
-            await publish(pipeline.config.kafka, [command_record(c, ns) for c in commands])
+            await produce(pipeline.config.kafka, [command_record(c, ns) for c in commands])
             assets = [c.asset_id for c in commands]
             await log.wait_for(lambda: log.ended(*assets), polling_s, "every outcome")
             took = time.monotonic() - began
@@ -181,7 +181,7 @@ async def test_a_duplicated_dropped_late_or_forged_webhook_still_gives_one_outco
             EventLog(kafka, topics.events(ns)) as log,
             TopicTail(kafka, topics.provider_predictions(ns)) as completions,
         ):
-            await publish(kafka, [command_record(c, ns) for c in commands])
+            await produce(kafka, [command_record(c, ns) for c in commands])
             await log.wait_for(lambda: log.ended(*prompts), 30, "every outcome")
             await asyncio.sleep(fallback_s + 1)  # room for late webhooks to arrive (and be ignored)
             await completions.read_to_end(10)

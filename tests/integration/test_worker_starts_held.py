@@ -26,7 +26,7 @@ from shared.events import (
 )
 from shared.health.board import CircuitBoard
 from shared.health.follower import following
-from shared.kafka import TopicSettings, create_topics, provider_health_topic
+from shared.kafka import Outgoing, TopicSettings, create_topics, provider_health_topic
 from shared.settings import (
     BlobSettings,
     KafkaSettings,
@@ -36,9 +36,8 @@ from shared.settings import (
 )
 from shared.worker.entry import WorkerConfig, open_replicate_generator, open_worker
 from shared.worker.holding import Holding, HoldSettings
-from shared.worker.records import Outgoing
 from shared.worker.settings import WorkerSettings
-from shared.worker.testing import EventLog, command_record, publish, running, sim_creates
+from shared.worker.testing import EventLog, command_record, produce, running, sim_creates
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +71,7 @@ async def test_a_worker_started_while_the_circuit_is_open_calls_nothing_until_it
     ns = f"t{unique_name}."
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_namespace=ns)
     await create_topics(kafka, [provider_health_topic(ns, TopicSettings())])
-    await publish(kafka, [_health(kafka, "open")])  # before the worker exists
+    await produce(kafka, [_health(kafka, "open")])  # before the worker exists
     command = GenerateAsset(
         command_id=f"c-{unique_name}",
         lecture_id=f"l-{unique_name}",
@@ -103,7 +102,7 @@ async def test_a_worker_started_while_the_circuit_is_open_calls_nothing_until_it
         )
         log = await stack.enter_async_context(EventLog(kafka, topics.events(ns)))
         await stack.enter_async_context(running(worker))
-        await publish(kafka, [command_record(command, ns)])
+        await produce(kafka, [command_record(command, ns)])
 
         def waiting() -> bool:
             return any(
@@ -116,7 +115,7 @@ async def test_a_worker_started_while_the_circuit_is_open_calls_nothing_until_it
         assert await sim_creates(sim_url, unique_name) == 0
         assert log.outcomes(command.asset_id) == []
 
-        await publish(kafka, [_health(kafka, "closed")])
+        await produce(kafka, [_health(kafka, "closed")])
         await log.wait_for(lambda: log.ended(command.asset_id), 30, "the asset's outcome")
 
     (outcome,) = log.outcomes(command.asset_id)

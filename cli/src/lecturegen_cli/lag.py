@@ -1,5 +1,5 @@
 """Consumer lag: how many records a consumer group has still to read. The arithmetic is pure;
-`read_group_lags` asks Kafka, `read_projector_lag` asks the projector's offsets table."""
+`read_group_lags` asks Kafka, `read_projector_lag` asks the read model's offsets view."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.read_model.tables import OFFSETS
 
 Partition = tuple[str, int]
 """(topic, partition)"""
@@ -77,8 +79,8 @@ async def read_projector_lag(
     the event log's end offsets."""
     connection = await asyncpg.connect(dsn, timeout=5)
     try:
-        rows = await connection.fetch(
-            "SELECT partition, next_offset FROM lecturegen_read.projector_offsets WHERE topic = $1",
+        records = await connection.fetch(
+            f"SELECT {OFFSETS.select_list()} FROM {OFFSETS.qualified()} WHERE topic = $1",
             events_topic,
         )
     except asyncpg.PostgresError:
@@ -102,7 +104,7 @@ async def read_projector_lag(
     finally:
         await consumer.stop()
     positions: dict[Partition, int | None] = {
-        (events_topic, row["partition"]): row["next_offset"] for row in rows
+        (events_topic, row.partition): row.next_offset for row in map(OFFSETS.row, records)
     }
     return lag(
         {(tp.topic, tp.partition): o for tp, o in end.items()},

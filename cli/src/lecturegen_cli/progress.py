@@ -8,17 +8,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.events import ASSET_EVENT_TYPES
 from shared.status import AssetStatus, VersionedStatus
 
 # What an SSE event says about the asset when its data carries no `asset_status`.
-_EVENT_STATUS = {
-    "asset.attempt-started": AssetStatus.PENDING,
-    "asset.retrying": AssetStatus.RETRYING,
-    "asset.generated": AssetStatus.GENERATED,
-    "asset.failed": AssetStatus.FAILED,
-    "asset.needs-prompt-update": AssetStatus.NEEDS_PROMPT_UPDATE,
-    "asset.regeneration-requested": AssetStatus.PENDING,
-}
+_EVENT_STATUS = {t.short_type(): t.STATUS for t in ASSET_EVENT_TYPES}
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 
 from shared.media import MediaKind
+from shared.read_model.tables import ASSETS
 from shared.status import AssetStatus
 
 REDRIVABLE = (AssetStatus.FAILED, AssetStatus.NEEDS_PROMPT_UPDATE, AssetStatus.GENERATED)
@@ -98,10 +99,10 @@ def still_wanted(candidate: Candidate, selection: Selection) -> bool:
     )
 
 
-_SELECT = """
+_SELECT = f"""
 SELECT asset_id, lecture_id, kind, coalesce(status, 'generated') AS status, model,
        prompt_version, error->>'code' AS code, updated_at
-FROM lecturegen_read.assets
+FROM {ASSETS.qualified()}
 WHERE coalesce(status, 'generated') = $1
   AND ($2::text IS NULL OR error->>'code' = $2)
   AND ($3::text IS NULL OR lecture_id = $3)

@@ -1,8 +1,10 @@
 import asyncio
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
 
+from shared.read_model.tables import ASSETS, SEGMENTS, Table
 from shared.status import AssetStatus
 from shared.timeline import TimelineAsset, TimelineSegment, assemble_timeline
 from timeline_projector.migrate import load, migrate
@@ -10,6 +12,14 @@ from timeline_projector.synthetic import synthetic_log
 from timeline_projector.testing import Projection
 
 pytestmark = pytest.mark.integration
+
+R = TypeVar("R", bound=tuple[Any, ...])
+
+
+async def _rows(conn: asyncpg.Connection, table: Table[R], where: str, *args: Any) -> list[R]:
+    """Rows of the view of `table`, typed."""
+    query = f"SELECT {table.select_list()} FROM {table.qualified()} {where}"
+    return [table.row(record) for record in await conn.fetch(query, *args)]
 
 
 async def test_projectors_starting_together_migrate_once_and_share_one_generation(
@@ -50,8 +60,8 @@ async def test_an_asset_stored_without_a_status_reads_as_generated_on_the_timeli
             "error = NULL"
         )
         lecture = await conn.fetchrow("SELECT * FROM lecturegen_read.lectures")
-        segments = await conn.fetch("SELECT * FROM lecturegen_read.segments ORDER BY position")
-        assets = await conn.fetch("SELECT * FROM lecturegen_read.assets ORDER BY position")
+        segments = await _rows(conn, SEGMENTS, "ORDER BY position")
+        assets = await _rows(conn, ASSETS, "ORDER BY position")
     finally:
         await conn.close()
     assert lecture is not None
@@ -85,12 +95,8 @@ async def test_a_timeline_built_from_the_views_has_a_clip_for_every_asset_whatev
             lecture = await conn.fetchrow(
                 "SELECT duration_s FROM lecturegen_read.lectures WHERE lecture_id = $1", lecture_id
             )
-            segments = await conn.fetch(
-                "SELECT * FROM lecturegen_read.segments WHERE lecture_id = $1", lecture_id
-            )
-            assets = await conn.fetch(
-                "SELECT * FROM lecturegen_read.assets WHERE lecture_id = $1", lecture_id
-            )
+            segments = await _rows(conn, SEGMENTS, "WHERE lecture_id = $1", lecture_id)
+            assets = await _rows(conn, ASSETS, "WHERE lecture_id = $1", lecture_id)
             assert lecture is not None
             timeline = assemble_timeline(
                 lecture_id,
@@ -99,11 +105,11 @@ async def test_a_timeline_built_from_the_views_has_a_clip_for_every_asset_whatev
                 [TimelineAsset.from_row(row) for row in assets],
             )
             clips = {c.asset_id: c for t in timeline.tracks for c in t.clips}
-            assert set(clips) == {row["asset_id"] for row in assets}
+            assert set(clips) == {row.asset_id for row in assets}
             for row in assets:
-                clip = clips[row["asset_id"]]
-                assert clip.status.value == row["status"]
-                assert (clip.missing_reason is None) == (row["status"] == "generated")
-                assert (clip.error is None) == (row["error"] is None)
+                clip = clips[row.asset_id]
+                assert clip.status.value == row.status
+                assert (clip.missing_reason is None) == (row.status == "generated")
+                assert (clip.error is None) == (row.error is None)
     finally:
         await conn.close()

@@ -20,6 +20,7 @@ from shared.events import (
     Payload,
     SegmentPlan,
 )
+from shared.kafka.records import Outgoing
 from shared.media import MediaKind
 from shared.testing.databases import fresh_database
 from timeline_projector import generations
@@ -28,7 +29,6 @@ from timeline_projector.config import Settings
 from timeline_projector.synthetic import synthetic_log
 from timeline_projector.testing import (
     Projection,
-    RawRecord,
     expected_rows,
     lecture_key,
     make_settings,
@@ -223,9 +223,11 @@ async def test_an_undecodable_record_is_recorded_and_skipped_without_blocking(
     value, headers = encode(good[0])
     bad_type = [(k, b"lecturegen.no-such-event.v1" if k == "ce_type" else v) for k, v in headers]
     broken = [
-        RawRecord(b"not json", headers, key=lecture_key(good[0])),
-        RawRecord(value, bad_type, key=lecture_key(good[0])),
-        RawRecord(b"{}", [("content-type", b"application/json")], key=lecture_key(good[0])),
+        Outgoing(projection.topic, lecture_key(good[0]), b"not json", headers),
+        Outgoing(projection.topic, lecture_key(good[0]), value, bad_type),
+        Outgoing(
+            projection.topic, lecture_key(good[0]), b"{}", [("content-type", b"application/json")]
+        ),
     ]
     await projection.produce([*broken, *good])
 

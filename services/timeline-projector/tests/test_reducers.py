@@ -17,9 +17,9 @@ from shared.events import (
     SegmentPlan,
 )
 from shared.media import MediaKind
+from shared.read_model.rows import AssetRow
 from timeline_projector.batch_state import BatchState
 from timeline_projector.reducers import NO_CHANGES, reduce
-from timeline_projector.rows import AssetRow
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 LECTURE = "lec-1"

@@ -3,6 +3,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from shared.read_model.tables import ASSETS, FEED
 from timeline_projector import store
 from timeline_projector.batch_state import BatchState, Writes
 from timeline_projector.migrate import create_generation, migrate
@@ -70,7 +71,7 @@ async def test_two_writes_in_one_transaction_through_copy_each_merge_only_their_
         await store.write(conn, generation.schema, first, copy_from=1)
         await store.write(conn, generation.schema, second, copy_from=1)
 
-    assets = await store.select_all(conn, generation.schema, store.ASSETS)
+    assets = await store.select_all(conn, generation.schema, ASSETS)
     assert {row.asset_id: row for row in assets} == {**first.assets, **second.assets}
 
 
@@ -87,5 +88,5 @@ async def test_a_value_copy_cannot_encode_is_a_data_error_and_the_connection_goe
                 await store.write(conn, generation.schema, Writes(feed=feed), copy_from=1)
         await store.write(conn, generation.schema, Writes(feed=first.feed[1:]), copy_from=1)
 
-    stored = await store.select_all(conn, generation.schema, store.FEED)
+    stored = await store.select_all(conn, generation.schema, FEED)
     assert len(stored) == len(first.feed) - 1

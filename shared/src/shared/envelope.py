@@ -23,10 +23,10 @@ from shared.events import (
 )
 from shared.headers import CORRELATION_ID
 from shared.ids import new_id
+from shared.kafka.records import Headers
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
-Headers = list[tuple[str, bytes]]
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
 
@@ -90,15 +90,6 @@ def encode(envelope: Envelope) -> tuple[bytes, Headers]:
         headers.append((CORRELATION_ID, envelope.correlation_id.encode()))
     value = envelope.payload.model_dump_json().encode()
     return value, headers
-
-
-def header(headers: Headers | tuple[tuple[str, bytes], ...], name: str) -> str | None:
-    """The last value of header `name`, decoded, or None."""
-    found: bytes | None = None
-    for key, value in headers:
-        if key == name:
-            found = value
-    return None if found is None else found.decode("utf-8", errors="replace")
 
 
 def decode(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]) -> Envelope:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.errors import ErrorInfo
 from shared.media import MediaKind
+from shared.status import AssetStatus
 
 EVENT_PREFIX = "lecturegen."
 
@@ -92,6 +93,10 @@ class LectureCreated(Payload):
 class AssetEvent(Payload):
     """Fields every asset event carries."""
 
+    STATUS: ClassVar[AssetStatus]
+    """The status this event moves its asset version to (`shared.status.next_status` says
+    whether it may): the one place an event type's status is written down."""
+
     lecture_id: str
     asset_id: str
     kind: MediaKind
@@ -104,6 +109,7 @@ class AssetRegenerationRequested(AssetEvent):
     """A person asked for a new version of an asset, with its new prompt, model and params."""
 
     TYPE = "lecturegen.asset.regeneration-requested.v1"
+    STATUS = AssetStatus.PENDING
 
     prompt: Prompt
     model: str
@@ -115,6 +121,7 @@ class AssetAttemptStarted(AssetEvent):
     """A worker started calling the provider for this asset version."""
 
     TYPE = "lecturegen.asset.attempt-started.v1"
+    STATUS = AssetStatus.PENDING
 
     attempt: int = Field(ge=1)
     started_at: datetime
@@ -126,6 +133,7 @@ class AssetRetrying(AssetEvent):
 
     TYPE = "lecturegen.asset.retrying.v1"
     SCHEMA_VERSION = 2
+    STATUS = AssetStatus.RETRYING
 
     schema_version: int = 2
     attempt: int = Field(ge=1, description="the attempt that failed")
@@ -154,6 +162,7 @@ class AssetGenerated(AssetEvent):
     """The asset version was generated and stored."""
 
     TYPE = "lecturegen.asset.generated.v1"
+    STATUS = AssetStatus.GENERATED
     SCHEMA_VERSION = 2
 
     schema_version: int = 2
@@ -170,6 +179,7 @@ class AssetFailed(AssetEvent):
     """The asset version failed for good: retries exhausted, or a permanent error."""
 
     TYPE = "lecturegen.asset.failed.v1"
+    STATUS = AssetStatus.FAILED
 
     error: ErrorInfo
     prompt: Prompt
@@ -182,6 +192,7 @@ class AssetNeedsPromptUpdate(AssetEvent):
     """The provider rejected the content or input: a person must change prompt or model."""
 
     TYPE = "lecturegen.asset.needs-prompt-update.v1"
+    STATUS = AssetStatus.NEEDS_PROMPT_UPDATE
 
     error: ErrorInfo
     prompt: Prompt
@@ -255,6 +266,9 @@ EVENT_TYPES: tuple[type[Payload], ...] = (
     AssetNeedsPromptUpdate,
 )
 """The types of the event log (`lecturegen.events.v1`)."""
+ASSET_EVENT_TYPES: tuple[type[AssetEvent], ...] = tuple(
+    t for t in EVENT_TYPES if issubclass(t, AssetEvent)
+)
 PAYLOAD_TYPES: dict[str, type[Payload]] = {t.TYPE: t for t in EVENT_TYPES}
 PAYLOAD_TYPES[GenerateAsset.TYPE] = GenerateAsset
 PAYLOAD_TYPES[ProviderHealthChanged.TYPE] = ProviderHealthChanged

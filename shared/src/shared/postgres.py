@@ -1,5 +1,6 @@
-"""Living with a PostgreSQL server that goes away: which errors mean "not reachable now", and
-a way to run a database call that waits for the server instead of failing.
+"""Living with PostgreSQL: the connection type SQL functions take, quoting identifiers, which
+errors mean "not reachable now", and a way to run a database call that waits for the server
+instead of failing.
 
 A service that waits keeps everything it holds in memory (a created prediction's id, offsets
 not yet committed) instead of exiting and having its input redelivered, which for a worker
@@ -10,13 +11,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import asyncpg
 
 from shared.outages import POSTGRESQL, Outage, outage
 
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
 T = TypeVar("T")
+
+Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+"""A connection of its own or one borrowed from a pool: the SQL functions take either."""
+
+
+def ident(name: str) -> str:
+    """`name` quoted as an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
 
 _UNREACHABLE: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, unreachable host

@@ -1,28 +1,21 @@
 """Timeline assembly (DESIGN §2): one clip slot per requested asset, whatever its status.
 
 `assemble_timeline` is pure: it takes the lecture's segments and assets as read from the
-projector's views and never fails because some assets failed or are missing. Clips mirror
-their asset's `status` and `error`; a clip without playable media says why in
-`missing_reason`.
+read model's views (`shared.read_model`) and never fails because some assets failed or are
+missing. Clips mirror their asset's `status` and `error`; a clip without playable media says
+why in `missing_reason`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from shared.errors import ErrorInfo
 from shared.media import MediaKind
+from shared.read_model.rows import AssetRow, SegmentRow
 from shared.status import AssetStatus, read_status
-
-
-class Row(Protocol):
-    """A row read by column name: a `dict`, or an asyncpg `Record` as it comes."""
-
-    def __getitem__(self, column: str, /) -> Any: ...
-
 
 TRACK_ORDER: tuple[str, ...] = ("visual", "video", "narration", "music")
 """Every timeline has these tracks, in this order (empty when nothing was requested)."""
@@ -40,9 +33,9 @@ class TimelineSegment:
     duration_s: float
 
     @classmethod
-    def from_row(cls, row: Row) -> TimelineSegment:
-        """A segment from a `segments` view row (see the projector's SCHEMA.md)."""
-        return cls(str(row["segment_id"]), float(row["start_s"]), float(row["duration_s"]))
+    def from_row(cls, row: SegmentRow) -> TimelineSegment:
+        """A segment from a row of the `segments` view."""
+        return cls(row.segment_id, row.start_s, row.duration_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +50,15 @@ class TimelineAsset:
     media_key: str | None = None
 
     @classmethod
-    def from_row(cls, row: Row) -> TimelineAsset:
-        """An asset from an `assets` view row; a NULL status reads as `generated`."""
+    def from_row(cls, row: AssetRow) -> TimelineAsset:
+        """An asset from a row of the `assets` view; a NULL status reads as `generated`."""
         return cls(
-            asset_id=str(row["asset_id"]),
-            kind=MediaKind(row["kind"]),
-            segment_id=row["segment_id"],
-            status=read_status(row["status"]),
-            error=_error(row["error"]),
-            media_key=row["media_blob_key"],
+            asset_id=row.asset_id,
+            kind=MediaKind(row.kind),
+            segment_id=row.segment_id,
+            status=read_status(row.status),
+            error=None if row.error is None else ErrorInfo.model_validate(row.error),
+            media_key=row.media_blob_key,
         )
 
 
@@ -180,12 +173,3 @@ def _clip(
         missing_reason=missing,
         media_url=media_url(asset.media_key) if playable and asset.media_key else None,
     )
-
-
-def _error(raw: object) -> ErrorInfo | None:
-    """An `ErrorInfo` from a jsonb column (asyncpg hands jsonb over as text by default)."""
-    if raw is None:
-        return None
-    if isinstance(raw, str | bytes):
-        raw = json.loads(raw)
-    return ErrorInfo.model_validate(raw)

@@ -12,10 +12,9 @@ from shared.envelope import encode, envelop
 from shared.events import HealthWindow, ProviderHealthChanged
 from shared.health.breaker import State
 from shared.health.follower import snapshot
-from shared.kafka import TopicSettings, create_topics, provider_health_topic
+from shared.kafka import Outgoing, TopicSettings, create_topics, provider_health_topic
 from shared.settings import KafkaSettings
-from shared.worker.records import Outgoing
-from shared.worker.testing import publish
+from shared.worker.testing import produce
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +39,7 @@ async def test_a_snapshot_has_the_last_state_of_every_circuit(
 ) -> None:
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_namespace=f"t{unique_name}.")
     await create_topics(kafka, [provider_health_topic(kafka.topic_namespace, TopicSettings())])
-    await publish(
+    await produce(
         kafka,
         [
             _change(kafka, "a/one", "open"),

@@ -9,11 +9,11 @@ import pytest
 
 from shared import topics
 from shared.kafka import TopicSettings, create_topics, make_reader, provider_predictions_topic
+from shared.kafka.records import Outgoing
 from shared.settings import KafkaSettings
 from shared.webhooks.completions import CompletionBoard
 from shared.webhooks.feed import CompletionFeed
-from shared.worker.records import Outgoing
-from shared.worker.testing import publish
+from shared.worker.testing import produce
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +32,12 @@ async def test_the_feed_posts_completions_written_after_it_started(
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_namespace=f"t{unique_name}.")
     topic = topics.provider_predictions(kafka.topic_namespace)
     await create_topics(kafka, [provider_predictions_topic(kafka.topic_namespace, TopicSettings())])
-    await publish(kafka, [_record(topic, "before", _done("before"))])
+    await produce(kafka, [_record(topic, "before", _done("before"))])
     board = CompletionBoard()
     feed = CompletionFeed(make_reader(kafka), topic, board)
     await feed.start()
     try:
-        await publish(
+        await produce(
             kafka,
             [
                 _record(topic, "junk", b"not json"),

@@ -11,13 +11,13 @@ import pytest
 from shared import topics
 from shared.envelope import encode, envelop
 from shared.events import GenerateAsset
+from shared.kafka.records import Outgoing, Record
 from shared.media import MediaKind
-from shared.worker.records import Inbound, Outgoing
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 CommandFactory = Callable[..., GenerateAsset]
-RecordFactory = Callable[..., Inbound]
+RecordFactory = Callable[..., Record]
 
 
 @pytest.fixture
@@ -43,9 +43,9 @@ def command() -> CommandFactory:
 
 @pytest.fixture
 def request_record() -> RecordFactory:
-    def build(command: GenerateAsset, offset: int = 0, partition: int = 0) -> Inbound:
+    def build(command: GenerateAsset, offset: int = 0, partition: int = 0) -> Record:
         value, headers = encode(envelop(command, "test", correlation_id=command.correlation_id))
-        return Inbound(
+        return Record(
             topic=topics.requests(command.kind),
             partition=partition,
             offset=offset,
@@ -58,9 +58,9 @@ def request_record() -> RecordFactory:
     return build
 
 
-def consumed(out: Outgoing, offset: int = 0, at: datetime = T0, partition: int = 0) -> Inbound:
+def consumed(out: Outgoing, offset: int = 0, at: datetime = T0, partition: int = 0) -> Record:
     """The record a consumer would read back after `out` was written at `at`."""
-    return Inbound(
+    return Record(
         topic=out.topic,
         partition=partition,
         offset=offset,
@@ -72,5 +72,5 @@ def consumed(out: Outgoing, offset: int = 0, at: datetime = T0, partition: int =
 
 
 @pytest.fixture
-def read_back() -> Callable[..., Inbound]:
+def read_back() -> Callable[..., Record]:
     return consumed

@@ -33,9 +33,9 @@ class FlakyStore(InMemoryVersionStore):
         self._trip()
         return await super().claim(claim)
 
-    async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+    async def settle(self, claim: Claim, result: Settlement, unsent: str) -> None:
         self._trip()
-        await super().settle(claim, result, plan)
+        await super().settle(claim, result, unsent)
 
 
 async def test_a_refused_connection_is_tried_again_until_the_database_answers() -> None:

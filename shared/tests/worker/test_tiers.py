@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from shared import headers as h
 from shared import topics
+from shared.kafka.records import Record
 from shared.media import MediaKind
 from shared.retry import RetryPolicy
 from shared.worker.partitions import PartitionQueue
-from shared.worker.records import Inbound
 from shared.worker.tiers import Hop, Run, Wait, head_action
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -17,11 +17,11 @@ POLICY = RetryPolicy()  # tiers 5 s, 10 s, 20 s, then 40 s … 300 s
 TIER_5S = topics.retry_tier(MediaKind.IMAGE, 5000)
 
 
-def _tier_record(offset: int, written: datetime, due: datetime | None = None) -> Inbound:
+def _tier_record(offset: int, written: datetime, due: datetime | None = None) -> Record:
     headers = [(h.ATTEMPT, b"2")]
     if due is not None:
         headers.append((h.DUE_AT, due.isoformat().encode()))
-    return Inbound(TIER_5S, 0, offset, int(written.timestamp() * 1000), b"a", b"{}", headers)
+    return Record(TIER_5S, 0, offset, int(written.timestamp() * 1000), b"a", b"{}", headers)
 
 
 def _s(seconds: float) -> timedelta:
@@ -51,7 +51,7 @@ def test_a_due_header_a_hair_past_the_tier_is_waited_for_rather_than_hopped() ->
 
 
 def test_a_hint_beyond_the_longest_tier_hops_through_a_tier_again_when_its_tier_is_over() -> None:
-    record = Inbound(
+    record = Record(
         topics.retry_tier(MediaKind.IMAGE, 300_000),
         0,
         0,

@@ -14,7 +14,7 @@ import pytest
 
 from shared import headers as h
 from shared import topics
-from shared.envelope import decode, encode, envelop, header
+from shared.envelope import decode, encode, envelop
 from shared.errors import GenerationError
 from shared.events import (
     AssetAttemptStarted,
@@ -25,13 +25,13 @@ from shared.events import (
     LectureCreated,
     Payload,
 )
+from shared.kafka.records import Record, header
 from shared.media import MediaKind
 from shared.ports import Attempt
 from shared.results import GenerationResult
 from shared.retry import RetryPolicy
 from shared.worker.fakes import InMemoryGenerator, InMemoryPublisher, ProcessKilled
 from shared.worker.metrics import WorkerMetrics
-from shared.worker.records import Inbound
 from shared.worker.turn import Turns
 from shared.worker.versions import Claim, InMemoryVersionStore, Settlement
 
@@ -57,7 +57,7 @@ def _events(sender: InMemoryPublisher) -> list[Payload]:
     return [decode(o.value, o.headers).payload for o in sender.to(EVENTS)]
 
 
-async def _chain(generator: object, first: Inbound, read_back) -> InMemoryPublisher:  # type: ignore[no-untyped-def]
+async def _chain(generator: object, first: Record, read_back) -> InMemoryPublisher:  # type: ignore[no-untyped-def]
     """Run `first`, then every retry record it leads to, as a tier consumer would."""
     sender = InMemoryPublisher()
     turns = _turns(generator, sender, InMemoryVersionStore())
@@ -196,7 +196,7 @@ async def test_undecodable_records_are_dead_lettered_without_a_call(
     sender, store = InMemoryPublisher(), InMemoryVersionStore()
     good = request_record(command(), offset=4)
     headers = headers_of(good.headers) if headers_of else good.headers
-    bad = Inbound(good.topic, 0, 4, good.timestamp_ms, good.key, value, headers)
+    bad = Record(good.topic, 0, 4, good.timestamp_ms, good.key, value, headers)
 
     await _turns(generator, sender, store).run(bad)
 
@@ -214,12 +214,12 @@ async def test_a_request_for_another_medium_or_another_type_is_poison(
     sender, store = InMemoryPublisher(), InMemoryVersionStore()
     turns = _turns(generator, sender, store)
     wrong_kind = request_record(command(kind=MediaKind.MUSIC), offset=1)
-    wrong_kind = Inbound(
+    wrong_kind = Record(
         topics.requests(MediaKind.IMAGE), 0, 1, 0, b"a", wrong_kind.value, wrong_kind.headers
     )
     lecture = LectureCreated(lecture_id="l1", title="t", duration_s=1, segments=(), assets=())
     value, hdrs = encode(envelop(lecture, "test"))
-    wrong_type = Inbound(topics.requests(MediaKind.IMAGE), 0, 2, 0, b"a", value, hdrs)
+    wrong_type = Record(topics.requests(MediaKind.IMAGE), 0, 2, 0, b"a", value, hdrs)
 
     await turns.run(wrong_kind)
     await turns.run(wrong_type)
@@ -333,9 +333,9 @@ async def test_a_save_waiting_for_the_database_lets_the_call_go_on_and_lands_bef
             order.append("remember")
             await super().remember(claim, prediction_id)
 
-        async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+        async def settle(self, claim: Claim, result: Settlement, unsent: str) -> None:
             order.append("settle")
-            await super().settle(claim, result, plan)
+            await super().settle(claim, result, unsent)
 
     generator = InMemoryGenerator(MediaKind.IMAGE)
     turn = asyncio.create_task(

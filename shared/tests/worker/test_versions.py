@@ -119,7 +119,7 @@ async def test_a_saved_but_unconfirmed_outcome_is_resent_not_recomputed(
     await store.claim(claim)
     await store.settle(claim, Ended(AssetStatus.GENERATED), '[{"saved": 1}]')
 
-    assert await store.claim(claim) == Claimed(Verdict.RESEND, plan='[{"saved": 1}]')
+    assert await store.claim(claim) == Claimed(Verdict.RESEND, unsent='[{"saved": 1}]')
     # another record of the same asset is not the one that saved it
     assert (await store.claim(_claim(position=REQUEST + "11"))).verdict is Verdict.ALREADY_DONE
 
@@ -292,26 +292,33 @@ def test_the_attempts_own_prediction_comes_before_one_carried_by_its_record() ->
 
 
 @pytest.mark.integration
-async def test_the_schema_upgrades_a_table_of_the_first_version_in_place(
+async def test_the_migration_moves_a_table_of_the_first_version_into_the_workers_schema(
     pg_database: str,
 ) -> None:
     pool = await create_pool(pg_database, max_size=2)
     try:
         await pool.execute(
-            """CREATE TABLE worker_asset_versions (
+            """CREATE TABLE public.worker_asset_versions (
                 kind text NOT NULL, asset_id text NOT NULL,
                 latest_requested_version integer NOT NULL, attempt integer NOT NULL,
                 claimed_by text, terminal_version integer NOT NULL DEFAULT 0, outcome text,
                 pending_position text, pending_plan jsonb,
-                updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kind, asset_id))"""
+                updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kind, asset_id));
+            INSERT INTO public.worker_asset_versions
+                (kind, asset_id, latest_requested_version, attempt, terminal_version, outcome)
+            VALUES ('image', 'kept', 1, 1, 1, 'generated')"""
         )
         await create_schema(pool)
+        await create_schema(pool)  # a second start changes nothing
+        assert await pool.fetchval("SELECT to_regclass('public.worker_asset_versions')") is None
+        kept = await pool.fetch("SELECT asset_id, revision FROM lecturegen_worker.asset_versions")
+        assert [tuple(row) for row in kept] == [("kept", 0)]
         store = PostgresVersionStore(pool)
         claim = _claim()
         await store.claim(claim)
         await store.settle(claim, Ended(AssetStatus.GENERATED), '[{"saved": 1}]')
 
-        assert await store.claim(claim) == Claimed(Verdict.RESEND, plan='[{"saved": 1}]')
+        assert await store.claim(claim) == Claimed(Verdict.RESEND, unsent='[{"saved": 1}]')
         other = _claim(version=2, position=REQUEST + "20")
         await store.claim(other)
         await store.remember(other, "pred-2")

@@ -1,6 +1,6 @@
 """One PostgreSQL LISTEN connection per API process, fanned out to the SSE clients.
 
-The projector sends `NOTIFY lecturegen_events, '<lecture_id>:<seq>'` when it commits feed
+The projector sends a `FeedNotice` on the read model's `EVENTS_CHANNEL` when it commits feed
 rows. A notification only wakes the clients of that lecture; each client then reads the feed
 itself, by sequence number, so a wake-up can be coalesced or even lost without losing an
 event (clients also re-read on every heartbeat). When the connection drops, the broadcaster
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import asyncpg
 
-CHANNEL = "lecturegen_events"
+from shared.read_model.notify import EVENTS_CHANNEL, FeedNotice
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 class Broadcaster:
     """Wakes the subscribers of a lecture when the projector appends to its feed."""
 
-    def __init__(self, dsn: str, *, channel: str = CHANNEL, reconnect_s: float = 1.0) -> None:
+    def __init__(
+        self, dsn: str, *, channel: str = EVENTS_CHANNEL, reconnect_s: float = 1.0
+    ) -> None:
         self._dsn = dsn
         self._channel = channel
         self._reconnect_s = reconnect_s
@@ -69,12 +71,13 @@ class Broadcaster:
                     del self._subscribers[lecture_id]
 
     def notify(self, payload: str) -> None:
-        """Wake the subscribers a notification payload `<lecture_id>:<seq>` is about."""
-        lecture_id, sep, _ = payload.rpartition(":")
-        if not sep:
+        """Wake the subscribers a notification payload (`FeedNotice`) is about; everyone for a
+        payload that is not one."""
+        notice = FeedNotice.parse(payload)
+        if notice is None:
             self._wake_all()
             return
-        for wake in self._subscribers.get(lecture_id, ()):
+        for wake in self._subscribers.get(notice.lecture_id, ()):
             wake.set()
 
     def _wake_all(self) -> None:

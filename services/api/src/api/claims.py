@@ -1,4 +1,5 @@
-"""The API's own table: regeneration claims, one row per (asset, version) it accepted.
+"""The API's own table, in its own schema (`migrations/`): regeneration claims, one row per
+(asset, version) it accepted.
 
 A claim is written before the regeneration event is produced; the primary key makes two
 concurrent requests for the same version collide, so only one of them produces an event.
@@ -13,25 +14,12 @@ from dataclasses import dataclass
 import asyncpg
 
 from api.regeneration import Claim
+from shared import migrations
+from shared.migrations import ServiceSchema
 
-SCHEMA = "lecturegen_api"
-
-_DDL = f"""
-CREATE SCHEMA IF NOT EXISTS {SCHEMA};
-CREATE TABLE IF NOT EXISTS {SCHEMA}.regenerations (
-    asset_id       text        NOT NULL,
-    prompt_version integer     NOT NULL,
-    event_id       text        NOT NULL,
-    claimed_at     timestamptz NOT NULL DEFAULT now(),
-    abandoned      boolean     NOT NULL DEFAULT false,
-    PRIMARY KEY (asset_id, prompt_version)
-);
-ALTER TABLE {SCHEMA}.regenerations ADD COLUMN IF NOT EXISTS command_key text;
-CREATE UNIQUE INDEX IF NOT EXISTS regenerations_command_key
-    ON {SCHEMA}.regenerations (command_key);
-"""
-
-_LOCK_KEY = 0x4C47_4150  # serialises concurrent creation of the schema by several processes
+SCHEMA = ServiceSchema("lecturegen_api", "api.migrations")
+"""The API's own schema and its migrations."""
+_TABLE = f"{SCHEMA.name}.regenerations"
 
 
 class VersionTakenError(Exception):
@@ -58,13 +46,13 @@ class Claims:
         self._pool = pool
 
     async def create_schema(self) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
-            await conn.execute(_DDL)
+        """Create or migrate the API's schema (safe when several processes start at once)."""
+        async with self._pool.acquire() as conn:
+            await migrations.migrate(conn, SCHEMA)
 
     async def latest(self, asset_id: str) -> Claim | None:
         row = await self._pool.fetchrow(
-            f"SELECT prompt_version, claimed_at, abandoned FROM {SCHEMA}.regenerations "
+            f"SELECT prompt_version, claimed_at, abandoned FROM {_TABLE} "
             f"WHERE asset_id = $1 ORDER BY prompt_version DESC LIMIT 1",
             asset_id,
         )
@@ -75,8 +63,7 @@ class Claims:
     async def by_key(self, command_key: str) -> KeyedClaim | None:
         """The live claim made with `command_key`, if any."""
         row = await self._pool.fetchrow(
-            f"SELECT asset_id, prompt_version, event_id FROM {SCHEMA}.regenerations "
-            f"WHERE command_key = $1",
+            f"SELECT asset_id, prompt_version, event_id FROM {_TABLE} WHERE command_key = $1",
             command_key,
         )
         if row is None:
@@ -88,7 +75,7 @@ class Claims:
     ) -> None:
         try:
             await self._pool.execute(
-                f"INSERT INTO {SCHEMA}.regenerations "
+                f"INSERT INTO {_TABLE} "
                 f"(asset_id, prompt_version, event_id, command_key) VALUES ($1, $2, $3, $4)",
                 asset_id,
                 prompt_version,
@@ -105,7 +92,7 @@ class Claims:
         regenerations, but its version stays used (the event may exist after all)."""
         await self._pool.execute(
             # Its key is freed too: the same request again may then try again.
-            f"UPDATE {SCHEMA}.regenerations SET abandoned = true, command_key = NULL "
+            f"UPDATE {_TABLE} SET abandoned = true, command_key = NULL "
             f"WHERE asset_id = $1 AND prompt_version = $2",
             asset_id,
             prompt_version,

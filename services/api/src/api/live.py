@@ -15,7 +15,7 @@ from fastapi.sse import ServerSentEvent
 
 from api.broadcaster import Broadcaster
 from api.outages import DATABASE_OUTAGES
-from api.queries import FeedRow, ReadModel
+from api.queries import FeedMessage, ReadModel
 
 PAGE = 500
 log = logging.getLogger(__name__)
@@ -56,5 +56,5 @@ async def lecture_events(
                 yield ServerSentEvent(comment=HEARTBEAT)
 
 
-def message(row: FeedRow) -> ServerSentEvent:
+def message(row: FeedMessage) -> ServerSentEvent:
     return ServerSentEvent(event=row.event_type, id=str(row.seq), raw_data=row.data)

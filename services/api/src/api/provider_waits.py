@@ -12,14 +12,15 @@ from typing import Any
 
 import asyncpg
 
-from api.queries import READ, ReadModelUnavailableError
+from api.queries import ReadModelUnavailableError
 from api.schemas import AssetView, LectureView, TimelineView
+from shared.read_model.tables import ASSETS, FEED
 
 PROVIDER = "provider"
 
 _NEWEST_EVENT = f"""
     JOIN LATERAL (
-        SELECT f.data FROM {READ}.lecture_event_feed f
+        SELECT f.data FROM {FEED.qualified()} f
         WHERE f.lecture_id = a.lecture_id AND f.asset_id = a.asset_id AND f.applied
         ORDER BY f.seq DESC LIMIT 1
     ) newest ON true
@@ -36,7 +37,7 @@ class ProviderWaits:
         if not asset_ids:
             return set()
         query = (
-            f"SELECT a.asset_id FROM {READ}.assets a {_NEWEST_EVENT} "
+            f"SELECT a.asset_id FROM {ASSETS.qualified()} a {_NEWEST_EVENT} "
             "AND a.asset_id = ANY($1::text[])"
         )
         rows = await self._fetch(query, list(asset_ids))
@@ -44,7 +45,9 @@ class ProviderWaits:
 
     async def by_model(self) -> dict[str, int]:
         """How many assets wait, per model."""
-        query = f"SELECT a.model, count(*) AS n FROM {READ}.assets a {_NEWEST_EVENT} GROUP BY 1"
+        query = (
+            f"SELECT a.model, count(*) AS n FROM {ASSETS.qualified()} a {_NEWEST_EVENT} GROUP BY 1"
+        )
         return {row["model"]: int(row["n"]) for row in await self._fetch(query)}
 
     async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:

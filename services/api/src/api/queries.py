@@ -1,7 +1,9 @@
-"""Every SQL read of the projector's views (`lecturegen_read.*`, see the projector's SCHEMA.md).
+"""Every SQL read of the read model's views (`shared.read_model`, `docs/read-model.md`).
 
-Columns are named explicitly: the projector only ever adds columns, so named reads keep working.
-A read before the projector has created its views raises `ReadModelUnavailableError` (503).
+Rows come back typed, as the read model's row types. Columns are named explicitly (every
+column of the row type, in order): the projector only ever adds columns, so named reads keep
+working. A read before the projector has created its views raises
+`ReadModelUnavailableError` (503).
 """
 
 from __future__ import annotations
@@ -13,20 +15,23 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from shared.postgres import ident
+from shared.read_model.rows import AssetRow, AttemptRow, LectureRow, SegmentRow
+from shared.read_model.tables import (
+    ASSETS,
+    ATTEMPTS,
+    CURRENT_GENERATION_VIEW,
+    FEED,
+    LECTURES,
+    READ_SCHEMA,
+    REJECTED,
+    SEGMENTS,
+    Table,
+)
 from shared.status import AssetStatus, read_status
 
 T = TypeVar("T")
-Row = dict[str, Any]
-"""One row of a view, by column name."""
-
-READ = "lecturegen_read"
-
-_ASSET_COLUMNS = """
-    asset_id, lecture_id, segment_id, kind, position, status, error, prompt, model, params,
-    prompt_version, requested_duration_s, media_blob_key, media_content_type, media_size_bytes,
-    duration_s, retried_count, attempts, provider, prediction_id, created_at, updated_at,
-    last_event_id
-"""
+R = TypeVar("R", bound=tuple[Any, ...])
 
 
 class ReadModelUnavailableError(Exception):
@@ -34,7 +39,7 @@ class ReadModelUnavailableError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class FeedRow:
+class FeedMessage:
     """One asset event of a lecture's live feed, ready to be sent as an SSE message."""
 
     seq: int
@@ -48,45 +53,33 @@ class ReadModel:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def lecture(self, lecture_id: str) -> Row | None:
-        return await self._fetchrow(
-            f"SELECT lecture_id, title, duration_s, created_event_id, created_at, updated_at "
-            f"FROM {READ}.lectures WHERE lecture_id = $1",
-            lecture_id,
-        )
+    async def lecture(self, lecture_id: str) -> LectureRow | None:
+        return await self._fetchrow(LECTURES, "WHERE lecture_id = $1", lecture_id)
 
-    async def segments(self, lecture_id: str) -> list[Row]:
-        return await self._fetch(
-            f"SELECT segment_id, position, title, start_s, duration_s "
-            f"FROM {READ}.segments WHERE lecture_id = $1 ORDER BY position",
-            lecture_id,
-        )
+    async def segments(self, lecture_id: str) -> list[SegmentRow]:
+        return await self._fetch(SEGMENTS, "WHERE lecture_id = $1 ORDER BY position", lecture_id)
 
-    async def assets(self, lecture_id: str, status: AssetStatus | None = None) -> list[Row]:
+    async def assets(self, lecture_id: str, status: AssetStatus | None = None) -> list[AssetRow]:
         # A NULL status reads as `generated` (DESIGN §2), so filter on the value as read.
         return await self._fetch(
-            f"SELECT {_ASSET_COLUMNS} FROM {READ}.assets WHERE lecture_id = $1 "
-            f"AND ($2::text IS NULL OR coalesce(status, 'generated') = $2) ORDER BY position",
+            ASSETS,
+            "WHERE lecture_id = $1 "
+            "AND ($2::text IS NULL OR coalesce(status, 'generated') = $2) ORDER BY position",
             lecture_id,
             None if status is None else status.value,
         )
 
-    async def asset(self, asset_id: str) -> Row | None:
-        return await self._fetchrow(
-            f"SELECT {_ASSET_COLUMNS} FROM {READ}.assets WHERE asset_id = $1", asset_id
-        )
+    async def asset(self, asset_id: str) -> AssetRow | None:
+        return await self._fetchrow(ASSETS, "WHERE asset_id = $1", asset_id)
 
-    async def attempts(self, asset_id: str) -> list[Row]:
+    async def attempts(self, asset_id: str) -> list[AttemptRow]:
         return await self._fetch(
-            f"SELECT prompt_version, attempt, started_at, finished_at, outcome, error, "
-            f"prediction_id, superseded FROM {READ}.asset_attempts WHERE asset_id = $1 "
-            f"ORDER BY prompt_version, attempt",
-            asset_id,
+            ATTEMPTS, "WHERE asset_id = $1 ORDER BY prompt_version, attempt", asset_id
         )
 
     async def counts(self, lecture_id: str) -> dict[AssetStatus, int]:
-        rows = await self._fetch(
-            f"SELECT status, count(*) AS n FROM {READ}.assets WHERE lecture_id = $1 "
+        rows = await self._fetch_records(
+            f"SELECT status, count(*) AS n FROM {ASSETS.qualified()} WHERE lecture_id = $1 "
             f"GROUP BY status",
             lecture_id,
         )
@@ -95,12 +88,14 @@ class ReadModel:
             counts[read_status(row["status"])] += row["n"]
         return counts
 
-    async def recent_lectures(self, limit: int, before: tuple[datetime, str] | None) -> list[Row]:
+    async def recent_lectures(
+        self, limit: int, before: tuple[datetime, str] | None
+    ) -> list[LectureRow]:
         """Up to `limit` lectures, newest first, strictly older than the `before` cursor."""
         return await self._fetch(
-            f"SELECT lecture_id, title, duration_s, created_at FROM {READ}.lectures "
-            f"WHERE $2::timestamptz IS NULL OR (created_at, lecture_id) < ($2, $3) "
-            f"ORDER BY created_at DESC, lecture_id DESC LIMIT $1",
+            LECTURES,
+            "WHERE $2::timestamptz IS NULL OR (created_at, lecture_id) < ($2, $3) "
+            "ORDER BY created_at DESC, lecture_id DESC LIMIT $1",
             limit,
             None if before is None else before[0],
             None if before is None else before[1],
@@ -108,8 +103,8 @@ class ReadModel:
 
     async def counts_of(self, lecture_ids: list[str]) -> dict[str, dict[AssetStatus, int]]:
         """The assets per status of each of these lectures."""
-        rows = await self._fetch(
-            f"SELECT lecture_id, status, count(*) AS n FROM {READ}.assets "
+        rows = await self._fetch_records(
+            f"SELECT lecture_id, status, count(*) AS n FROM {ASSETS.qualified()} "
             f"WHERE lecture_id = ANY($1::text[]) GROUP BY lecture_id, status",
             lecture_ids,
         )
@@ -118,22 +113,22 @@ class ReadModel:
             counts[row["lecture_id"]][read_status(row["status"])] += row["n"]
         return counts
 
-    async def feed_after(self, lecture_id: str, after_seq: int, limit: int) -> list[FeedRow]:
-        rows = await self._fetch(
-            f"SELECT seq, event_type, data::text AS data FROM {READ}.lecture_event_feed "
+    async def feed_after(self, lecture_id: str, after_seq: int, limit: int) -> list[FeedMessage]:
+        rows = await self._fetch_records(
+            f"SELECT seq, event_type, data::text AS data FROM {FEED.qualified()} "
             f"WHERE lecture_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             lecture_id,
             after_seq,
             limit,
         )
-        return [FeedRow(row["seq"], row["event_type"], row["data"]) for row in rows]
+        return [FeedMessage(row["seq"], row["event_type"], row["data"]) for row in rows]
 
     async def is_projected(self, event_id: str) -> bool:
         """Whether the projector has handled event `event_id` (applied, fed or rejected)."""
         found = await self._fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM {READ}.lecture_event_feed WHERE event_id = $1) "
-            f"OR EXISTS (SELECT 1 FROM {READ}.lectures WHERE created_event_id = $1) "
-            f"OR EXISTS (SELECT 1 FROM {READ}.projector_rejected_events WHERE event_id = $1)",
+            f"SELECT EXISTS (SELECT 1 FROM {FEED.qualified()} WHERE event_id = $1) "
+            f"OR EXISTS (SELECT 1 FROM {LECTURES.qualified()} WHERE created_event_id = $1) "
+            f"OR EXISTS (SELECT 1 FROM {REJECTED.qualified()} WHERE event_id = $1)",
             event_id,
         )
         return bool(found)
@@ -144,19 +139,30 @@ class ReadModel:
 
     async def generation(self) -> int:
         """The projection generation readers see: proves the views are there."""
-        value = await self._fetchval(f"SELECT generation FROM {READ}.current_generation")
+        value = await self._fetchval(
+            f"SELECT generation FROM {ident(READ_SCHEMA)}.{ident(CURRENT_GENERATION_VIEW)}"
+        )
         return int(value)
 
-    async def _fetch(self, query: str, *args: Any) -> list[Row]:
-        rows = await _guard(lambda: self._pool.fetch(query, *args))
-        return [dict(row) for row in rows]
+    async def _fetch(self, table: Table[R], where: str, *args: Any) -> list[R]:
+        """Every column of `table`'s view, as its rows, for the rows `where` selects."""
+        records = await self._fetch_records(_select(table, where), *args)
+        return [table.row(record) for record in records]
 
-    async def _fetchrow(self, query: str, *args: Any) -> Row | None:
-        row = await _guard(lambda: self._pool.fetchrow(query, *args))
-        return None if row is None else dict(row)
+    async def _fetchrow(self, table: Table[R], where: str, *args: Any) -> R | None:
+        query = _select(table, where)
+        record = await _guard(lambda: self._pool.fetchrow(query, *args))
+        return None if record is None else table.row(record)
+
+    async def _fetch_records(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        return await _guard(lambda: self._pool.fetch(query, *args))
 
     async def _fetchval(self, query: str, *args: Any) -> Any:
         return await _guard(lambda: self._pool.fetchval(query, *args))
+
+
+def _select(table: Table[Any], where: str) -> str:
+    return f"SELECT {table.select_list()} FROM {table.qualified()} {where}"
 
 
 async def _guard(call: Callable[[], Awaitable[T]]) -> T:

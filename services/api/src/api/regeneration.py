@@ -2,7 +2,7 @@
 
 The rule behind 409: a regeneration is *pending* while its version is claimed but not yet
 seen by the projector, or seen but still `pending`/`retrying`. Only one regeneration of an
-asset may be pending at a time; claims are rows of the API's own `api_regenerations` table,
+asset may be pending at a time; claims are rows of the API's own `regenerations` table,
 unique per (asset, version), written before the event is produced, so of two concurrent
 requests for the same version exactly one wins. A claim the projector has not reflected
 after `claim_ttl_s` (say the process died before producing) stops blocking: the next
@@ -14,30 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from api.schemas import RegenerateRequest
 from shared.events import AssetRegenerationRequested
 from shared.media import MediaKind
-from shared.status import AssetStatus
+from shared.read_model.rows import AssetRow
+from shared.status import AssetStatus, read_status
 
 IN_PROGRESS = frozenset({AssetStatus.PENDING, AssetStatus.RETRYING})
-
-
-@dataclass(frozen=True, slots=True)
-class CurrentAsset:
-    """The asset as the projector's view shows it now."""
-
-    asset_id: str
-    lecture_id: str
-    segment_id: str | None
-    kind: MediaKind
-    status: AssetStatus
-    prompt: str
-    model: str
-    params: dict[str, Any]
-    prompt_version: int
-    requested_duration_s: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +42,15 @@ class RegenerationPendingError(Exception):
         self.prompt_version = prompt_version
 
 
-def next_version(
-    asset: CurrentAsset, latest: Claim | None, now: datetime, claim_ttl_s: float
-) -> int:
-    """The version a new regeneration gets; raise `RegenerationPendingError` if one is pending."""
+def next_version(asset: AssetRow, latest: Claim | None, now: datetime, claim_ttl_s: float) -> int:
+    """The version a new regeneration of `asset` (as the read model shows it now) gets; raise
+    `RegenerationPendingError` if one is pending."""
     if latest is None or latest.prompt_version < asset.prompt_version:
         return asset.prompt_version + 1
     unseen = latest.prompt_version > asset.prompt_version
-    running = latest.prompt_version == asset.prompt_version and asset.status in IN_PROGRESS
+    running = (
+        latest.prompt_version == asset.prompt_version and read_status(asset.status) in IN_PROGRESS
+    )
     stale = unseen and (
         latest.abandoned or now - latest.claimed_at > timedelta(seconds=claim_ttl_s)
     )
@@ -75,13 +60,13 @@ def next_version(
 
 
 def regeneration_event(
-    asset: CurrentAsset, request: RegenerateRequest, prompt_version: int
+    asset: AssetRow, request: RegenerateRequest, prompt_version: int
 ) -> AssetRegenerationRequested:
     """The event asking for `prompt_version`, changed as requested, else as it is now."""
     return AssetRegenerationRequested(
         lecture_id=asset.lecture_id,
         asset_id=asset.asset_id,
-        kind=asset.kind,
+        kind=MediaKind(asset.kind),
         segment_id=asset.segment_id,
         prompt_version=prompt_version,
         prompt=request.prompt if request.prompt is not None else asset.prompt,

@@ -1,12 +1,9 @@
-"""Rows of the projector's views → the API's response bodies. Pure."""
+"""Rows of the read model → the API's response bodies. Pure."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from api.regeneration import CurrentAsset
 from api.schemas import (
     AssetView,
     AttemptView,
@@ -18,6 +15,7 @@ from api.schemas import (
 )
 from shared.errors import ErrorInfo
 from shared.media import MediaKind
+from shared.read_model.rows import AssetRow, AttemptRow, Json, LectureRow, SegmentRow
 from shared.status import AssetStatus, read_status
 from shared.timeline import (
     TimelineAsset,
@@ -26,60 +24,55 @@ from shared.timeline import (
     default_media_url,
 )
 
-Row = Mapping[str, Any]
 
-
-def asset_view(row: Row, attempts: Sequence[Row] = ()) -> AssetView:
-    key = row["media_blob_key"]
+def asset_view(row: AssetRow, attempts: Sequence[AttemptRow] = ()) -> AssetView:
+    key = row.media_blob_key
     return AssetView(
-        asset_id=row["asset_id"],
-        lecture_id=row["lecture_id"],
-        segment_id=row["segment_id"],
-        kind=MediaKind(row["kind"]),
-        status=read_status(row["status"]),
-        prompt=row["prompt"],
-        model=row["model"],
-        params=_json(row["params"]) or {},
-        prompt_version=row["prompt_version"],
+        asset_id=row.asset_id,
+        lecture_id=row.lecture_id,
+        segment_id=row.segment_id,
+        kind=MediaKind(row.kind),
+        status=read_status(row.status),
+        prompt=row.prompt,
+        model=row.model,
+        params=row.params or {},
+        prompt_version=row.prompt_version,
         media_url=default_media_url(key) if key else None,
-        content_type=row["media_content_type"],
-        duration_s=row["duration_s"],
-        retried_count=row["retried_count"],
-        error=_error(row["error"]),
+        content_type=row.media_content_type,
+        duration_s=row.duration_s,
+        retried_count=row.retried_count,
+        error=_error(row.error),
         attempts=[attempt_view(attempt) for attempt in attempts],
     )
 
 
-def attempt_view(row: Row) -> AttemptView:
+def attempt_view(row: AttemptRow) -> AttemptView:
     return AttemptView(
-        prompt_version=row["prompt_version"],
-        attempt=row["attempt"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        outcome=row["outcome"],
-        error=_error(row["error"]),
-        prediction_id=row["prediction_id"],
-        superseded=row["superseded"],
+        prompt_version=row.prompt_version,
+        attempt=row.attempt,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        outcome=row.outcome,
+        error=_error(row.error),
+        prediction_id=row.prediction_id,
+        superseded=row.superseded,
     )
 
 
 def lecture_view(
-    lecture: Row,
-    segments: Sequence[Row],
-    assets: Sequence[Row],
+    lecture: LectureRow,
+    segments: Sequence[SegmentRow],
+    assets: Sequence[AssetRow],
     counts: Mapping[AssetStatus, int],
 ) -> LectureView:
     return LectureView(
-        lecture_id=lecture["lecture_id"],
-        title=lecture["title"],
-        duration_s=lecture["duration_s"],
-        created_at=lecture["created_at"],
+        lecture_id=lecture.lecture_id,
+        title=lecture.title,
+        duration_s=lecture.duration_s,
+        created_at=lecture.created_at,
         segments=[
             SegmentView(
-                segment_id=s["segment_id"],
-                title=s["title"],
-                start_s=s["start_s"],
-                duration_s=s["duration_s"],
+                segment_id=s.segment_id, title=s.title, start_s=s.start_s, duration_s=s.duration_s
             )
             for s in segments
         ],
@@ -88,10 +81,12 @@ def lecture_view(
     )
 
 
-def timeline_view(lecture: Row, segments: Sequence[Row], assets: Sequence[Row]) -> TimelineView:
+def timeline_view(
+    lecture: LectureRow, segments: Sequence[SegmentRow], assets: Sequence[AssetRow]
+) -> TimelineView:
     timeline = assemble_timeline(
-        lecture["lecture_id"],
-        lecture["duration_s"],
+        lecture.lecture_id,
+        lecture.duration_s,
         [TimelineSegment.from_row(s) for s in segments],
         [TimelineAsset.from_row(a) for a in assets],
     )
@@ -108,26 +103,5 @@ def timeline_view(lecture: Row, segments: Sequence[Row], assets: Sequence[Row]) 
     )
 
 
-def current_asset(row: Row) -> CurrentAsset:
-    return CurrentAsset(
-        asset_id=row["asset_id"],
-        lecture_id=row["lecture_id"],
-        segment_id=row["segment_id"],
-        kind=MediaKind(row["kind"]),
-        status=read_status(row["status"]),
-        prompt=row["prompt"],
-        model=row["model"],
-        params=_json(row["params"]) or {},
-        prompt_version=row["prompt_version"],
-        requested_duration_s=row["requested_duration_s"],
-    )
-
-
-def _json(raw: Any) -> Any:
-    """A jsonb value, whether the connection decodes jsonb or hands it over as text."""
-    return json.loads(raw) if isinstance(raw, str | bytes) else raw
-
-
-def _error(raw: Any) -> ErrorInfo | None:
-    value = _json(raw)
+def _error(value: Json | None) -> ErrorInfo | None:
     return None if value is None else ErrorInfo.model_validate(value)

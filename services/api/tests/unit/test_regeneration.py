@@ -4,7 +4,6 @@ import pytest
 
 from api.regeneration import (
     Claim,
-    CurrentAsset,
     RegenerationPendingError,
     next_version,
     regeneration_event,
@@ -12,18 +11,17 @@ from api.regeneration import (
 from api.schemas import RegenerateRequest
 from shared.media import MediaKind
 from shared.status import AssetStatus
+from shared.testing.read_model import asset_row
 
 NOW = datetime(2025, 1, 1, 12, tzinfo=UTC)
 TTL = 120.0
 
 
 def asset(version=1, status=AssetStatus.FAILED):
-    return CurrentAsset(
-        asset_id="a1",
-        lecture_id="l1",
-        segment_id="s1",
-        kind=MediaKind.VIDEO,
-        status=status,
+    """The asset as the read model shows it."""
+    return asset_row(
+        kind=MediaKind.VIDEO.value,
+        status=status.value,
         prompt="a river",
         model="minimax/video-01",
         params={"fps": 24},

@@ -16,7 +16,7 @@ from shared.events import (
     LectureCreated,
 )
 from shared.ids import derived_id
-from shared.worker.records import Outgoing
+from shared.kafka.records import Outgoing
 
 SOURCE = "lecturegen/dispatcher"
 WANTED_TYPES = frozenset({LectureCreated.TYPE, AssetRegenerationRequested.TYPE})
@@ -67,24 +67,21 @@ def commands_for(event: Envelope) -> list[GenerateAsset]:
 
 def command_records(event: Envelope, namespace: str = "") -> list[Outgoing]:
     """The request-topic records of the commands `event` asks for, keyed by asset id."""
-    records = []
-    for command in commands_for(event):
-        value, headers = encode(
-            Envelope(
-                payload=command,
-                source=SOURCE,
-                id=command.command_id,
-                time=event.time,
-                subject=subject_of(command),
-                correlation_id=command.correlation_id,
-            )
+    return [command_record(command, event, namespace) for command in commands_for(event)]
+
+
+def command_record(command: GenerateAsset, event: Envelope, namespace: str = "") -> Outgoing:
+    """The request-topic record of `command`, which `event` asked for, keyed by asset id."""
+    value, headers = encode(
+        Envelope(
+            payload=command,
+            source=SOURCE,
+            id=command.command_id,
+            time=event.time,
+            subject=subject_of(command),
+            correlation_id=command.correlation_id,
         )
-        records.append(
-            Outgoing(
-                topics.requests(command.kind, namespace),
-                command.asset_id.encode(),
-                value,
-                headers,
-            )
-        )
-    return records
+    )
+    return Outgoing(
+        topics.requests(command.kind, namespace), command.asset_id.encode(), value, headers
+    )

@@ -20,10 +20,10 @@ from shared.kafka import (
     make_consumer,
     make_producer,
 )
+from shared.kafka.publisher import KafkaPublisher
 from shared.media import MediaKind
 from shared.observability import ProbeServer, configure_logging
 from shared.settings import KafkaSettings
-from shared.worker.publisher import KafkaPublisher
 
 log = logging.getLogger("dispatcher")
 

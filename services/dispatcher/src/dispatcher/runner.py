@@ -7,18 +7,18 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
-from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter
 
-from dispatcher.commands import WANTED_TYPES, command_records
+from dispatcher.commands import WANTED_TYPES, command_record, commands_for
 from shared import topics
-from shared.envelope import decode, header
+from shared.envelope import decode
 from shared.events import PayloadError
+from shared.kafka.consumer import Consumer, Fetched
+from shared.kafka.publisher import Publisher, publish
+from shared.kafka.records import Outgoing, Record
 from shared.media import MediaKind
-from shared.worker.publisher import Publisher, publish
-from shared.worker.records import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        consumer: AIOKafkaConsumer,
+        consumer: Consumer,
         publisher: Publisher,
         *,
         namespace: str = "",
@@ -89,14 +89,12 @@ class Dispatcher:
             self._running = False
             await self._consumer.stop()
 
-    async def _dispatch(
-        self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-    ) -> None:
+    async def _dispatch(self, batch: Fetched) -> None:
         outgoing: list[Outgoing] = []
         offsets: dict[TopicPartition, int] = {}
         for tp, records in batch.items():
             for record in records:
-                outgoing += self._commands_of(record)
+                outgoing += self._commands_of(Record.of(record))
             offsets[tp] = records[-1].offset + 1
         if outgoing:
             await publish(self._publisher, outgoing)  # every command acked before the commit
@@ -107,13 +105,12 @@ class Dispatcher:
             # workers skip the commands they already have.
             log.warning("commit failed after a rebalance: %r", exc)
 
-    def _commands_of(self, record: ConsumerRecord[bytes, bytes]) -> list[Outgoing]:
-        headers = list(record.headers)
-        if header(headers, "ce_type") not in WANTED_TYPES:
+    def _commands_of(self, record: Record) -> list[Outgoing]:
+        if record.header("ce_type") not in WANTED_TYPES:
             self.metrics.events.labels("skipped").inc()
             return []
         try:
-            event = decode(record.value, headers)
+            event = decode(record.value, record.headers)
         except PayloadError as exc:
             # The event log is the source of truth and cannot be rewritten: report and move on.
             self.metrics.events.labels("rejected").inc()
@@ -121,22 +118,18 @@ class Dispatcher:
                 "undecodable event skipped",
                 extra={
                     "reason": exc.reason,
-                    "record": f"{record.topic}:{record.partition}:{record.offset}",
+                    "record": record.position,
                 },
             )
             return []
-        out = command_records(event, self._namespace)
+        commands = commands_for(event)
         self.metrics.events.labels("dispatched").inc()
-        for item in out:
-            self.metrics.commands.labels(_medium_of(item.topic)).inc()
+        for command in commands:
+            self.metrics.commands.labels(command.kind.value).inc()
+        out = [command_record(command, event, self._namespace) for command in commands]
         log.info(
             "dispatched %d command(s)",
             len(out),
             extra={"event_id": event.id, "correlation_id": event.correlation_id},
         )
         return out
-
-
-def _medium_of(topic: str) -> str:
-    # `<ns>lecturegen.<medium>.requests.v1`
-    return topic.rsplit(".", 3)[-3]

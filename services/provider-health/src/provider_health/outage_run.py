@@ -36,7 +36,7 @@ from shared.settings import (
 from shared.worker.entry import WorkerConfig, open_replicate_generator, open_worker
 from shared.worker.holding import Holding, HoldSettings
 from shared.worker.settings import WorkerSettings
-from shared.worker.testing import EventLog, command_record, publish, running
+from shared.worker.testing import EventLog, command_record, produce, running
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +189,7 @@ async def run_outage(
             for n in range(assets)
         ]
         ids = [c.asset_id for c in commands]
-        await publish(kafka, [command_record(c, ns) for c in commands])
+        await produce(kafka, [command_record(c, ns) for c in commands])
 
         def generated() -> int:
             return sum(

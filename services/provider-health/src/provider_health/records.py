@@ -7,10 +7,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from shared.envelope import Headers, encode, envelop
+from shared.envelope import encode, envelop
 from shared.events import HealthWindow, ProviderHealthChanged
 from shared.health.breaker import Circuit, State, Window
 from shared.health.outcomes import split_key
+from shared.kafka import Headers
 
 SOURCE = "lecturegen/provider-health"
 TICK = b"tick"

@@ -15,41 +15,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import Protocol
 
 import asyncpg
 
-from shared.envelope import Envelope, decode, header
+from shared.envelope import Envelope, decode
 from shared.events import Payload, PayloadError
+from shared.kafka.records import Record, header
+from shared.postgres import Connection
+from shared.read_model.rows import RejectedRow
 from timeline_projector import store
 from timeline_projector.batch_state import needs
 from timeline_projector.reducers import reduce
-from timeline_projector.rows import RejectedRow
-from timeline_projector.sql import Connection
 from timeline_projector.working_set import WorkingSet
 
 log = logging.getLogger(__name__)
 
 PREVIEW_CHARS = 1000
-
-
-class LogRecord(Protocol):
-    """The fields of a Kafka record the projector reads (aiokafka's `ConsumerRecord`)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def timestamp(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
-    @property
-    def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
 
 @dataclass(slots=True)
@@ -73,7 +54,7 @@ async def apply_records(
     conn: Connection,
     schema: str,
     consumer: str,
-    records: Sequence[LogRecord],
+    records: Sequence[Record],
     *,
     notify: bool = True,
     working_set: WorkingSet | None = None,
@@ -90,7 +71,7 @@ async def apply_records(
     stored = await store.lock_offsets(conn, schema, consumer, topic, {r.partition for r in records})
     fresh = [r for r in records if r.offset >= stored[r.partition]]
     result.skipped = len(records) - len(fresh)
-    decoded: list[tuple[LogRecord, Envelope]] = []
+    decoded: list[tuple[Record, Envelope]] = []
     rejected: list[RejectedRow] = []
     for record in fresh:
         try:
@@ -154,7 +135,7 @@ class Projected:
 async def _project(
     conn: Connection,
     schema: str,
-    decoded: Sequence[tuple[LogRecord, Envelope]],
+    decoded: Sequence[tuple[Record, Envelope]],
     working_set: WorkingSet | None,
 ) -> Projected:
     """Load, fold and write `decoded` inside a savepoint: all of it is written, or none."""
@@ -188,7 +169,7 @@ def _short_type(payload_type: type[Payload]) -> str:
     return payload_type.short_type()
 
 
-def _rejected(record: LogRecord, reason: str) -> RejectedRow:
+def _rejected(record: Record, reason: str) -> RejectedRow:
     headers = tuple(record.headers)
     value = record.value
     return RejectedRow(
@@ -202,7 +183,7 @@ def _rejected(record: LogRecord, reason: str) -> RejectedRow:
         value_preview=None
         if value is None
         else _text(value[:PREVIEW_CHARS].decode("utf-8", "replace")),
-        record_time=datetime.fromtimestamp(record.timestamp / 1000, UTC),
+        record_time=datetime.fromtimestamp(record.timestamp_ms / 1000, UTC),
     )
 
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 from shared.envelope import Envelope
 from shared.events import AssetEvent, LectureCreated
-from timeline_projector.reducers import Changes, attempt_number, reduce
-from timeline_projector.rows import (
+from shared.read_model.rows import (
     AssetRow,
     AttemptKey,
     AttemptRow,
@@ -21,6 +20,7 @@ from timeline_projector.rows import (
     LectureRow,
     SegmentRow,
 )
+from timeline_projector.reducers import Changes, attempt_number, reduce
 
 
 @dataclass(slots=True)

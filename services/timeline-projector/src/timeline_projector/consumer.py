@@ -20,14 +20,15 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from shared import topics
+from shared.advisory_locks import PROJECTION_SWITCH
+from shared.kafka.records import Record
 from shared.outages import POSTGRESQL, Outage, outage
 from shared.postgres import unreachable
 from timeline_projector import generations, store
-from timeline_projector.batch import BatchResult, LogRecord, apply_records
+from timeline_projector.batch import BatchResult, apply_records
 from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
-from timeline_projector.sql import SWITCH_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class LiveProjector:
                     self._reposition = False
                     self._outage.recovered()
                 fetched = await consumer.getmany(timeout_ms=timeout_ms, max_records=batch_size)
-                records: list[LogRecord] = [r for batch in fetched.values() for r in batch]
+                records = [Record.of(r) for batch in fetched.values() for r in batch]
                 if not records:
                     self._metrics.lag_seconds.set(0)
                     failures = 0
@@ -146,12 +147,12 @@ class LiveProjector:
                     )
                 await asyncio.sleep(delay)
 
-    async def _apply(self, consumer: AIOKafkaConsumer, records: list[LogRecord]) -> None:
+    async def _apply(self, consumer: AIOKafkaConsumer, records: list[Record]) -> None:
         started = time.perf_counter()
         result: BatchResult | None = None
         async with self._pool.acquire() as conn, conn.transaction():
             # A rebuild takes this lock exclusively while it verifies and switches.
-            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", SWITCH_LOCK)
+            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", PROJECTION_SWITCH)
             generation = await generations.current(conn)
             if generation is not None and generation == self._generation:
                 result = await apply_records(conn, generation.schema, self._group, records)

@@ -9,26 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from timeline_projector.sql import (
-    GENERATION_CHANNEL,
-    META_SCHEMA,
-    READ_SCHEMA,
-    Connection,
-    generation_schema,
-    ident,
-)
-
-TABLES: tuple[str, ...] = (
-    "lectures",
-    "segments",
-    "assets",
-    "asset_attempts",
-    "lecture_event_feed",
-    "lecture_feed_counters",
-    "projector_offsets",
-    "projector_rejected_events",
-)
-"""Every table of a generation; each has a view of the same name in `lecturegen_read`."""
+from shared import migrations
+from shared.postgres import Connection, ident
+from shared.read_model.notify import GENERATION_CHANNEL
+from shared.read_model.tables import CURRENT_GENERATION_VIEW, READ_SCHEMA, TABLES
+from timeline_projector.sql import META_SCHEMA, generation_schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +39,7 @@ async def current(conn: Connection) -> Generation | None:
 async def allocate(conn: Connection, state: str) -> Generation:
     """Reserve the next generation number and create its (empty) schema.
 
-    Call it inside a transaction that holds `MIGRATION_LOCK`.
+    Call it inside a transaction that holds the migration lock (`shared.migrations.lock`).
     """
     number = await conn.fetchval(
         f"SELECT coalesce(max(generation), 0) + 1 FROM {META_SCHEMA}.projection_generations"
@@ -62,9 +47,7 @@ async def allocate(conn: Connection, state: str) -> Generation:
     generation = Generation.numbered(int(number))
     await conn.execute(f"DROP SCHEMA IF EXISTS {ident(generation.schema)} CASCADE")
     await conn.execute(f"CREATE SCHEMA {ident(generation.schema)}")
-    await conn.execute(
-        f"DELETE FROM {META_SCHEMA}.schema_migrations WHERE schema_name = $1", generation.schema
-    )
+    await migrations.forget(conn, generation.schema)
     await conn.execute(
         f"INSERT INTO {META_SCHEMA}.projection_generations (generation, schema_name, state) "
         "VALUES ($1, $2, $3)",
@@ -85,14 +68,14 @@ async def set_state(conn: Connection, generation: Generation, state: str) -> Non
 
 async def point_views_at(conn: Connection, generation: Generation) -> None:
     """(Re)create every view of `lecturegen_read` over `generation`'s tables."""
-    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {READ_SCHEMA}")
+    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(READ_SCHEMA)}")
     for table in TABLES:
         await conn.execute(
-            f"CREATE OR REPLACE VIEW {READ_SCHEMA}.{ident(table)} AS "
-            f"SELECT * FROM {ident(generation.schema)}.{ident(table)}"
+            f"CREATE OR REPLACE VIEW {table.qualified()} AS "
+            f"SELECT * FROM {table.qualified(generation.schema)}"
         )
     await conn.execute(
-        f"CREATE OR REPLACE VIEW {READ_SCHEMA}.current_generation AS "
+        f"CREATE OR REPLACE VIEW {ident(READ_SCHEMA)}.{ident(CURRENT_GENERATION_VIEW)} AS "
         f"SELECT generation, schema_name, switched_at FROM {META_SCHEMA}.current_generation"
     )
 
@@ -132,7 +115,7 @@ async def drop(conn: Connection, generation: Generation, state: str = "dropped")
 
 async def drop_stale(conn: Connection, keep: set[int]) -> list[Generation]:
     """Drop every generation schema that is not live and not in `keep` (call it while holding
-    `REBUILD_LOCK`: a generation still `building` then belongs to a rebuild that died)."""
+    `PROJECTION_REBUILD`: a generation still `building` then belongs to a rebuild that died)."""
     rows = await conn.fetch(
         f"SELECT generation, schema_name FROM {META_SCHEMA}.projection_generations "
         "WHERE state NOT IN ('live', 'dropped', 'discarded') AND NOT (generation = ANY($1))",

@@ -25,15 +25,18 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared import topics
+from shared.advisory_locks import PROJECTION_REBUILD, PROJECTION_SWITCH
 from shared.kafka import make_admin
+from shared.kafka.records import Record
+from shared.postgres import Connection
 from timeline_projector import generations, store, verify
-from timeline_projector.batch import LogRecord, apply_records
+from timeline_projector.batch import apply_records
 from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
 from timeline_projector.migrate import create_generation, migrate
 from timeline_projector.replay_processes import replay_in_processes
-from timeline_projector.sql import META_SCHEMA, NO_SYNC, REBUILD_LOCK, SWITCH_LOCK, Connection
+from timeline_projector.sql import META_SCHEMA, NO_SYNC
 from timeline_projector.working_set import WorkingSet
 
 log = logging.getLogger(__name__)
@@ -91,7 +94,7 @@ async def rebuild(
     started = time.perf_counter()
     conn = await asyncpg.connect(settings.postgres.dsn)
     try:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK):
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", PROJECTION_REBUILD):
             raise RebuildError("another rebuild is running")
         try:
             live = await migrate(conn)
@@ -109,7 +112,7 @@ async def rebuild(
                 await replayer.stop()
             await _tidy(conn, report, live, new)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK)
+            await conn.execute("SELECT pg_advisory_unlock($1)", PROJECTION_REBUILD)
     finally:
         await conn.close()
     report = replace(report, seconds=time.perf_counter() - started)
@@ -240,7 +243,7 @@ class Replayer:
                 await asyncpg.connect(self._dsn, server_settings=NO_SYNC)
                 for _ in range(workers - 1)
             ]
-            queues: list[asyncio.Queue[list[LogRecord] | None]] = [
+            queues: list[asyncio.Queue[list[Record] | None]] = [
                 asyncio.Queue(maxsize=1) for _ in conns
             ]
             async with asyncio.TaskGroup() as group:
@@ -279,19 +282,19 @@ class Replayer:
         self.working_set.loads = shared.working_set_loads
 
     async def _fetch_into(
-        self, queues: list[asyncio.Queue[list[LogRecord] | None]], targets: dict[int, int]
+        self, queues: list[asyncio.Queue[list[Record] | None]], targets: dict[int, int]
     ) -> None:
         """Read up to `targets`, handing each partition's records, in order, to one worker in
         batches of `rebuild_batch_size` (a fetch brings less: batches are gathered over several,
         since fewer, larger transactions write each row fewer times); then tell every worker
         it is done. (On failure the task group cancels the workers.)"""
         consumer = self._consumer
-        shares: list[list[LogRecord]] = [[] for _ in queues]
+        shares: list[list[Record]] = [[] for _ in queues]
         while consumer is not None and (pending := self._pending(targets)):
             fetched = await consumer.getmany(*pending, timeout_ms=500, max_records=self._batch_size)
             for tp, batch in fetched.items():
                 target = targets[tp.partition]
-                kept = [r for r in batch if r.offset < target]
+                kept = [Record.of(r) for r in batch if r.offset < target]
                 shares[tp.partition % len(queues)] += kept
                 if len(kept) < len(batch):
                     consumer.seek(tp, target)  # read past the target: come back here next time
@@ -313,7 +316,7 @@ class Replayer:
 
     async def _apply_from(
         self,
-        queue: asyncio.Queue[list[LogRecord] | None],
+        queue: asyncio.Queue[list[Record] | None],
         conn: Connection,
         heap: _LongLivedHeap,
     ) -> None:
@@ -377,7 +380,7 @@ async def _verify_and_switch(
     if caught_up is not None:
         await replayer.replay_to(caught_up)  # most of the way without holding anything
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", SWITCH_LOCK)
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", PROJECTION_SWITCH)
         live_offsets = _with_beginning(
             await store.stored_offsets(conn, live.schema, group, topic), replayer
         )

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, Protocol
 
 from shared.envelope import Envelope
 from shared.events import (
+    ASSET_EVENT_TYPES,
     AssetAttemptStarted,
     AssetEvent,
     AssetFailed,
@@ -24,8 +25,8 @@ from shared.events import (
     Payload,
 )
 from shared.media import MediaKind
-from shared.status import AssetStatus, VersionedStatus, next_status, read_status
-from timeline_projector.rows import (
+from shared.read_model.rows import (
+    NEW_VERSION,
     AssetRow,
     AttemptKey,
     AttemptRow,
@@ -35,6 +36,7 @@ from timeline_projector.rows import (
     SegmentRow,
     replaced,
 )
+from shared.status import AssetStatus, VersionedStatus, next_status, read_status
 
 
 class ViewState(Protocol):
@@ -107,23 +109,15 @@ def _planned_asset(lecture_id: str, plan: AssetPlan, position: int, env: Envelop
         kind=_KIND[plan.kind],
         position=position,
         status=_PENDING,
-        error=None,
         prompt=plan.prompt,
         model=plan.model,
         params=dict(plan.params),
         prompt_version=1,
         requested_duration_s=plan.duration_s,
-        media_blob_key=None,
-        media_content_type=None,
-        media_size_bytes=None,
-        duration_s=None,
-        retried_count=0,
-        attempts=0,
-        provider=None,
-        prediction_id=None,
         created_at=env.time,
         updated_at=env.time,
         last_event_id=env.id,
+        **NEW_VERSION,
     )
 
 
@@ -154,14 +148,8 @@ def asset_event(state: ViewState, envelope: Envelope) -> Changes:
     )
 
 
-_STATUS: dict[type[Payload], AssetStatus] = {
-    AssetRegenerationRequested: AssetStatus.PENDING,
-    AssetAttemptStarted: AssetStatus.PENDING,
-    AssetRetrying: AssetStatus.RETRYING,
-    AssetGenerated: AssetStatus.GENERATED,
-    AssetFailed: AssetStatus.FAILED,
-    AssetNeedsPromptUpdate: AssetStatus.NEEDS_PROMPT_UPDATE,
-}
+_STATUS: dict[type[Payload], AssetStatus] = {t: t.STATUS for t in ASSET_EVENT_TYPES}
+"""Each asset event type's status (`AssetEvent.STATUS`), looked up once per type."""
 
 
 _WITH_ERROR = (AssetRetrying, AssetFailed, AssetNeedsPromptUpdate)
@@ -208,7 +196,7 @@ def _moved(
 def _fresh(current: AssetRow | None, event: AssetEvent, env: Envelope) -> AssetRow:
     """A new version of the asset: nothing generated, no error, no attempts yet."""
     if current is not None:
-        return replaced(current, _NEW_VERSION)
+        return replaced(current, NEW_VERSION)
     # an asset event for an asset no `lecture.created` announced
     return AssetRow(
         asset_id=event.asset_id,
@@ -225,21 +213,9 @@ def _fresh(current: AssetRow | None, event: AssetEvent, env: Envelope) -> AssetR
         created_at=env.time,
         updated_at=env.time,
         last_event_id=env.id,
-        **_NEW_VERSION,
+        **NEW_VERSION,
     )
 
-
-_NEW_VERSION: dict[str, Any] = {
-    "error": None,
-    "media_blob_key": None,
-    "media_content_type": None,
-    "media_size_bytes": None,
-    "duration_s": None,
-    "retried_count": 0,
-    "attempts": 0,
-    "provider": None,
-    "prediction_id": None,
-}
 
 AssetUpdate = dict[str, Any]
 """Column values an event sets on the asset row of its version."""

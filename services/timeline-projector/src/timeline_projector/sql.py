@@ -1,35 +1,17 @@
-"""Names in SQL: the fixed schemas, identifier quoting and the advisory lock keys."""
+"""Names in the projector's SQL: the generation schemas and a rebuild's session settings.
+
+Shared names live in `shared`: the read model's schema, tables and channels in
+`shared.read_model`, the lock keys in `shared.advisory_locks`, the migration ledger (whose
+schema also holds the generation bookkeeping) in `shared.migrations`.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from shared.migrations import LEDGER_SCHEMA
 
-if TYPE_CHECKING:
-    import asyncpg
-    from asyncpg.pool import PoolConnectionProxy
-
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
-"""A connection of its own or one borrowed from a pool: the SQL functions take either."""
-
-META_SCHEMA = "lecturegen_meta"
-READ_SCHEMA = "lecturegen_read"
+META_SCHEMA = LEDGER_SCHEMA
+"""Bookkeeping: the migration ledger, `projection_generations`, `current_generation`."""
 GENERATION_PREFIX = "lecturegen_g"
-
-MIGRATION_LOCK = 7_301_042_001
-"""Held (transaction-scoped) while migrating or creating a generation."""
-SWITCH_LOCK = 7_301_042_002
-"""Every live batch holds it shared; a rebuild takes it exclusively to verify and switch."""
-
-REBUILD_LOCK = 7_301_042_003
-"""Held (session-scoped) by a running rebuild: one rebuild at a time."""
-
-EVENTS_CHANNEL = "lecturegen_events"
-GENERATION_CHANNEL = "lecturegen_generation"
-
-
-def ident(name: str) -> str:
-    """`name` quoted as an SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def generation_schema(number: int) -> str:

@@ -4,116 +4,37 @@ Every statement works on whole batches, so a batch costs a fixed number of round
 many events it holds. Small writes send each column as an array (`unnest`); larger ones are
 streamed with binary `COPY` (far cheaper to encode), into the table itself for the append-only
 feed and into a temporary staging table, merged with `ON CONFLICT` in one statement, for the
-tables whose rows are replaced. Table and column names match `rows` one to one.
+tables whose rows are replaced. Tables, columns and rows are the read model's
+(`shared.read_model`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from pydantic_core import PydanticSerializationError, to_json
 
+from shared.postgres import Connection, ident
+from shared.read_model.notify import EVENTS_CHANNEL, FeedNotice
+from shared.read_model.rows import RejectedRow
+from shared.read_model.tables import (
+    ASSETS,
+    ATTEMPTS,
+    FEED,
+    FEED_COUNTERS,
+    LECTURES,
+    OFFSETS,
+    REJECTED,
+    SEGMENTS,
+    Table,
+)
 from timeline_projector.batch_state import BatchState, Needs, Rows, Writes
-from timeline_projector.rows import (
-    AssetRow,
-    AttemptRow,
-    FeedRow,
-    LectureRow,
-    RejectedRow,
-    SegmentRow,
-)
-from timeline_projector.sql import EVENTS_CHANNEL, Connection, ident
 
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """A table of the projection: its columns (name, PostgreSQL type) and primary key."""
-
-    name: str
-    columns: tuple[tuple[str, str], ...]
-    key: tuple[str, ...]
-    row_type: Any
-    """The named tuple of a row (`rows`): its fields are the columns, in order."""
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.columns)
-
-
-def _columns(spec: str) -> tuple[tuple[str, str], ...]:
-    pairs = (item.strip().split(" ", 1) for item in spec.split(","))
-    return tuple((name, pg_type) for name, pg_type in pairs)
-
-
-LECTURES = Table(
-    "lectures",
-    _columns(
-        "lecture_id text, title text, duration_s float8, created_event_id text, "
-        "created_at timestamptz, updated_at timestamptz"
-    ),
-    ("lecture_id",),
-    LectureRow,
-)
-SEGMENTS = Table(
-    "segments",
-    _columns(
-        "lecture_id text, segment_id text, position int4, title text, start_s float8, "
-        "duration_s float8"
-    ),
-    ("lecture_id", "segment_id"),
-    SegmentRow,
-)
-ASSETS = Table(
-    "assets",
-    _columns(
-        "asset_id text, lecture_id text, segment_id text, kind text, position int4, status text, "
-        "error jsonb, prompt text, model text, params jsonb, prompt_version int4, "
-        "requested_duration_s float8, media_blob_key text, media_content_type text, "
-        "media_size_bytes int8, duration_s float8, retried_count int4, attempts int4, "
-        "provider text, prediction_id text, created_at timestamptz, updated_at timestamptz, "
-        "last_event_id text"
-    ),
-    ("asset_id",),
-    AssetRow,
-)
-ATTEMPTS = Table(
-    "asset_attempts",
-    _columns(
-        "asset_id text, prompt_version int4, attempt int4, lecture_id text, "
-        "started_at timestamptz, finished_at timestamptz, outcome text, error jsonb, "
-        "prediction_id text, event_id text, superseded bool"
-    ),
-    ("asset_id", "prompt_version", "attempt"),
-    AttemptRow,
-)
-FEED = Table(
-    "lecture_event_feed",
-    _columns(
-        "lecture_id text, seq int8, event_id text, event_type text, asset_id text, "
-        "prompt_version int4, applied bool, data jsonb, created_at timestamptz"
-    ),
-    ("lecture_id", "seq"),
-    FeedRow,
-)
-REJECTED = Table(
-    "projector_rejected_events",
-    _columns(
-        "topic text, partition int4, offset int8, reason text, event_type text, event_id text, "
-        "record_key text, value_preview text, record_time timestamptz"
-    ),
-    ("topic", "partition", "offset"),
-    RejectedRow,
-)
-
-
-TABLES = (LECTURES, SEGMENTS, ASSETS, ATTEMPTS, FEED, REJECTED)
-"""Every table rows are written to; each row type's fields are its table's columns, in order
-(rows are written and read as tuples)."""
+R = TypeVar("R", bound=tuple[Any, ...])
 
 COPY_FROM_ROWS = 32
 """Writes of at least this many rows to a table go through `COPY`; smaller ones through
@@ -121,24 +42,24 @@ COPY_FROM_ROWS = 32
 
 
 @cache
-def _insert_sql(schema: str, table: Table, on_conflict: str) -> str:
+def _insert_sql(schema: str, table: Table[Any], on_conflict: str) -> str:
     cols = ", ".join(ident(name) for name in table.names)
     arrays = ", ".join(
-        f"${i}::{'text' if pg_type == 'jsonb' else pg_type}[]"
-        for i, (_, pg_type) in enumerate(table.columns, start=1)
+        f"${i}::{'text' if column.pg_type == 'jsonb' else column.pg_type}[]"
+        for i, column in enumerate(table.columns, start=1)
     )
     values = ", ".join(
-        f"u.{ident(name)}::jsonb" if pg_type == "jsonb" else f"u.{ident(name)}"
-        for name, pg_type in table.columns
+        f"u.{ident(c.name)}::jsonb" if c.pg_type == "jsonb" else f"u.{ident(c.name)}"
+        for c in table.columns
     )
     return (
-        f"INSERT INTO {ident(schema)}.{ident(table.name)} ({cols}) "
+        f"INSERT INTO {table.qualified(schema)} ({cols}) "
         f"SELECT {values} FROM unnest({arrays}) AS u({cols}) {on_conflict}"
     )
 
 
 @cache
-def _on_conflict_update(table: Table) -> str:
+def _on_conflict_update(table: Table[Any]) -> str:
     updates = ", ".join(
         f"{ident(name)} = EXCLUDED.{ident(name)}" for name in table.names if name not in table.key
     )
@@ -147,40 +68,35 @@ def _on_conflict_update(table: Table) -> str:
 
 
 @cache
-def _upsert_sql(schema: str, table: Table) -> str:
+def _upsert_sql(schema: str, table: Table[Any]) -> str:
     return _insert_sql(schema, table, _on_conflict_update(table))
 
 
 @cache
-def _stage_name(schema: str, table: Table) -> str:
+def _stage_name(schema: str, table: Table[Any]) -> str:
     """The temporary table (of this session) that larger upserts into `schema.table` go
     through; emptied at every commit."""
     return f"stage_{schema}_{table.name}"
 
 
 @cache
-def _create_stage_sql(schema: str, table: Table) -> str:
+def _create_stage_sql(schema: str, table: Table[Any]) -> str:
     return (
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {ident(_stage_name(schema, table))} "
-        f"(LIKE {ident(schema)}.{ident(table.name)}) ON COMMIT DELETE ROWS"
+        f"(LIKE {table.qualified(schema)}) ON COMMIT DELETE ROWS"
     )
 
 
 @cache
-def _merge_sql(schema: str, table: Table) -> str:
+def _merge_sql(schema: str, table: Table[Any]) -> str:
     """Move the staged rows into the table (a later batch of the same transaction finds the
     stage empty again)."""
     cols = ", ".join(ident(name) for name in table.names)
     return (
         f"WITH staged AS (DELETE FROM {ident(_stage_name(schema, table))} RETURNING *) "
-        f"INSERT INTO {ident(schema)}.{ident(table.name)} ({cols}) SELECT {cols} FROM staged "
+        f"INSERT INTO {table.qualified(schema)} ({cols}) SELECT {cols} FROM staged "
         f"{_on_conflict_update(table)}"
     )
-
-
-@cache
-def _json_positions(table: Table) -> tuple[int, ...]:
-    return tuple(i for i, (_, pg_type) in enumerate(table.columns) if pg_type == "jsonb")
 
 
 def _json(value: Any) -> str:
@@ -194,10 +110,10 @@ def _json(value: Any) -> str:
         return json.dumps(value)
 
 
-def _records(table: Table, rows: Iterable[Any]) -> list[tuple[Any, ...]]:
+def _records(table: Table[Any], rows: Iterable[Any]) -> list[tuple[Any, ...]]:
     """The rows as tuples of column values, JSON columns as JSON text (a row is a named tuple
     of its columns, in order)."""
-    positions = _json_positions(table)
+    positions = table.json_positions
     if not positions:
         return list(rows)
     records = []
@@ -210,26 +126,14 @@ def _records(table: Table, rows: Iterable[Any]) -> list[tuple[Any, ...]]:
     return records
 
 
-def _arrays(table: Table, rows: Iterable[Any]) -> list[list[Any]]:
+def _arrays(table: Table[Any], rows: Iterable[Any]) -> list[list[Any]]:
     """The rows as one list per column, JSON columns as JSON text."""
     records = _records(table, rows)
     return [list(column) for column in zip(*records, strict=True)] if records else []
 
 
-def _row(table: Table, record: asyncpg.Record) -> Any:
-    """A row from a record that selected every column of `table`, in order."""
-    positions = _json_positions(table)
-    if not positions:
-        return table.row_type._make(record)
-    values = list(record)
-    for i in positions:
-        if isinstance(values[i], str):
-            values[i] = json.loads(values[i])
-    return table.row_type._make(values)
-
-
 async def _copy(
-    conn: Connection, schema: str | None, name: str, table: Table, rows: Iterable[Any]
+    conn: Connection, schema: str | None, name: str, table: Table[Any], rows: Iterable[Any]
 ) -> None:
     """Stream `rows` into `schema.name` (columns of `table`) with binary `COPY`."""
     records = _records(table, rows)
@@ -244,7 +148,7 @@ async def _copy(
 
 
 async def _upsert(
-    conn: Connection, schema: str, table: Table, rows: Collection[Any], copy_from: int
+    conn: Connection, schema: str, table: Table[Any], rows: Collection[Any], copy_from: int
 ) -> None:
     if not rows:
         return
@@ -257,7 +161,7 @@ async def _upsert(
 
 
 async def _append(
-    conn: Connection, schema: str, table: Table, rows: Collection[Any], copy_from: int
+    conn: Connection, schema: str, table: Table[Any], rows: Collection[Any], copy_from: int
 ) -> None:
     if not rows:
         return
@@ -267,15 +171,16 @@ async def _append(
         await _copy(conn, schema, table.name, table, rows)
 
 
-async def _select(conn: Connection, schema: str, table: Table, where: str, *args: Any) -> list[Any]:
-    cols = ", ".join(f"t.{ident(name)}" for name in table.names)
+async def _select(
+    conn: Connection, schema: str, table: Table[R], where: str, *args: Any
+) -> list[R]:
     records = await conn.fetch(
-        f"SELECT {cols} FROM {ident(schema)}.{ident(table.name)} AS t {where}", *args
+        f"SELECT {table.select_list('t')} FROM {table.qualified(schema)} AS t {where}", *args
     )
-    return [_row(table, record) for record in records]
+    return [table.row(record) for record in records]
 
 
-async def select_all(conn: Connection, schema: str, table: Table) -> list[Any]:
+async def select_all(conn: Connection, schema: str, table: Table[R]) -> list[R]:
     """Every row of `table` in `schema`, as row values (for checks and tests)."""
     order = ", ".join(f"t.{ident(name)}" for name in table.key)
     return await _select(conn, schema, table, f"ORDER BY {order}")
@@ -291,7 +196,6 @@ async def load_state(conn: Connection, schema: str, wanted: Needs) -> BatchState
 
 async def load_rows(conn: Connection, schema: str, wanted: Needs) -> Rows:
     """The stored rows with the keys in `wanted` (those that exist)."""
-    s = ident(schema)
     lectures = await _select(
         conn, schema, LECTURES, "WHERE t.lecture_id = ANY($1::text[])", list(wanted.lecture_ids)
     )
@@ -310,12 +214,12 @@ async def load_rows(conn: Connection, schema: str, wanted: Needs) -> Rows:
         [k[2] for k in keys],
     )
     counters = await conn.fetch(
-        f"SELECT lecture_id, last_seq FROM {s}.lecture_feed_counters "
+        f"SELECT lecture_id, last_seq FROM {FEED_COUNTERS.qualified(schema)} "
         "WHERE lecture_id = ANY($1::text[])",
         list(wanted.lecture_ids),
     )
     seen = await conn.fetch(
-        f"SELECT event_id FROM {s}.lecture_event_feed WHERE event_id = ANY($1::text[])",
+        f"SELECT event_id FROM {FEED.qualified(schema)} WHERE event_id = ANY($1::text[])",
         list(wanted.event_ids),
     )
     return Rows(
@@ -340,7 +244,7 @@ async def write(
     await _append(conn, schema, FEED, writes.feed, copy_from)
     if writes.last_seqs:
         await conn.execute(
-            f"INSERT INTO {ident(schema)}.lecture_feed_counters (lecture_id, last_seq) "
+            f"INSERT INTO {FEED_COUNTERS.qualified(schema)} (lecture_id, last_seq) "
             "SELECT * FROM unnest($1::text[], $2::int8[]) "
             "ON CONFLICT (lecture_id) DO UPDATE SET last_seq = EXCLUDED.last_seq",
             list(writes.last_seqs),
@@ -349,12 +253,12 @@ async def write(
 
 
 async def notify(conn: Connection, last_seqs: dict[str, int]) -> None:
-    """One `lecturegen_events` notification per lecture, `<lecture_id>:<seq>`, sent at commit."""
+    """One `EVENTS_CHANNEL` notification per lecture (`FeedNotice`), sent at commit."""
     if last_seqs:
         await conn.execute(
             "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
             EVENTS_CHANNEL,
-            [f"{lecture_id}:{seq}" for lecture_id, seq in last_seqs.items()],
+            [FeedNotice(lecture_id, seq).payload() for lecture_id, seq in last_seqs.items()],
         )
 
 
@@ -375,16 +279,15 @@ async def lock_offsets(
     """The next offset to apply for each partition, with its row locked until commit, so two
     projectors that briefly own the same partition (a rebalance) apply each record once."""
     wanted = sorted(set(partitions))
-    s = ident(schema)
     await conn.execute(
-        f"INSERT INTO {s}.projector_offsets (consumer, topic, partition, next_offset) "
+        f"INSERT INTO {OFFSETS.qualified(schema)} (consumer, topic, partition, next_offset) "
         "SELECT $1, $2, p, 0 FROM unnest($3::int4[]) AS p ON CONFLICT DO NOTHING",
         consumer,
         topic,
         wanted,
     )
     rows = await conn.fetch(
-        f"SELECT partition, next_offset FROM {s}.projector_offsets "
+        f"SELECT partition, next_offset FROM {OFFSETS.qualified(schema)} "
         "WHERE consumer = $1 AND topic = $2 AND partition = ANY($3::int4[]) "
         "ORDER BY partition FOR UPDATE",
         consumer,
@@ -399,7 +302,7 @@ async def save_offsets(
 ) -> None:
     if offsets:
         await conn.execute(
-            f"UPDATE {ident(schema)}.projector_offsets AS o "
+            f"UPDATE {OFFSETS.qualified(schema)} AS o "
             "SET next_offset = u.next_offset, updated_at = now() "
             "FROM unnest($3::int4[], $4::int8[]) AS u(partition, next_offset) "
             "WHERE o.consumer = $1 AND o.topic = $2 AND o.partition = u.partition",
@@ -415,7 +318,7 @@ async def stored_offsets(
 ) -> dict[int, int]:
     """Every stored next offset of `consumer` on `topic`, by partition (no lock)."""
     rows = await conn.fetch(
-        f"SELECT partition, next_offset FROM {ident(schema)}.projector_offsets "
+        f"SELECT partition, next_offset FROM {OFFSETS.qualified(schema)} "
         "WHERE consumer = $1 AND topic = $2",
         consumer,
         topic,

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -20,6 +19,8 @@ from shared import topics
 from shared.envelope import Envelope, encode
 from shared.events import AssetEvent, LectureCreated
 from shared.kafka import TopicSpec, create_topics, make_producer
+from shared.kafka.records import Outgoing, Record
+from shared.read_model.tables import ASSETS, ATTEMPTS, FEED, LECTURES, SEGMENTS, Table
 from shared.settings import KafkaSettings, PostgresSettings
 from timeline_projector import generations, store
 from timeline_projector.batch_state import BatchState
@@ -38,15 +39,6 @@ def lecture_key(envelope: Envelope) -> bytes:
     return payload.lecture_id.encode()
 
 
-@dataclass(frozen=True)
-class RawRecord:
-    """A record to write as it is (for records that are not valid events)."""
-
-    value: bytes | None
-    headers: list[tuple[str, bytes]]
-    key: bytes = b"raw"
-
-
 class Projection:
     """Writes events to a private event log and runs projectors over a private database."""
 
@@ -59,14 +51,15 @@ class Projection:
     async def create_topic(self, partitions: int = PARTITIONS) -> None:
         await create_topics(self.settings.kafka, [TopicSpec(self.topic, partitions)])
 
-    async def produce(self, items: Iterable[Envelope | RawRecord]) -> None:
-        """Write `items` in order (events keyed by lecture), waiting only once at the end."""
+    async def produce(self, items: Iterable[Envelope | Outgoing]) -> None:
+        """Write `items` in order (events keyed by lecture; an `Outgoing` as it is, for records
+        that are not valid events), waiting only once at the end."""
         producer = make_producer(self.settings.kafka, linger_ms=20)
         try:
             await producer.start()
             pending = []
             for item in items:
-                if isinstance(item, RawRecord):
+                if isinstance(item, Outgoing):
                     value, headers, key = item.value, item.headers, item.key
                 else:
                     value, headers = encode(item)
@@ -152,7 +145,7 @@ class Projection:
         finally:
             await conn.close()
 
-    async def read_back(self, partitions: Sequence[int] | None = None) -> list[Any]:
+    async def read_back(self, partitions: Sequence[int] | None = None) -> list[Record]:
         """Every record of the event log, in partition and offset order."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka.bootstrap_servers,
@@ -165,20 +158,20 @@ class Projection:
             tps = [TopicPartition(self.topic, p) for p in (partitions or sorted(self.ends))]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
-            records: list[Any] = []
+            records: list[Record] = []
             want = sum(self.ends[tp.partition] for tp in tps)
             while len(records) < want:
                 fetched = await consumer.getmany(timeout_ms=1000)
-                records += [r for batch in fetched.values() for r in batch]
+                records += [Record.of(r) for batch in fetched.values() for r in batch]
             return sorted(records, key=lambda r: (r.partition, r.offset))
         finally:
             await consumer.stop()
 
 
-ROW_TABLES = (store.LECTURES, store.SEGMENTS, store.ASSETS, store.ATTEMPTS, store.FEED)
+ROW_TABLES = (LECTURES, SEGMENTS, ASSETS, ATTEMPTS, FEED)
 
 
-def _keyed(table: store.Table, rows: Iterable[Any]) -> dict[tuple[Any, ...], Any]:
+def _keyed(table: Table[Any], rows: Iterable[Any]) -> dict[tuple[Any, ...], Any]:
     return {tuple(getattr(row, name) for name in table.key): row for row in rows}
 
 

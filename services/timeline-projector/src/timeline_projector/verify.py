@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from timeline_projector.sql import Connection, ident
+from shared.postgres import Connection, ident
+from shared.read_model.tables import OFFSETS, TABLES
 
 CHECKED_TABLES: dict[str, str] = {
-    "lectures": "lecture_id",
-    "segments": "lecture_id, segment_id",
-    "assets": "asset_id",
-    "asset_attempts": "asset_id, prompt_version, attempt",
-    "lecture_event_feed": "lecture_id, seq",
-    "lecture_feed_counters": "lecture_id",
-    "projector_rejected_events": 'topic, partition, "offset"',
+    table.name: ", ".join(ident(column) for column in table.key)
+    for table in TABLES
+    if table is not OFFSETS
 }
-"""Each checked table and the order its rows are hashed in (its primary key)."""
+"""Each checked table (every one but the offsets, which differ by consumer) and the order
+its rows are hashed in (its primary key)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.envelope import Envelope
+from shared.postgres import Connection
 from timeline_projector import store
 from timeline_projector.batch_state import BatchState, Needs, Rows, Writes, needs
-from timeline_projector.sql import Connection
 
 
 class WorkingSet:

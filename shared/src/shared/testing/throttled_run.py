@@ -33,7 +33,7 @@ from shared.settings import (
 )
 from shared.worker.entry import WorkerConfig, open_replicate_generator, open_worker
 from shared.worker.settings import WorkerSettings
-from shared.worker.testing import EventLog, command_record, publish, running
+from shared.worker.testing import EventLog, command_record, produce, running
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +152,7 @@ async def run_throttled(
             commands = _commands(specs, assets, run)
             ids = [command.asset_id for command in commands]
             started = time.monotonic()
-            await publish(kafka, [command_record(command, ns) for command in commands])
+            await produce(kafka, [command_record(command, ns) for command in commands])
             await log.wait_for(lambda: log.ended(*ids), within_s, "an outcome for every asset")
             elapsed = time.monotonic() - started
             served = (await sim.get("/sim/stats")).json()["served"]

@@ -5,18 +5,14 @@ A worker's `main()`: `run_worker(SPEC, ImageWorkerSettings())`. Tests and benchm
 """
 
 from shared.worker.entry import WorkerConfig, open_worker, run_worker, serve
-from shared.worker.publisher import KafkaPublisher, Publisher, publish
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.settings import WorkerSettings
 
 __all__ = [
-    "KafkaPublisher",
-    "Publisher",
     "WorkerConfig",
     "WorkerRuntime",
     "WorkerSettings",
     "open_worker",
-    "publish",
     "run_worker",
     "serve",
 ]

@@ -6,9 +6,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
+from shared.kafka.consumer import Consumer
 from shared.worker.partitions import PartitionQueue
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ class Committer:
 
     def __init__(
         self,
-        consumer: AIOKafkaConsumer,
+        consumer: Consumer,
         interval_s: float,
         assigned: Callable[[], Queues],
         on_failure: Callable[[BaseException], None],

@@ -28,6 +28,7 @@ from shared.kafka import (
     make_producer,
     medium_topics,
 )
+from shared.kafka.publisher import KafkaPublisher
 from shared.media import MediaKind
 from shared.observability import ProbeServer, configure_logging
 from shared.ports import Generator
@@ -55,7 +56,6 @@ from shared.webhooks.worker_mode import open_webhook_wait
 from shared.worker.holding import Holding, HoldingGenerator, HoldSettings, waiting_notice
 from shared.worker.patient_store import PatientVersionStore
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
-from shared.worker.publisher import KafkaPublisher
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.settings import WorkerSettings
 from shared.worker.versions import VersionStore

@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 
 from shared.errors import GenerationError
+from shared.kafka.publisher import Acks
+from shared.kafka.records import Outgoing
 from shared.media import MediaKind
 from shared.ports import Attempt
 from shared.results import (
@@ -16,8 +18,6 @@ from shared.results import (
     GenerationSucceeded,
     StoredMedia,
 )
-from shared.worker.publisher import Acks
-from shared.worker.records import Outgoing
 
 
 class ProcessKilled(BaseException):

@@ -26,10 +26,9 @@ from shared.health.board import CircuitBoard, CircuitView
 from shared.health.breaker import State
 from shared.health.gate import Admission, admit
 from shared.health.outcomes import CIRCUIT_OPEN, circuit_key
+from shared.kafka import Outgoing, Publisher, publish
 from shared.ports import Attempt, Generator
 from shared.results import GenerationDebug, GenerationFailed, GenerationResult
-from shared.worker.publisher import Publisher, publish
-from shared.worker.records import Outgoing
 
 log = logging.getLogger("shared.worker")
 

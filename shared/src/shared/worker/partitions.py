@@ -11,9 +11,9 @@ from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 
+from shared.kafka.records import Record
 from shared.retry import RetryPolicy
 from shared.worker.offsets import OffsetTracker
-from shared.worker.records import Inbound
 from shared.worker.tiers import HeadAction, Hop, Run, Wait, head_action
 
 
@@ -35,10 +35,10 @@ class PartitionQueue:
         self.partition = partition
         self.tier_ms = tier_ms
         self._policy = policy
-        self._buffer: deque[Inbound] = deque()
+        self._buffer: deque[Record] = deque()
         self.offsets = OffsetTracker(committed)
 
-    def add(self, records: Iterable[Inbound]) -> None:
+    def add(self, records: Iterable[Record]) -> None:
         for record in records:
             self._buffer.append(record)
             self.offsets.received(record.offset)
@@ -47,9 +47,9 @@ class PartitionQueue:
     def buffered(self) -> int:
         return len(self._buffer)
 
-    def take(self, now: datetime, limit: int) -> list[tuple[Inbound, Run | Hop]]:
+    def take(self, now: datetime, limit: int) -> list[tuple[Record, Run | Hop]]:
         """Up to `limit` records that may start now, in order, removed from the buffer."""
-        taken: list[tuple[Inbound, Run | Hop]] = []
+        taken: list[tuple[Record, Run | Hop]] = []
         while self._buffer and len(taken) < limit:
             action = self._action(self._buffer[0], now)
             if isinstance(action, Wait):
@@ -69,7 +69,7 @@ class PartitionQueue:
         it can start earlier), or enough records wait for a free slot already."""
         return self.wake_at(now) is not None or len(self._buffer) >= max_buffered
 
-    def _action(self, record: Inbound, now: datetime) -> HeadAction:
+    def _action(self, record: Record, now: datetime) -> HeadAction:
         if self.tier_ms is None:
             return Run()
         return head_action(record, self.tier_ms, self._policy, now)

@@ -30,8 +30,8 @@ class PatientVersionStore:
     async def remember(self, claim: Claim, prediction_id: str) -> None:
         await patiently(lambda: self._store.remember(claim, prediction_id), watch=self._watch)
 
-    async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
-        await patiently(lambda: self._store.settle(claim, result, plan), watch=self._watch)
+    async def settle(self, claim: Claim, result: Settlement, unsent: str) -> None:
+        await patiently(lambda: self._store.settle(claim, result, unsent), watch=self._watch)
 
     async def confirm(self, claim: Claim) -> None:
         await patiently(lambda: self._store.confirm(claim), watch=self._watch)

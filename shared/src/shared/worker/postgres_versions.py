@@ -1,4 +1,5 @@
-"""`VersionStore` in PostgreSQL: the table `worker_asset_versions`, owned by the workers.
+"""`VersionStore` in PostgreSQL: the table `asset_versions` in the workers' own schema
+(`lecturegen_worker`, made by `migrations/`).
 
 Each step reads the asset's row, applies the pure rule of `shared.worker.versions` and writes
 the result only if the row is still the one it read (compare-and-set on `revision`); when
@@ -18,6 +19,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from shared import migrations
+from shared.migrations import ServiceSchema
 from shared.status import AssetStatus
 from shared.worker.versions import (
     Claim,
@@ -32,49 +35,23 @@ from shared.worker.versions import (
     settle,
 )
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS worker_asset_versions (
-    kind text NOT NULL,
-    asset_id text NOT NULL,
-    latest_requested_version integer NOT NULL,
-    attempt integer NOT NULL,
-    claimed_by text,
-    terminal_version integer NOT NULL DEFAULT 0,
-    outcome text,
-    pending_position text,
-    pending_plan text,
-    inflight_version integer,
-    inflight_attempt integer,
-    inflight_prediction_id text,
-    revision bigint NOT NULL DEFAULT 0,
-    updated_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (kind, asset_id)
-);
--- tables made by the first version of this store
-ALTER TABLE worker_asset_versions ADD COLUMN IF NOT EXISTS revision bigint NOT NULL DEFAULT 0;
-ALTER TABLE worker_asset_versions ALTER COLUMN pending_plan TYPE text;
-ALTER TABLE worker_asset_versions
-    ADD COLUMN IF NOT EXISTS inflight_version integer,
-    ADD COLUMN IF NOT EXISTS inflight_attempt integer,
-    ADD COLUMN IF NOT EXISTS inflight_prediction_id text;
-"""
-_SCHEMA_LOCK = 0x6C67_7776  # pg_advisory_xact_lock key: one CREATE TABLE at a time
+SCHEMA = ServiceSchema("lecturegen_worker", "shared.worker.migrations")
+"""The workers' own schema and its migrations."""
+_TABLE = f"{SCHEMA.name}.asset_versions"
 
 _COLUMNS = (
     "latest_requested_version, attempt, claimed_by, terminal_version, outcome, "
     "pending_position, pending_plan, inflight_version, inflight_attempt, inflight_prediction_id"
 )
-_SELECT = (
-    f"SELECT {_COLUMNS}, revision FROM worker_asset_versions WHERE kind = $1 AND asset_id = $2"
-)
+_SELECT = f"SELECT {_COLUMNS}, revision FROM {_TABLE} WHERE kind = $1 AND asset_id = $2"
 _INSERT = f"""
-INSERT INTO worker_asset_versions (kind, asset_id, {_COLUMNS})
+INSERT INTO {_TABLE} (kind, asset_id, {_COLUMNS})
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (kind, asset_id) DO NOTHING
 RETURNING revision
 """
-_UPDATE = """
-UPDATE worker_asset_versions SET
+_UPDATE = f"""
+UPDATE {_TABLE} SET
     latest_requested_version = $3, attempt = $4, claimed_by = $5, terminal_version = $6,
     outcome = $7, pending_position = $8, pending_plan = $9, inflight_version = $10,
     inflight_attempt = $11, inflight_prediction_id = $12,
@@ -90,10 +67,9 @@ _Known = tuple[VersionRow | None, int | None]
 
 
 async def create_schema(pool: asyncpg.Pool) -> None:
-    """Create the table if it is missing (safe when several workers start at once)."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
-        await conn.execute(SCHEMA)
+    """Create or migrate the workers' schema (safe when several workers start at once)."""
+    async with pool.acquire() as conn:
+        await migrations.migrate(conn, SCHEMA)
 
 
 async def keep_session(connection: asyncpg.Connection) -> None:
@@ -134,11 +110,11 @@ class PostgresVersionStore:
 
         await self._apply(claim, rule, self._known.get(_key(claim)))
 
-    async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+    async def settle(self, claim: Claim, result: Settlement, unsent: str) -> None:
         def rule(row: VersionRow | None) -> tuple[None, VersionRow | None]:
             if row is None:
                 raise LookupError(f"no claim for {claim.kind} asset {claim.asset_id}")
-            return None, settle(row, claim, result, plan)
+            return None, settle(row, claim, result, unsent)
 
         await self._apply(claim, rule, self._known.get(_key(claim)))
 
@@ -186,7 +162,7 @@ class PostgresVersionStore:
             row.terminal_version,
             None if row.outcome is None else row.outcome.value,
             row.pending_position,
-            row.pending_plan,
+            row.unsent,
             *_inflight_values(row.inflight),
         )
         if revision is None:
@@ -208,7 +184,7 @@ def _row(found: Any) -> VersionRow:
         terminal_version=found["terminal_version"],
         outcome=None if found["outcome"] is None else AssetStatus(found["outcome"]),
         pending_position=found["pending_position"],
-        pending_plan=found["pending_plan"],
+        unsent=found["pending_plan"],  # the column keeps the name it was created with
         inflight=_inflight(found),
     )
 

@@ -16,17 +16,18 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 
 from shared import topics
+from shared.kafka.consumer import Consumer
+from shared.kafka.publisher import Publisher
+from shared.kafka.records import Record
 from shared.media import MediaKind
 from shared.ports import Generator
 from shared.retry import RetryPolicy
 from shared.worker.commits import Committer
 from shared.worker.metrics import WorkerMetrics
 from shared.worker.partitions import PartitionQueue
-from shared.worker.publisher import Publisher
-from shared.worker.records import Inbound
 from shared.worker.settings import WorkerSettings
 from shared.worker.tiers import Hop, Run
 from shared.worker.turn import Turns
@@ -51,7 +52,7 @@ class WorkerRuntime:
         kind: MediaKind,
         generator: Generator,
         store: VersionStore,
-        consumer: AIOKafkaConsumer,
+        consumer: Consumer,
         publisher: Publisher,
         policy: RetryPolicy,
         settings: WorkerSettings,
@@ -133,7 +134,7 @@ class WorkerRuntime:
                 for tp, records in batch.items():
                     queue = self._queues.get(tp)
                     if queue is not None:
-                        queue.add(Inbound.of(r) for r in records)
+                        queue.add(Record.of(r) for r in records)
                 self._schedule()
             await self._drain()
         finally:
@@ -166,12 +167,12 @@ class WorkerRuntime:
                     started = True
         self._adjust_fetching(now)
 
-    def _start(self, queue: PartitionQueue, record: Inbound, action: Run | Hop) -> None:
+    def _start(self, queue: PartitionQueue, record: Record, action: Run | Hop) -> None:
         task = asyncio.create_task(self._turn(queue, record, action), name=record.position)
         self._in_flight[task] = queue
         task.add_done_callback(self._turn_done)
 
-    async def _turn(self, queue: PartitionQueue, record: Inbound, action: Run | Hop) -> None:
+    async def _turn(self, queue: PartitionQueue, record: Record, action: Run | Hop) -> None:
         if isinstance(action, Hop):
             await self._turns.hop(record, action.tier_ms)
         else:

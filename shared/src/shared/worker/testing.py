@@ -1,6 +1,6 @@
 """Test support for the integration tests of the workers and the dispatcher: read a topic
 from its beginning and wait, with a deadline, for a condition; run services in the
-background, or a worker's console script as a process; publish records; ask the local
+background, or a worker's console script as a process; produce records; ask the local
 Replicate-compatible server what it was sent."""
 
 from __future__ import annotations
@@ -30,18 +30,18 @@ from shared.events import (
     PayloadError,
 )
 from shared.kafka import make_producer
+from shared.kafka.records import Outgoing, Record
 from shared.settings import KafkaSettings
-from shared.worker.records import Inbound, Outgoing
 
 _OUTCOMES = (AssetGenerated, AssetFailed, AssetNeedsPromptUpdate)
 
 
 class TopicTail:
-    """Every record of one topic, from the first, as `Inbound`s, collected in the background."""
+    """Every record of one topic, from the first, as `Record`s, collected in the background."""
 
     def __init__(self, kafka: KafkaSettings, topic: str) -> None:
         self.topic = topic
-        self.records: list[Inbound] = []
+        self.records: list[Record] = []
         self._consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=kafka.bootstrap_servers,
@@ -77,7 +77,7 @@ class TopicTail:
         while True:
             batch = await self._consumer.getmany(timeout_ms=200)
             for records in batch.values():
-                self.records.extend(Inbound.of(r) for r in records)
+                self.records.extend(Record.of(r) for r in records)
             if batch:
                 self._changed.set()
 
@@ -164,8 +164,8 @@ async def running(*services: Runnable, stop_within_s: float = 30) -> AsyncIterat
         await asyncio.wait_for(asyncio.gather(*tasks), stop_within_s)
 
 
-async def publish(kafka: KafkaSettings, records: list[Outgoing]) -> None:
-    """Produce `records` in order and wait until the broker has them all."""
+async def produce(kafka: KafkaSettings, records: list[Outgoing]) -> None:
+    """Write `records` in order with a producer of its own; return once the broker has them all."""
     producer = make_producer(kafka)
     try:
         await producer.start()

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.headers import DUE_AT
+from shared.kafka.records import Record
 from shared.retry import RetryPolicy, tier_due_at
-from shared.worker.records import Inbound
 
 HOP_SLACK = timedelta(milliseconds=100)
 """How far `DUE_AT` may lie past the tier's due time and still be waited for in place.
@@ -46,7 +46,7 @@ class Hop:
 HeadAction = Wait | Run | Hop
 
 
-def due_header(record: Inbound) -> datetime | None:
+def due_header(record: Record) -> datetime | None:
     """The record's `DUE_AT` header as a time, or None when it has none (or an unreadable one)."""
     raw = record.header(DUE_AT)
     if not raw:
@@ -58,7 +58,7 @@ def due_header(record: Inbound) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def head_action(record: Inbound, tier_ms: int, policy: RetryPolicy, now: datetime) -> HeadAction:
+def head_action(record: Record, tier_ms: int, policy: RetryPolicy, now: datetime) -> HeadAction:
     """What to do with the head `record` of a partition of tier `tier_ms` at time `now`."""
     tier_due = tier_due_at(record.written_at, tier_ms)
     wanted = due_header(record)

@@ -1,9 +1,12 @@
 """One turn of a worker: a consumed record in, its records out and acknowledged.
 
-Decode → poison check → idempotency claim (which also says whether to resume a prediction or
-create one) → `asset.attempt-started` → provider call, whose new prediction is saved before it
-is waited for → retry decision → save the outcome records with the new state → send them and
-await the acks → confirm. The runtime marks the offset done only after `run` returns.
+Read top-down, `Turns.run` is the whole path of one request: decode (a poison record goes to
+the dead-letter topic) → idempotency claim, which also says whether to resume a prediction or
+create one (or to re-send saved records, or to skip) → `asset.attempt-started` → provider
+call, whose new prediction is saved before it is waited for → the outcome
+(`shared.worker.outcomes`: its records, its status, its accounting) → save its records with
+the new state → send them and await the acks → confirm → count and log. The runtime marks
+the offset done only after `run` returns.
 """
 
 from __future__ import annotations
@@ -20,16 +23,16 @@ from shared import topics
 from shared.envelope import decode
 from shared.errors import GenerationError
 from shared.events import GenerateAsset, PayloadError
+from shared.kafka.publisher import Publisher, publish
+from shared.kafka.records import Record, dump_records, load_records
 from shared.media import MediaKind
 from shared.ports import Attempt, Generator
 from shared.results import GenerationDebug, GenerationFailed, GenerationResult
-from shared.retry import Decision, Fail, NeedsPromptUpdate, Retry, RetryPolicy, decide
-from shared.status import AssetStatus
-from shared.worker import plan
+from shared.retry import RetryPolicy, decide
 from shared.worker.metrics import WorkerMetrics
-from shared.worker.publisher import Publisher, publish
-from shared.worker.records import Inbound, dump_plan, load_plan
-from shared.worker.versions import Claim, Claimed, Ended, Scheduled, Verdict, VersionStore
+from shared.worker.outcomes import Finished, Outcome, outcome_of
+from shared.worker.versions import Claim, Claimed, Verdict, VersionStore
+from shared.worker.writer import Writer
 
 log = logging.getLogger("shared.worker")
 
@@ -63,7 +66,7 @@ class Turns:
         metrics: WorkerMetrics,
         clock: Callable[[], datetime],
     ) -> None:
-        self._ctx = plan.PlanContext(kind, namespace)
+        self._writer = Writer(kind, namespace)
         self._requests_topic = topics.requests(kind, namespace)
         self._generator = generator
         self._store = store
@@ -72,13 +75,13 @@ class Turns:
         self._metrics = metrics
         self._clock = clock
 
-    async def run(self, record: Inbound, on_waiting: Callable[[], None] | None = None) -> None:
+    async def run(self, record: Record, on_waiting: Callable[[], None] | None = None) -> None:
         """Handle one request or retry record, all the way to acknowledged output;
         `on_waiting` is the attempt's `Attempt.on_waiting`."""
         try:
             request = self._read(record)
         except PoisonRecordError as exc:
-            await publish(self._publisher, plan.poison(self._ctx, record, str(exc)))
+            await publish(self._publisher, self._writer.poison(record, str(exc)))
             self._metrics.dead_letter("poison")
             log.warning(
                 "poison record sent to the dead-letter topic",
@@ -87,7 +90,7 @@ class Turns:
             return
         command = request.command
         claim = Claim(
-            self._ctx.kind,
+            self._writer.kind,
             command.asset_id,
             command.prompt_version,
             request.attempt,
@@ -96,10 +99,8 @@ class Turns:
         )
         claimed = await self._store.claim(claim)
         verdict = claimed.verdict
-        if verdict is Verdict.RESEND and claimed.plan is not None:
-            await publish(self._publisher, load_plan(claimed.plan))
-            await self._store.confirm(claim)
-            log.info("re-sent the saved outcome of a redelivered record", extra=_fields(request))
+        if verdict is Verdict.RESEND and claimed.unsent is not None:
+            await self._resend(request, claim, claimed.unsent)
             return
         if verdict is not Verdict.PROCEED:
             self._metrics.skip(verdict.value)
@@ -108,21 +109,65 @@ class Turns:
         resume = self._resumption(request, claim, claimed)
         await self._attempt(record, request, claim, resume, on_waiting)
 
-    async def hop(self, record: Inbound, tier_ms: int) -> None:
+    async def hop(self, record: Record, tier_ms: int) -> None:
         """Write a retry that is not due yet through tier `tier_ms` once more."""
-        await publish(self._publisher, plan.hop(self._ctx, record, tier_ms))
+        await publish(self._publisher, self._writer.hop(record, tier_ms))
         self._metrics.retry(tier_ms)
+
+    def _read(self, record: Record) -> _Request:
+        try:
+            envelope = decode(record.value, record.headers)
+        except PayloadError as exc:
+            raise PoisonRecordError(exc.reason) from exc
+        command = envelope.payload
+        if not isinstance(command, GenerateAsset):
+            raise PoisonRecordError(f"expected {GenerateAsset.TYPE}, got {envelope.type}")
+        if command.kind is not self._writer.kind:
+            raise PoisonRecordError(
+                f"a {command.kind.value} request on the {self._writer.kind.value} worker"
+            )
+        if record.topic == self._requests_topic:
+            return _Request(command, 1, None)
+        raw = record.header(h.ATTEMPT)
+        try:
+            attempt = int(raw or "")
+        except ValueError:
+            raise PoisonRecordError(
+                f"retry record without a valid {h.ATTEMPT} header: {raw!r}"
+            ) from None
+        if attempt < 2:
+            raise PoisonRecordError(f"retry record with attempt {attempt}")
+        return _Request(command, attempt, record.header(h.PREDICTION_ID))
+
+    async def _resend(self, request: _Request, claim: Claim, unsent: str) -> None:
+        """Send the records a turn of this very record saved before it was cut short."""
+        await publish(self._publisher, load_records(unsent))
+        await self._store.confirm(claim)
+        log.info("re-sent the saved outcome of a redelivered record", extra=_fields(request))
+
+    def _resumption(self, request: _Request, claim: Claim, claimed: Claimed) -> str | None:
+        """The prediction to resume (the store's decision), counted and logged."""
+        resume = claimed.resume_prediction_id
+        if resume is not None:
+            redelivered = resume != claim.carried_prediction_id
+            self._metrics.resume("redelivery" if redelivered else "retry")
+            if redelivered:
+                log.info(
+                    "resuming the prediction this attempt created before it was cut off",
+                    extra={**_fields(request), "prediction_id": resume},
+                )
+        return resume
 
     async def _attempt(
         self,
-        record: Inbound,
+        record: Record,
         request: _Request,
         claim: Claim,
         resume: str | None,
         on_waiting: Callable[[], None] | None,
     ) -> None:
         command, number = request.command, request.attempt
-        started = plan.attempt_started(self._ctx, command, number, self._clock())
+        started = self._writer.attempt_started(command, number, self._clock())
         # Handed to the producer before the call, so it precedes the outcome on the log (same
         # key, same partition); its ack is awaited with the outcome's, so neither the call
         # nor the outcome waits for it.
@@ -139,34 +184,35 @@ class Turns:
             result = await self._call(attempt)
             # the created prediction's id is saved before the outcome (never after it)
             await asyncio.gather(*saving)
-            now = self._clock()
-            decision = None if result.ok else decide(result.error, number, self._policy, now)
-            records = plan.outcome(self._ctx, record, command, number, result, decision, now)
-            status = _status(decision)
-            settlement = Scheduled() if status is AssetStatus.RETRYING else Ended(status)
+            outcome = self._outcome(record, request, result)
+            records = outcome.records(self._writer)
             # Saved before sending: a crash from here on re-sends these very records on
             # redelivery instead of calling the provider again (decision 0003).
-            await self._store.settle(claim, settlement, dump_plan(records))
+            await self._store.settle(claim, outcome.settlement, dump_records(records))
             await publish(self._publisher, records)
         finally:
             for task in saving:
                 task.cancel()  # only when the turn itself was cut short
             await announced
         await self._store.confirm(claim)
-        self._account(request, result, decision, status, now)
+        outcome.account(self._metrics, _fields(request))
 
-    def _resumption(self, request: _Request, claim: Claim, claimed: Claimed) -> str | None:
-        """The prediction to resume (the store's decision), counted and logged."""
-        resume = claimed.resume_prediction_id
-        if resume is not None:
-            redelivered = resume != claim.carried_prediction_id
-            self._metrics.resume("redelivery" if redelivered else "retry")
-            if redelivered:
-                log.info(
-                    "resuming the prediction this attempt created before it was cut off",
-                    extra={**_fields(request), "prediction_id": resume},
-                )
-        return resume
+    async def _call(self, attempt: Attempt) -> GenerationResult:
+        self._metrics.call_started()
+        began = time.monotonic()
+        try:
+            return await self._generator.generate(attempt)
+        except Exception as exc:  # a generator must not raise; if it does, retry it as UNKNOWN
+            log.exception("generator raised", extra={"asset_id": attempt.command.asset_id})
+            return GenerationFailed(
+                kind=self._writer.kind,
+                error=GenerationError.unknown(f"generator raised {exc!r}"),
+                debug=GenerationDebug(
+                    prompt=attempt.command.prompt, model=attempt.command.model, provider="unknown"
+                ),
+            )
+        finally:
+            self._metrics.call_ended(time.monotonic() - began)
 
     def _remembering(
         self, claim: Claim, saving: list[asyncio.Task[None]]
@@ -194,83 +240,12 @@ class Turns:
                 extra={"asset_id": claim.asset_id, "prediction_id": prediction_id},
             )
 
-    async def _call(self, attempt: Attempt) -> GenerationResult:
-        self._metrics.call_started()
-        began = time.monotonic()
-        try:
-            return await self._generator.generate(attempt)
-        except Exception as exc:  # a generator must not raise; if it does, retry it as UNKNOWN
-            log.exception("generator raised", extra={"asset_id": attempt.command.asset_id})
-            return GenerationFailed(
-                kind=self._ctx.kind,
-                error=GenerationError.unknown(f"generator raised {exc!r}"),
-                debug=GenerationDebug(
-                    prompt=attempt.command.prompt, model=attempt.command.model, provider="unknown"
-                ),
-            )
-        finally:
-            self._metrics.call_ended(time.monotonic() - began)
-
-    def _read(self, record: Inbound) -> _Request:
-        try:
-            envelope = decode(record.value, record.headers)
-        except PayloadError as exc:
-            raise PoisonRecordError(exc.reason) from exc
-        command = envelope.payload
-        if not isinstance(command, GenerateAsset):
-            raise PoisonRecordError(f"expected {GenerateAsset.TYPE}, got {envelope.type}")
-        if command.kind is not self._ctx.kind:
-            raise PoisonRecordError(
-                f"a {command.kind.value} request on the {self._ctx.kind.value} worker"
-            )
-        if record.topic == self._requests_topic:
-            return _Request(command, 1, None)
-        raw = record.header(h.ATTEMPT)
-        try:
-            attempt = int(raw or "")
-        except ValueError:
-            raise PoisonRecordError(
-                f"retry record without a valid {h.ATTEMPT} header: {raw!r}"
-            ) from None
-        if attempt < 2:
-            raise PoisonRecordError(f"retry record with attempt {attempt}")
-        return _Request(command, attempt, record.header(h.PREDICTION_ID))
-
-    def _account(
-        self,
-        request: _Request,
-        result: GenerationResult,
-        decision: Decision | None,
-        status: AssetStatus,
-        now: datetime,
-    ) -> None:
-        fields = _fields(request)
-        self._metrics.attempt(status.value)
-        if not result.ok:
-            error = result.error
-            self._metrics.error(error.code)
-            fields.update(code=error.code.value, provider_code=error.provider_code)
-        if isinstance(decision, Retry):
-            self._metrics.retry(decision.tier_ms)
-            fields.update(retries=decision.retry_number, delay_s=decision.delay_s)
-            log.info("attempt failed; retry scheduled", extra=fields)
-            return
-        if isinstance(decision, Fail):
-            self._metrics.dead_letter("exhausted" if decision.exhausted else "failed")
-        fields["retries"] = request.attempt - 1
-        seconds = (now - request.command.requested_at).total_seconds()
-        self._metrics.finished(status.value, seconds)
-        log.info("asset %s", status.value, extra=fields)
-
-
-def _status(decision: Decision | None) -> AssetStatus:
-    if decision is None:
-        return AssetStatus.GENERATED
-    if isinstance(decision, Retry):
-        return AssetStatus.RETRYING
-    if isinstance(decision, NeedsPromptUpdate):
-        return AssetStatus.NEEDS_PROMPT_UPDATE
-    return AssetStatus.FAILED
+    def _outcome(self, record: Record, request: _Request, result: GenerationResult) -> Outcome:
+        """What the attempt came to: for a failure, what the retry policy decides now."""
+        now = self._clock()
+        number = request.attempt
+        decision = None if result.ok else decide(result.error, number, self._policy, now)
+        return outcome_of(Finished(record, request.command, number, result, now), decision)
 
 
 def _fields(request: _Request) -> dict[str, object]:

@@ -59,8 +59,9 @@ class VersionRow:
     terminal_version: int = 0
     outcome: AssetStatus | None = None
     pending_position: str | None = None
-    """The record whose outcome records (`pending_plan`) are saved but not confirmed sent."""
-    pending_plan: str | None = None
+    """The record whose outcome records (`unsent`) are saved but not confirmed sent."""
+    unsent: str | None = None
+    """Those records (`shared.kafka.records.dump_records`), to send again after a crash."""
     inflight: Inflight | None = None
     """The prediction the live attempt created, saved before waiting for it."""
 
@@ -88,7 +89,7 @@ class Claimed:
     """A store's answer to a claim."""
 
     verdict: Verdict
-    plan: str | None = None
+    unsent: str | None = None
     """With `RESEND`: the saved outcome records to send again."""
     resume_prediction_id: str | None = None
     """With `PROCEED`: the prediction to poll instead of creating one (see `to_resume`)."""
@@ -108,7 +109,7 @@ def answer(row: VersionRow | None, claim: Claim) -> tuple[Claimed, VersionRow | 
     """`judge`, with what the caller needs to act on the verdict."""
     verdict, new = judge(row, claim)
     if verdict is Verdict.RESEND and row is not None:
-        return Claimed(verdict, plan=row.pending_plan), new
+        return Claimed(verdict, unsent=row.unsent), new
     if verdict is Verdict.PROCEED:
         return Claimed(verdict, resume_prediction_id=to_resume(row, claim)), new
     return Claimed(verdict), new
@@ -118,7 +119,7 @@ def judge(row: VersionRow | None, claim: Claim) -> tuple[Verdict, VersionRow | N
     """The verdict for `claim` and the row to save (None: leave the row as it is)."""
     if row is None:
         return Verdict.PROCEED, VersionRow(claim.prompt_version, claim.attempt, claim.position)
-    if row.pending_plan is not None and row.pending_position == claim.position:
+    if row.unsent is not None and row.pending_position == claim.position:
         return Verdict.RESEND, None
     if claim.prompt_version < row.latest_requested_version:
         return Verdict.SUPERSEDED, None
@@ -169,11 +170,11 @@ class Scheduled:
 Settlement = Ended | Scheduled
 
 
-def settle(row: VersionRow, claim: Claim, result: Settlement, plan: str) -> VersionRow:
-    """The row after `claim`'s attempt ended with `result`, whose records are `plan`."""
+def settle(row: VersionRow, claim: Claim, result: Settlement, unsent: str) -> VersionRow:
+    """The row after `claim`'s attempt ended with `result`, whose records are `unsent`."""
     inflight = None if row.inflight is not None and row.inflight.of(claim) else row.inflight
     saved = dataclasses.replace(
-        row, pending_position=claim.position, pending_plan=plan, inflight=inflight
+        row, pending_position=claim.position, unsent=unsent, inflight=inflight
     )
     if isinstance(result, Ended):
         if claim.prompt_version < saved.terminal_version:
@@ -195,7 +196,7 @@ def confirm(row: VersionRow, position: str) -> VersionRow | None:
     """The row once the records saved for `position` are acknowledged (None: unchanged)."""
     if row.pending_position != position:
         return None
-    return dataclasses.replace(row, pending_position=None, pending_plan=None)
+    return dataclasses.replace(row, pending_position=None, unsent=None)
 
 
 class VersionStore(Protocol):
@@ -209,7 +210,7 @@ class VersionStore(Protocol):
         """Save the prediction `claim`'s attempt created, before waiting for it to finish."""
         ...
 
-    async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+    async def settle(self, claim: Claim, result: Settlement, unsent: str) -> None:
         """Save the attempt's end and its outcome records, before they are sent."""
         ...
 
@@ -237,9 +238,9 @@ class InMemoryVersionStore:
         if new is not None:
             self.rows[key] = new
 
-    async def settle(self, claim: Claim, result: Settlement, plan: str) -> None:
+    async def settle(self, claim: Claim, result: Settlement, unsent: str) -> None:
         key = (claim.kind, claim.asset_id)
-        self.rows[key] = settle(self.rows[key], claim, result, plan)
+        self.rows[key] = settle(self.rows[key], claim, result, unsent)
 
     async def confirm(self, claim: Claim) -> None:
         key = (claim.kind, claim.asset_id)

@@ -26,7 +26,7 @@ from api.problems import FieldError, ProblemError, invalid, not_found, responses
 from api.provider_waits import mark_asset
 from api.regeneration import RegenerationPendingError, next_version, regeneration_event
 from api.schemas import AssetView, RegenerateRequest, RegenerationAccepted
-from api.views import asset_view, current_asset
+from api.views import asset_view
 
 router = APIRouter(
     prefix="/v1/assets",
@@ -82,10 +82,9 @@ async def regenerate_asset(
 ) -> RegenerationAccepted:
     if idempotency_key is not None and (earlier := await claims.by_key(idempotency_key)):
         return _replayed(asset_id, earlier, response)
-    row = await reads.asset(asset_id)
-    if row is None:
+    asset = await reads.asset(asset_id)
+    if asset is None:
         raise not_found("asset", asset_id)
-    asset = current_asset(row)
     latest = await claims.latest(asset_id)
     try:
         version = next_version(asset, latest, datetime.now(UTC), settings.regeneration_claim_ttl_s)

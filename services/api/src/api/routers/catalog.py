@@ -48,22 +48,20 @@ async def list_lectures(
         ) from None
     rows = await reads.recent_lectures(limit + 1, before)
     page, more = rows[:limit], len(rows) > limit
-    counts = await reads.counts_of([row["lecture_id"] for row in page])
+    counts = await reads.counts_of([row.lecture_id for row in page])
     last = page[-1] if page else None
     return LectureList(
         lectures=[
             LectureSummary(
-                lecture_id=row["lecture_id"],
-                title=row["title"],
-                duration_s=row["duration_s"],
-                created_at=row["created_at"],
-                counts=counts[row["lecture_id"]],
+                lecture_id=row.lecture_id,
+                title=row.title,
+                duration_s=row.duration_s,
+                created_at=row.created_at,
+                counts=counts[row.lecture_id],
             )
             for row in page
         ],
-        next_cursor=(
-            encode_cursor(last["created_at"], last["lecture_id"]) if more and last else None
-        ),
+        next_cursor=encode_cursor(last.created_at, last.lecture_id) if more and last else None,
     )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -38,6 +38,7 @@ from api.schemas import (
 )
 from api.views import asset_view, lecture_view, timeline_view
 from shared.ids import new_id
+from shared.read_model.rows import AssetRow
 from shared.status import AssetStatus
 
 router = APIRouter(
@@ -140,9 +141,9 @@ async def list_assets(
     )
 
 
-def _retrying(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+def _retrying(rows: Sequence[AssetRow]) -> list[str]:
     """The ids of the assets that are retrying: only those can wait for their provider."""
-    return [row["asset_id"] for row in rows if row["status"] == AssetStatus.RETRYING.value]
+    return [row.asset_id for row in rows if row.status == AssetStatus.RETRYING.value]
 
 
 async def _resume_point(

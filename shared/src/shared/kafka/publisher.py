@@ -13,7 +13,7 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
-from shared.worker.records import Outgoing
+from shared.kafka.records import Outgoing
 
 Acks = Awaitable[object]
 
@@ -33,7 +33,7 @@ async def publish(publisher: Publisher, records: list[Outgoing]) -> None:
 
 
 class KafkaPublisher:
-    """A `Publisher` over a started, idempotent, `acks="all"` producer (`shared.kafka`)."""
+    """A `Publisher` over a started, idempotent, `acks="all"` producer (`make_producer`)."""
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer

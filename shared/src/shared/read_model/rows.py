@@ -1,4 +1,9 @@
-"""The rows of the projection's tables, as plain frozen values (see SCHEMA.md).
+"""The rows of the read model's tables, as plain frozen values (see `docs/read-model.md`).
+
+Each row type *is* its table's definition: its fields are the columns, in order, and each
+field's type gives the column's PostgreSQL type (`tables.pg_type`; `Annotated` where the
+plain Python type is not enough, e.g. a `bigint`). The projector writes these rows; the API,
+the timeline and the CLI read them.
 
 JSON columns hold plain JSON values (`dict`), exactly what is stored; times come from the
 events, so replaying the same log gives the same rows.
@@ -13,9 +18,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 Json = dict[str, Any]
+"""A `jsonb` column's value."""
+
+BIGINT = "int8"
+"""The PostgreSQL type of an `int` field annotated with it (an `int` is an `integer`)."""
 
 Row = TypeVar("Row", bound=tuple[Any, ...])
 
@@ -37,6 +46,8 @@ def _field_index(row_type: type[tuple[Any, ...]]) -> dict[str, int]:
 
 
 class LectureRow(NamedTuple):
+    """A lecture as submitted."""
+
     lecture_id: str
     title: str
     duration_s: float
@@ -46,6 +57,8 @@ class LectureRow(NamedTuple):
 
 
 class SegmentRow(NamedTuple):
+    """Where one segment of a lecture sits on the timeline."""
+
     lecture_id: str
     segment_id: str
     position: int
@@ -71,7 +84,7 @@ class AssetRow(NamedTuple):
     requested_duration_s: float | None
     media_blob_key: str | None
     media_content_type: str | None
-    media_size_bytes: int | None
+    media_size_bytes: Annotated[int, BIGINT] | None
     duration_s: float | None
     retried_count: int
     attempts: int
@@ -80,6 +93,21 @@ class AssetRow(NamedTuple):
     created_at: datetime
     updated_at: datetime
     last_event_id: str
+
+
+NEW_VERSION: Mapping[str, Any] = {
+    "error": None,
+    "media_blob_key": None,
+    "media_content_type": None,
+    "media_size_bytes": None,
+    "duration_s": None,
+    "retried_count": 0,
+    "attempts": 0,
+    "provider": None,
+    "prediction_id": None,
+}
+"""The columns of an `AssetRow` that belong to one version, as each version starts: no error,
+no media, no attempts yet."""
 
 
 AttemptKey = tuple[str, int, int]
@@ -110,7 +138,7 @@ class FeedRow(NamedTuple):
     """One live update of a lecture: an asset event with its per-lecture sequence number."""
 
     lecture_id: str
-    seq: int
+    seq: Annotated[int, BIGINT]
     event_id: str
     event_type: str
     asset_id: str
@@ -120,12 +148,30 @@ class FeedRow(NamedTuple):
     created_at: datetime
 
 
+class FeedCounterRow(NamedTuple):
+    """The highest `seq` of a lecture's feed."""
+
+    lecture_id: str
+    last_seq: Annotated[int, BIGINT]
+
+
+class OffsetRow(NamedTuple):
+    """The next offset the projector reads of one partition (bookkeeping, written in the
+    transaction of the rows it led to)."""
+
+    consumer: str
+    topic: str
+    partition: int
+    next_offset: Annotated[int, BIGINT]
+    updated_at: datetime
+
+
 class RejectedRow(NamedTuple):
     """A record of the log that could not be decoded; it is skipped, never retried."""
 
     topic: str
     partition: int
-    offset: int
+    offset: Annotated[int, BIGINT]
     reason: str
     event_type: str | None
     event_id: str | None

@@ -1,5 +1,6 @@
-"""The records a worker writes for each outcome: `shared.worker.plan` is pure, so every case is
-checked here without Kafka."""
+"""What each outcome of an attempt writes, which status it stands for, and how it is counted:
+`shared.worker.outcomes` and `shared.worker.writer` are pure, so every case is checked here
+without Kafka."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared import headers as h
 from shared import topics
-from shared.envelope import decode, header
+from shared.envelope import decode
 from shared.errors import GenerationError
 from shared.events import (
     AssetAttemptStarted,
@@ -17,19 +18,49 @@ from shared.events import (
     AssetRetrying,
     GenerateAsset,
 )
+from shared.kafka.records import Outgoing, Record, header
 from shared.media import MediaKind
-from shared.results import GenerationDebug, GenerationFailed, GenerationSucceeded, StoredMedia
-from shared.retry import Fail, NeedsPromptUpdate, Retry, RetryPolicy, decide
-from shared.worker import plan
+from shared.results import (
+    GenerationDebug,
+    GenerationFailed,
+    GenerationResult,
+    GenerationSucceeded,
+    StoredMedia,
+)
+from shared.retry import Decision, Fail, NeedsPromptUpdate, Retry, RetryPolicy, decide
+from shared.status import AssetStatus
+from shared.worker.metrics import WorkerMetrics
+from shared.worker.outcomes import (
+    Failed,
+    Finished,
+    Generated,
+    PromptUpdateRequired,
+    RetryScheduled,
+    outcome_of,
+)
+from shared.worker.versions import Ended, Scheduled
+from shared.worker.writer import Writer
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
-CTX = plan.PlanContext(MediaKind.IMAGE, namespace="t.")
+WRITER = Writer(MediaKind.IMAGE, namespace="t.")
 POLICY = RetryPolicy()
 DEBUG = GenerationDebug(prompt="a red fox", model="acme/painter:v1", provider="replicate")
 
 
 def _failed(error: GenerationError, resume: str | None = None) -> GenerationFailed:
     return GenerationFailed(MediaKind.IMAGE, error, DEBUG, resume_prediction_id=resume)
+
+
+def _records(
+    record: Record,
+    command: GenerateAsset,
+    attempt: int,
+    result: GenerationResult,
+    decision: Decision | None,
+    now: datetime = T0,
+) -> list[Outgoing]:
+    finished = Finished(record, command, attempt, result, now)
+    return outcome_of(finished, decision).records(WRITER)
 
 
 def test_a_success_is_one_generated_event_keyed_by_lecture(command, request_record) -> None:
@@ -42,7 +73,7 @@ def test_a_success_is_one_generated_event_keyed_by_lecture(command, request_reco
         GenerationDebug("a red fox", "acme/painter:v1", "replicate", prediction_id="pred-9"),
     )
 
-    out = plan.outcome(CTX, record, cmd, 2, result, None, T0)
+    out = _records(record, cmd, 2, result, None)
 
     assert [o.topic for o in out] == ["t.lecturegen.events.v1"]
     assert out[0].key == b"l1"
@@ -69,7 +100,7 @@ def test_a_transient_failure_is_a_retrying_event_and_the_request_on_its_tier(
     decision = decide(error, 1, POLICY, T0)
     assert isinstance(decision, Retry)
 
-    event_out, tier_out = plan.outcome(CTX, record, cmd, 1, _failed(error, "pred-1"), decision, T0)
+    event_out, tier_out = _records(record, cmd, 1, _failed(error, "pred-1"), decision, T0)
 
     retrying = decode(event_out.value, event_out.headers).payload
     assert isinstance(retrying, AssetRetrying)
@@ -100,14 +131,14 @@ def test_a_later_retry_keeps_the_provenance_of_the_original_request(
     error = GenerationError.transient("503")
     first = decide(error, 1, POLICY, T0)
     assert isinstance(first, Retry)
-    _, tier_out = plan.outcome(
-        CTX, request_record(cmd, offset=7, partition=3), cmd, 1, _failed(error), first, T0
+    _, tier_out = _records(
+        request_record(cmd, offset=7, partition=3), cmd, 1, _failed(error), first, T0
     )
     retry_record = read_back(tier_out, offset=99, partition=1)
     second = decide(error, 2, POLICY, T0)
     assert isinstance(second, Retry)
 
-    _, again = plan.outcome(CTX, retry_record, cmd, 2, _failed(error), second, T0)
+    _, again = _records(retry_record, cmd, 2, _failed(error), second, T0)
 
     assert again.topic == "t.lecturegen.image.retry.10s.v1"
     assert header(again.headers, h.ATTEMPT) == "3"
@@ -125,7 +156,7 @@ def test_a_rejected_prompt_is_one_needs_prompt_update_event_and_nothing_else(
     decision = decide(error, 1, POLICY, T0)
     assert isinstance(decision, NeedsPromptUpdate)
 
-    out = plan.outcome(CTX, request_record(cmd), cmd, 1, _failed(error), decision, T0)
+    out = _records(request_record(cmd), cmd, 1, _failed(error), decision, T0)
 
     assert len(out) == 1
     payload = decode(out[0].value, out[0].headers).payload
@@ -142,8 +173,7 @@ def test_exhausted_retries_are_a_failed_event_and_a_dead_letter_copy_with_proven
     decision = decide(error, 4, POLICY, T0)
     assert decision == Fail(retried_count=3, exhausted=True)
     tier_record = read_back(
-        plan.outcome(
-            CTX,
+        _records(
             request_record(cmd, offset=7, partition=3),
             cmd,
             3,
@@ -154,7 +184,7 @@ def test_exhausted_retries_are_a_failed_event_and_a_dead_letter_copy_with_proven
         offset=5,
     )
 
-    event_out, dlt_out = plan.outcome(CTX, tier_record, cmd, 4, _failed(error), decision, T0)
+    event_out, dlt_out = _records(tier_record, cmd, 4, _failed(error), decision, T0)
 
     failed = decode(event_out.value, event_out.headers).payload
     assert isinstance(failed, AssetFailed)
@@ -173,9 +203,7 @@ def test_a_permanent_failure_is_dead_lettered_as_failed_not_exhausted(
     error = GenerationError.configuration("402 billing", provider_code="402")
     decision = decide(error, 1, POLICY, T0)
 
-    event_out, dlt_out = plan.outcome(
-        CTX, request_record(cmd), cmd, 1, _failed(error), decision, T0
-    )
+    event_out, dlt_out = _records(request_record(cmd), cmd, 1, _failed(error), decision, T0)
 
     assert isinstance(decode(event_out.value, event_out.headers).payload, AssetFailed)
     assert header(dlt_out.headers, h.DLT_REASON) == "failed"
@@ -185,7 +213,7 @@ def test_a_poison_record_goes_to_the_dead_letter_topic_with_its_reason(request_r
     record = request_record(command(), offset=12, partition=2)
     broken = type(record)(**{**{f: getattr(record, f) for f in record.__slots__}, "value": b"{"})
 
-    (out,) = plan.poison(CTX, broken, "value is not JSON")
+    (out,) = WRITER.poison(broken, "value is not JSON")
 
     assert out.topic == "t.lecturegen.image.dlt.v1"
     assert out.value == b"{"
@@ -203,9 +231,9 @@ def test_a_hop_writes_the_record_to_the_tier_unchanged_but_for_the_tier(
     decision = decide(error, 1, POLICY, T0)
     assert isinstance(decision, Retry)
     assert decision.tier_ms == 300_000
-    _, tier_out = plan.outcome(CTX, request_record(cmd), cmd, 1, _failed(error), decision, T0)
+    _, tier_out = _records(request_record(cmd), cmd, 1, _failed(error), decision, T0)
 
-    (hopped,) = plan.hop(CTX, read_back(tier_out), 300_000)
+    (hopped,) = WRITER.hop(read_back(tier_out), 300_000)
 
     assert hopped.topic == "t.lecturegen.image.retry.300s.v1"
     assert hopped.value == tier_out.value
@@ -214,9 +242,82 @@ def test_a_hop_writes_the_record_to_the_tier_unchanged_but_for_the_tier(
 
 
 def test_attempt_started_names_the_attempt(command) -> None:
-    out = plan.attempt_started(CTX, command(), 3, T0)
+    out = WRITER.attempt_started(command(), 3, T0)
 
     payload = decode(out.value, out.headers).payload
     assert isinstance(payload, AssetAttemptStarted)
     assert (payload.attempt, payload.started_at) == (3, T0)
     assert out.key == b"l1"
+
+
+def _finished(record: Record, cmd: GenerateAsset, result: GenerationResult) -> Finished:
+    return Finished(record, cmd, 1, result, T0 + timedelta(seconds=30))
+
+
+def test_each_outcome_stands_for_the_status_of_its_event_and_settles_accordingly(
+    command, request_record
+) -> None:
+    cmd = command()
+    record = request_record(cmd)
+    media = StoredMedia("ab/cdef.png", "image/png", 1)
+    cases = {
+        None: GenerationSucceeded(MediaKind.IMAGE, media, DEBUG),
+        "transient": _failed(GenerationError.transient("503")),
+        "sensitive": _failed(GenerationError.sensitive_content("E005")),
+        "billing": _failed(GenerationError.configuration("402")),
+    }
+    outcomes = [
+        outcome_of(
+            _finished(record, cmd, result),
+            None if result.ok else decide(result.error, 1, POLICY, T0),
+        )
+        for result in cases.values()
+    ]
+
+    assert [type(o) for o in outcomes] == [Generated, RetryScheduled, PromptUpdateRequired, Failed]
+    assert [o.status for o in outcomes] == [
+        AssetStatus.GENERATED,
+        AssetStatus.RETRYING,
+        AssetStatus.NEEDS_PROMPT_UPDATE,
+        AssetStatus.FAILED,
+    ]
+    for outcome in outcomes:  # the status is the one its (first) event stands for
+        event = decode(outcome.records(WRITER)[0].value, outcome.records(WRITER)[0].headers)
+        assert type(event.payload) is outcome.event
+        assert outcome.event.STATUS is outcome.status
+    assert [o.settlement for o in outcomes] == [
+        Ended(AssetStatus.GENERATED),
+        Scheduled(),
+        Ended(AssetStatus.NEEDS_PROMPT_UPDATE),
+        Ended(AssetStatus.FAILED),
+    ]
+
+
+def _count(metrics: WorkerMetrics, name: str, **labels: str) -> float:
+    value = metrics.registry.get_sample_value(name, {"medium": "image", **labels})
+    return value or 0.0
+
+
+def test_a_retry_is_counted_on_its_tier_and_an_exhausted_failure_as_a_dead_letter(
+    command, request_record
+) -> None:
+    cmd = command()
+    record = request_record(cmd)
+    error = GenerationError.transient("E6716")
+    metrics = WorkerMetrics(MediaKind.IMAGE, tiers_ms=POLICY.tiers_ms)
+
+    retry_fields: dict[str, object] = {}
+    outcome_of(_finished(record, cmd, _failed(error)), decide(error, 1, POLICY, T0)).account(
+        metrics, retry_fields
+    )
+    exhausted = Finished(record, cmd, 4, _failed(error), T0 + timedelta(seconds=30))
+    failed_fields: dict[str, object] = {}
+    outcome_of(exhausted, decide(error, 4, POLICY, T0)).account(metrics, failed_fields)
+
+    assert retry_fields["retries"] == 1
+    assert retry_fields["delay_s"] == 5.0
+    assert _count(metrics, "lecturegen_worker_retries_scheduled_total", tier="5s") == 1
+    assert failed_fields["retries"] == 3
+    assert failed_fields["code"] == "TRANSIENT_PROVIDER_ERROR"
+    dead = _count(metrics, "lecturegen_worker_dead_letters_total", reason="exhausted")
+    assert dead == 1

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from timeline_projector.rows import LectureRow, replaced
+from shared.read_model.rows import LectureRow, replaced
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T1 = datetime(2026, 1, 2, tzinfo=UTC)

@@ -1,19 +1,41 @@
-"""The Kafka records the worker runtime reads and writes, as plain data (no Kafka client)."""
+"""Kafka records as plain data (no Kafka client): the one consumed record, the one record to
+produce, and the header helpers both use.
+
+Every service reads consumed records as `Record` (the worker, the dispatcher, the projector,
+the test tails) and writes `Outgoing` ones; nothing else stands for a Kafka record.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.envelope import Headers, header
 from shared.headers import ORIGINAL_OFFSET, ORIGINAL_PARTITION, ORIGINAL_TOPIC
+
+Headers = list[tuple[str, bytes]]
+
+
+def header(headers: Iterable[tuple[str, bytes]], name: str) -> str | None:
+    """The last value of header `name`, decoded, or None."""
+    found: bytes | None = None
+    for key, value in headers:
+        if key == name:
+            found = value
+    return None if found is None else found.decode("utf-8", errors="replace")
+
+
+def with_headers(base: Headers, updates: Mapping[str, str | None]) -> Headers:
+    """`base` without the headers named in `updates`, then those of `updates` that have a value."""
+    kept = [(name, value) for name, value in base if name not in updates]
+    return kept + [(name, value.encode()) for name, value in updates.items() if value is not None]
 
 
 @dataclass(frozen=True, slots=True)
-class Inbound:
+class Record:
     """One consumed record: where it sits, when it was written, and its bytes."""
 
     topic: str
@@ -25,16 +47,16 @@ class Inbound:
     headers: Headers
 
     @classmethod
-    def of(cls, record: Any) -> Inbound:
+    def of(cls, record: Any) -> Record:
         """From a consumed record (aiokafka's `ConsumerRecord` or anything shaped like it)."""
         return cls(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            timestamp_ms=record.timestamp,
-            key=record.key,
-            value=record.value,
-            headers=list(record.headers),
+            record.topic,
+            record.partition,
+            record.offset,
+            record.timestamp,
+            record.key,
+            record.value,
+            list(record.headers),
         )
 
     @property
@@ -63,6 +85,15 @@ class Inbound:
                 pass  # damaged provenance: this record is the best origin we know
         return self.topic, self.partition, self.offset
 
+    def provenance(self) -> dict[str, str | None]:
+        """The provenance headers a copy of this record carries (its `origin`)."""
+        topic, partition, offset = self.origin()
+        return {
+            ORIGINAL_TOPIC: topic,
+            ORIGINAL_PARTITION: str(partition),
+            ORIGINAL_OFFSET: str(offset),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
@@ -74,8 +105,8 @@ class Outgoing:
     headers: Headers
 
 
-def dump_plan(plan: list[Outgoing]) -> str:
-    """A plan as JSON text, so it can be stored and sent again byte for byte."""
+def dump_records(records: list[Outgoing]) -> str:
+    """Records to produce as JSON text, so they can be stored and sent again byte for byte."""
     return json.dumps(
         [
             {
@@ -84,13 +115,13 @@ def dump_plan(plan: list[Outgoing]) -> str:
                 "value": _b64(o.value),
                 "headers": [[name, _b64(value)] for name, value in o.headers],
             }
-            for o in plan
+            for o in records
         ]
     )
 
 
-def load_plan(text: str) -> list[Outgoing]:
-    """The plan `dump_plan` wrote."""
+def load_records(text: str) -> list[Outgoing]:
+    """The records `dump_records` wrote."""
     items: list[dict[str, Any]] = json.loads(text)
     return [
         Outgoing(
