@@ -54,9 +54,10 @@ class ProbeApp:
 async def _send(
     producer: AIOKafkaProducer, topic: str, value: str, group: str, at_s: float, **extra: bytes
 ) -> None:
+    # keyed by group, as the job is keyed: one partition per group keeps its records in order
     headers = [("group", group.encode()), *((k, v) for k, v in extra.items())]
     await producer.send_and_wait(
-        topic, value.encode(), key=value.encode(), headers=headers, timestamp_ms=int(at_s * 1000)
+        topic, value.encode(), key=group.encode(), headers=headers, timestamp_ms=int(at_s * 1000)
     )
 
 
@@ -107,9 +108,12 @@ async def test_faust_counts_windows_recovers_and_commits_safely(
         rest = await _read(reader, 2, 120)
         by_value = {r["value"]: r for r in rest}
         assert set(by_value) == {"a4", "a5"}, rest
-        assert by_value["a4"]["total"] == 5, "a record was committed before it was handled"
-        assert by_value["a4"]["recent"] == 5, "the window was not restored from its changelog"
-        assert by_value["a5"]["total"] == 6
+        # a4 was handled at all: its offset was not committed while it was unhandled. The
+        # counts came back from the changelogs (a lost table would count from 1 again); a
+        # crash may count a record twice (at-least-once, decision 0028), never fewer.
+        assert by_value["a4"]["total"] >= 5, "the table was not restored from its changelog"
+        assert by_value["a4"]["recent"] >= 5, "the window was not restored from its changelog"
+        assert by_value["a5"]["total"] == by_value["a4"]["total"] + 1
         assert by_value["a5"]["recent"] == 1, "the hopping window kept records older than its size"
         assert app.stop() == 0
     finally:
