@@ -1,6 +1,7 @@
 """A worker started while its model's circuit is open (as the compacted health topic says)
 calls nothing until the circuit closes: the request waits, the asset shows it is waiting for
-the provider, and it is generated once the circuit is closed again."""
+the provider, once every slot holds such a request the worker stops fetching (the rest waits in
+Kafka), and everything is generated once the circuit is closed again."""
 
 from __future__ import annotations
 
@@ -72,17 +73,20 @@ async def test_a_worker_started_while_the_circuit_is_open_calls_nothing_until_it
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_namespace=ns)
     await create_topics(kafka, [provider_health_topic(ns, TopicSettings())])
     await produce(kafka, [_health(kafka, "open")])  # before the worker exists
-    command = GenerateAsset(
-        command_id=f"c-{unique_name}",
-        lecture_id=f"l-{unique_name}",
-        asset_id=f"a-{unique_name}",
-        kind=IMAGE.kind,
-        prompt_version=1,
-        prompt=f"an owl {unique_name}",
-        model="",
-        requested_at=datetime.now(UTC),
-        correlation_id="corr",
-    )
+    command, *later = [
+        GenerateAsset(
+            command_id=f"c-{unique_name}-{n}",
+            lecture_id=f"l-{unique_name}",
+            asset_id=f"a-{unique_name}-{n}",
+            kind=IMAGE.kind,
+            prompt_version=1,
+            prompt=f"an owl {unique_name} {n}",
+            model="",
+            requested_at=datetime.now(UTC),
+            correlation_id="corr",
+        )
+        for n in range(4)
+    ]
     async with contextlib.AsyncExitStack() as stack:
         board = await stack.enter_async_context(following(kafka, CircuitBoard()))
         provider = ProviderSettings(base_url=sim_url, api_token="test")
@@ -90,7 +94,7 @@ async def test_a_worker_started_while_the_circuit_is_open_calls_nothing_until_it
             open_replicate_generator(IMAGE, provider, BlobSettings(root=tmp_path))
         )
         config = WorkerConfig(
-            worker=WorkerSettings(group_id=f"w{unique_name}"),
+            worker=WorkerSettings(group_id=f"w{unique_name}", max_in_flight=1),
             kafka=kafka,
             policy=RetrySettings(base_delay_s=1.0, max_tier_s=30).policy(),
             postgres=PostgresSettings(dsn=pg_database),
@@ -111,14 +115,20 @@ async def test_a_worker_started_while_the_circuit_is_open_calls_nothing_until_it
             )
 
         await log.wait_for(waiting, 30, "the asset to say it waits for the provider")
+        await produce(kafka, [command_record(c, ns) for c in later])
         await asyncio.sleep(2)
         assert await sim_creates(sim_url, unique_name) == 0
         assert log.outcomes(command.asset_id) == []
+        requests = {tp for tp in worker.paused if tp.topic == topics.requests(IMAGE.kind, ns)}
+        assert len(requests) == 2, "the worker fetched on while its only slot was held"
 
         await produce(kafka, [_health(kafka, "closed")])
-        await log.wait_for(lambda: log.ended(command.asset_id), 30, "the asset's outcome")
+        ids = [c.asset_id for c in (command, *later)]
+        await log.wait_for(lambda: log.ended(*ids), 30, "every asset's outcome")
+        assert not worker.paused
 
-    (outcome,) = log.outcomes(command.asset_id)
-    assert isinstance(outcome, AssetGenerated)
-    assert (outcome.attempts, outcome.retried_count) == (1, 0)
-    assert await sim_creates(sim_url, unique_name) == 1
+    for asset_id in ids:
+        (outcome,) = log.outcomes(asset_id)
+        assert isinstance(outcome, AssetGenerated)
+        assert (outcome.attempts, outcome.retried_count) == (1, 0)
+    assert await sim_creates(sim_url, unique_name) == 4

@@ -115,9 +115,10 @@ async def open_worker(
         stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
         await producer.start()
         publisher = KafkaPublisher(producer)
+        held = None
         if holding is not None:
             notice = waiting_notice(publisher, topics.events(ns), f"lecturegen/{kind.value}-worker")
-            generator = HoldingGenerator(generator, holding, notice)
+            generator = held = HoldingGenerator(generator, holding, notice)
         group_id = config.worker.group_id or f"lecturegen-{kind.value}-worker"
         consumer = make_consumer(
             config.kafka,
@@ -135,6 +136,7 @@ async def open_worker(
             policy=config.policy,
             settings=config.worker,
             namespace=ns,
+            held=None if held is None else lambda: held.held_total,
         )
         lag = ConsumerLag(runtime.metrics.registry, group_id)
         await stack.enter_async_context(lag.watching(lambda: consumer))

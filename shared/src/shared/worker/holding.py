@@ -141,6 +141,11 @@ class HoldingGenerator:
             if held_since is not None:
                 self.held[key] -= 1
 
+    @property
+    def held_total(self) -> int:
+        """Attempts held right now, whatever their circuit."""
+        return sum(self.held.values())
+
     def _hold(self, key: str, now: datetime) -> datetime:
         self.held[key] = self.held.get(key, 0) + 1
         return now

@@ -59,6 +59,7 @@ class WorkerRuntime:
         namespace: str = "",
         metrics: WorkerMetrics | None = None,
         clock: Clock = utc_now,
+        held: Callable[[], int] | None = None,
     ) -> None:
         self.kind = kind
         self.metrics = metrics or WorkerMetrics(kind, tiers_ms=policy.tiers_ms)
@@ -92,6 +93,9 @@ class WorkerRuntime:
         self._wake_pending = False
         self._paused: set[TopicPartition] = set()
         """Partitions this runtime paused in the current assignment."""
+        self._held = held
+        """How many running turns are held for their provider (`shared.worker.holding`):
+        once they take every slot, nothing more is fetched; the rest waits in Kafka."""
         self._fatal: BaseException | None = None
         self._running = False
 
@@ -216,11 +220,17 @@ class WorkerRuntime:
         self._wake_pending = False
         self._schedule()
 
+    @property
+    def paused(self) -> frozenset[TopicPartition]:
+        """The partitions whose fetching is paused now."""
+        return frozenset(self._paused)
+
     def _adjust_fetching(self, now: datetime) -> None:
         paused = self._paused
         wake: datetime | None = None
+        stalled = self._held is not None and self._held() >= self._settings.max_in_flight
         for tp, queue in self._queues.items():
-            if queue.wants_pause(now, self._settings.max_buffered_per_partition):
+            if stalled or queue.wants_pause(now, self._settings.max_buffered_per_partition):
                 if tp not in paused:
                     self._consumer.pause(tp)
                     paused.add(tp)
