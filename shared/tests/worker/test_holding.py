@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import CollectorRegistry
+
 from shared.errors import GenerationError
 from shared.events import HealthWindow, ProviderHealthChanged
 from shared.health.board import CircuitBoard
@@ -18,7 +20,7 @@ from shared.results import (
     GenerationSucceeded,
     StoredMedia,
 )
-from shared.worker.holding import Holding, HoldingGenerator, HoldSettings
+from shared.worker.holding import Holding, HoldingGenerator, HoldSettings, register_held_gauge
 
 from .conftest import CommandFactory
 
@@ -171,3 +173,18 @@ async def test_after_a_failed_probe_no_attempt_of_the_process_probes_until_the_c
 
     assert await asyncio.gather(*tasks) == [OK, OK]
     assert inner.calls == 3
+
+
+async def test_the_held_gauge_counts_attempts_held_right_now(command: CommandFactory) -> None:
+    board, inner = CircuitBoard(), Scripted(OK)
+    await _set(board, "open")
+    gen, _ = _holding(inner, board)
+    registry = CollectorRegistry()
+    register_held_gauge(registry, gen, "image")
+
+    task = asyncio.create_task(gen.generate(Attempt(command(), 1)))
+    await asyncio.sleep(0.05)
+    assert registry.get_sample_value("lecturegen_worker_held_attempts", {"medium": "image"}) == 1
+    await _set(board, "closed")
+    await task
+    assert registry.get_sample_value("lecturegen_worker_held_attempts", {"medium": "image"}) == 0

@@ -53,7 +53,13 @@ from shared.settings import (
 from shared.webhooks.metrics import register_webhook_metrics
 from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.worker_mode import open_webhook_wait
-from shared.worker.holding import Holding, HoldingGenerator, HoldSettings, waiting_notice
+from shared.worker.holding import (
+    Holding,
+    HoldingGenerator,
+    HoldSettings,
+    register_held_gauge,
+    waiting_notice,
+)
 from shared.worker.patient_store import PatientVersionStore
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.runtime import WorkerRuntime
@@ -138,6 +144,8 @@ async def open_worker(
             namespace=ns,
             held=None if held is None else lambda: held.held_total,
         )
+        if held is not None:
+            register_held_gauge(runtime.metrics.registry, held, kind.value)
         lag = ConsumerLag(runtime.metrics.registry, group_id)
         await stack.enter_async_context(lag.watching(lambda: consumer))
         yield runtime

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from prometheus_client import CollectorRegistry, Gauge
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -189,6 +190,17 @@ def _circuit_open(key: str) -> GenerationError:
         provider=key.partition("/")[0],
         provider_code=CIRCUIT_OPEN,
     )
+
+
+def register_held_gauge(registry: CollectorRegistry, held: HoldingGenerator, medium: str) -> None:
+    """`lecturegen_worker_held_attempts{medium}`: attempts held for their provider."""
+    gauge = Gauge(
+        "lecturegen_worker_held_attempts",
+        "attempts held because their model's circuit is open (decision 0019)",
+        ["medium"],
+        registry=registry,
+    )
+    gauge.labels(medium).set_function(lambda: held.held_total)
 
 
 def waiting_notice(publisher: Publisher, events_topic: str, source: str) -> HoldNotice:
