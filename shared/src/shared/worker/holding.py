@@ -104,6 +104,9 @@ class HoldingGenerator:
     async def generate(self, attempt: Attempt) -> GenerationResult:
         key = circuit_key(self._provider, self._model_of(attempt.command))
         held_since: datetime | None = None
+        """When this attempt was first held (its wait is measured from then)."""
+        holding = False
+        """Whether it is held right now (counted in `held`), rather than calling."""
         try:
             while True:
                 now = self._clock()
@@ -121,11 +124,15 @@ class HoldingGenerator:
                 if admission is Admission.GIVE_UP:
                     return self._gave_up(attempt, key, waited)
                 if admission is Admission.WAIT:
+                    if not holding:
+                        holding = self._hold(key, +1)
                     if held_since is None:
-                        held_since = self._hold(key, now)
+                        held_since = now
                         await self._notify(attempt, _circuit_open(key), now)
                     await self._board.wait_for_change(self._settings.recheck_s)
                     continue
+                if holding:
+                    holding = self._hold(key, -1)
                 result = await self._call(key, attempt, probe=admission is Admission.PROBE)
                 if result.ok or result.error.code not in _OUTAGE_CODES:
                     return result
@@ -134,22 +141,24 @@ class HoldingGenerator:
                     return result  # an ordinary failure: the retry policy decides
                 self._failed_under[key] = failed_under
                 # the provider is known to be down: this failure is not the asset's
-                held_since = held_since or self._hold(key, now)
+                held_since = held_since or now
+                holding = self._hold(key, +1)
                 await self._notify(attempt, result.error, self._clock())
                 attempt = replace(attempt, resume_prediction_id=result.resume_prediction_id)
                 await self._board.wait_for_change(self._settings.recheck_s)
         finally:
-            if held_since is not None:
-                self.held[key] -= 1
+            if holding:
+                self._hold(key, -1)
 
     @property
     def held_total(self) -> int:
         """Attempts held right now, whatever their circuit."""
         return sum(self.held.values())
 
-    def _hold(self, key: str, now: datetime) -> datetime:
-        self.held[key] = self.held.get(key, 0) + 1
-        return now
+    def _hold(self, key: str, change: int) -> bool:
+        """Count one attempt more (+1) or less (-1) as held; whether it is held now."""
+        self.held[key] = self.held.get(key, 0) + change
+        return change > 0
 
     async def _call(self, key: str, attempt: Attempt, *, probe: bool) -> GenerationResult:
         if not probe:
