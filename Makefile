@@ -50,8 +50,11 @@ lint: setup
 	ruff check .
 	ruff format --check .
 
+# Each service's tests are checked on their own: under a folder with a hyphen in its name they
+# get bare module names (`test_medium`), which would collide across services.
 typecheck: setup
-	mypy shared/src services/*/src cli/src
+	mypy shared/src services/*/src cli/src shared/tests cli/tests tests
+	@for d in services/*/tests; do echo "mypy $$d"; mypy $$d || exit 1; done
 
 browser: ## install the browser the page's tests drive (Debian's chromium; root only)
 	deploy/local/browser.sh

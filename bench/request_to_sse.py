@@ -73,6 +73,10 @@ def stack_env(run: str, dsn: str) -> dict[str, str]:
         KAFKA_BOOTSTRAP_SERVERS=KafkaSettings().bootstrap_servers,
         DATABASE_URL=dsn,
         REPLICATE_SIM_DEFAULT_LATENCY="0",
+        # 20 images a second is twice what a Replicate account allows; the local server has no
+        # such limit, and this measures the pipeline, not the account's budget (decision 0018)
+        LECTUREGEN_PROVIDER_CREATES_PER_MIN="100000",
+        LECTUREGEN_PROVIDER_READS_PER_MIN="100000",
     )
     return env
 

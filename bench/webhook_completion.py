@@ -40,7 +40,7 @@ import uvicorn
 from _results import record
 
 from replicate_sim.app import create_app as create_sim
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.kafka import TopicSettings, make_admin, medium_topics
@@ -154,6 +154,10 @@ async def run_once(
                 "LECTUREGEN_VIDEO_WORKER_MAX_IN_FLIGHT": str(slots),
                 "LECTUREGEN_VIDEO_WORKER_GROUP_ID": f"bench-{name}",
                 "LECTUREGEN_VIDEO_WORKER_METRICS_PORT": "0",
+                # the video worker is the only process calling the provider: the whole account
+                "LECTUREGEN_PROVIDER_ACCOUNT_SHARES": "1",
+                # polling every 0.5 s, as the figures in docs/webhooks.md were measured
+                "LECTUREGEN_PROVIDER_POLL_INTERVAL_S": "0.5",
             }
             api = WorkerProcess("lecturegen-api", env, Path(scratch) / "api.log")
             worker = WorkerProcess("lecturegen-video-worker", env, Path(scratch) / "worker.log")

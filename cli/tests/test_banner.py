@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from rich.console import Console
 
 from lecturegen_cli.banner import editor_link, print_banner
@@ -27,14 +29,14 @@ def state() -> RunState:
     )
 
 
-def test_the_editor_link_opens_the_page_with_the_token_in_the_query():
+def test_the_editor_link_opens_the_page_with_the_token_in_the_query() -> None:
     link = urlsplit(editor_link(state()))
 
     assert (link.scheme, link.netloc, link.path) == ("http", "127.0.0.1:8000", "/")
     assert parse_qs(link.query) == {"token": ["tok-en_+/="]}
 
 
-def test_the_banner_shows_the_editor_link(tmp_path, monkeypatch):
+def test_the_banner_shows_the_editor_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LECTUREGEN_RUN_DIR", str(tmp_path / "run"))
     console = Console(record=True, width=200)
 

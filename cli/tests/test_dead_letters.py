@@ -22,7 +22,7 @@ EXHAUSTED_HEADERS = [
 REQUEST = {"asset_id": "a1", "lecture_id": "l1", "prompt_version": 2, "kind": "video"}
 
 
-def test_a_dead_letter_names_its_reason_error_asset_and_origin():
+def test_a_dead_letter_names_its_reason_error_asset_and_origin() -> None:
     letter = describe(
         MediaKind.VIDEO, 0, 5, 0, b"a1", json.dumps(REQUEST).encode(), EXHAUSTED_HEADERS
     )
@@ -35,7 +35,7 @@ def test_a_dead_letter_names_its_reason_error_asset_and_origin():
     )
 
 
-def test_a_poison_record_is_described_from_its_key_and_headers_alone():
+def test_a_poison_record_is_described_from_its_key_and_headers_alone() -> None:
     letter = describe(
         MediaKind.IMAGE,
         0,
@@ -52,8 +52,8 @@ def test_a_poison_record_is_described_from_its_key_and_headers_alone():
 
 @pytest.mark.integration
 async def test_reading_the_dead_letter_topics_returns_their_latest_records(
-    kafka_bootstrap, unique_name
-):
+    kafka_bootstrap: str, unique_name: str
+) -> None:
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_namespace=f"t{unique_name}.")
     counts = TopicSettings(request_partitions=1, tier_partitions=1, dead_letter_partitions=1)
     policy = RetryPolicy(max_retries=0, base_delay_s=1, max_tier_s=1)

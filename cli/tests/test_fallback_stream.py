@@ -1,6 +1,7 @@
 import contextlib
 import io
 import os
+from pathlib import Path
 
 from lecturegen_cli.fallback_stream import FallbackStream
 
@@ -19,7 +20,7 @@ class BrokenTerminal(io.StringIO):
         return super().write(text)
 
 
-def test_output_goes_to_the_terminal_until_it_breaks_then_to_the_log(tmp_path):
+def test_output_goes_to_the_terminal_until_it_breaks_then_to_the_log(tmp_path: Path) -> None:
     terminal = BrokenTerminal(good=1)
     log = tmp_path / "logs" / "supervisor.log"
     stream = FallbackStream(terminal, log)
@@ -37,7 +38,7 @@ def test_output_goes_to_the_terminal_until_it_breaks_then_to_the_log(tmp_path):
     ]
 
 
-def test_a_closed_pipe_is_survived(tmp_path):
+def test_a_closed_pipe_is_survived(tmp_path: Path) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)
     pipe = os.fdopen(write_end, "w")

@@ -11,7 +11,7 @@ IGNORE_TERM_AND_SLEEP = (
 )
 
 
-def test_a_pid_is_ours_only_while_its_start_time_matches():
+def test_a_pid_is_ours_only_while_its_start_time_matches() -> None:
     me = os.getpid()
     ticks = start_ticks(me)
     assert ticks is not None
@@ -20,7 +20,7 @@ def test_a_pid_is_ours_only_while_its_start_time_matches():
     assert not is_alive(None, None)
 
 
-def test_terminate_stops_a_polite_group_and_kills_one_that_ignores_sigterm():
+def test_terminate_stops_a_polite_group_and_kills_one_that_ignores_sigterm() -> None:
     polite = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
     )

@@ -1,5 +1,6 @@
 import os
 import stat
+from pathlib import Path
 
 from lecturegen_cli.state import (
     Consumer,
@@ -34,14 +35,14 @@ def _state() -> RunState:
     )
 
 
-def test_the_state_file_round_trips_and_only_its_owner_may_read_it(tmp_path):
+def test_the_state_file_round_trips_and_only_its_owner_may_read_it(tmp_path: Path) -> None:
     path = tmp_path / "run" / "state.json"
     write_state(path, _state())
     assert read_state(path) == _state()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
-def test_a_missing_or_foreign_state_file_reads_as_no_run(tmp_path):
+def test_a_missing_or_foreign_state_file_reads_as_no_run(tmp_path: Path) -> None:
     assert read_state(tmp_path / "absent.json") is None
     (tmp_path / "bad.json").write_text('{"version": 99}')
     assert read_state(tmp_path / "bad.json") is None
@@ -49,7 +50,7 @@ def test_a_missing_or_foreign_state_file_reads_as_no_run(tmp_path):
     assert read_state(tmp_path / "garbage.json") is None
 
 
-def test_a_run_whose_supervisor_is_gone_reads_as_orphaned_until_it_is_recorded_stopped():
+def test_a_run_whose_supervisor_is_gone_reads_as_orphaned_until_it_is_recorded_stopped() -> None:
     from dataclasses import replace
 
     from lecturegen_cli.recorder import stopped
@@ -62,7 +63,7 @@ def test_a_run_whose_supervisor_is_gone_reads_as_orphaned_until_it_is_recorded_s
     assert replace(_state(), phase=Phase.FAILED).observed_phase(supervisor_alive=False) == "failed"
 
 
-def test_the_ports_of_a_run_are_kept_in_the_state_file_after_it_stopped(tmp_path):
+def test_the_ports_of_a_run_are_kept_in_the_state_file_after_it_stopped(tmp_path: Path) -> None:
     from dataclasses import replace
 
     from lecturegen_cli.recorder import stopped

@@ -41,7 +41,7 @@ def _sleeper() -> subprocess.Popen[bytes]:
     )
 
 
-def test_a_second_up_is_refused_while_the_first_supervisor_lives(tmp_path):
+def test_a_second_up_is_refused_while_the_first_supervisor_lives(tmp_path: Path) -> None:
     supervisor, child = _sleeper(), _sleeper()
     try:
         paths = _paths(tmp_path)
@@ -59,7 +59,7 @@ def test_a_second_up_is_refused_while_the_first_supervisor_lives(tmp_path):
             p.wait()
 
 
-def test_up_stops_the_orphans_of_a_run_whose_supervisor_died(tmp_path):
+def test_up_stops_the_orphans_of_a_run_whose_supervisor_died(tmp_path: Path) -> None:
     orphan = _sleeper()
     try:
         paths = _paths(tmp_path)

@@ -4,6 +4,7 @@ held partition; partitions given away are no longer reported."""
 from __future__ import annotations
 
 import pytest
+from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from shared.consumer_lag import ConsumerLag
@@ -14,8 +15,8 @@ pytestmark = pytest.mark.integration
 
 
 async def test_lag_is_what_the_group_has_not_committed_of_each_held_partition(
-    kafka_bootstrap, unique_name
-):
+    kafka_bootstrap: str, unique_name: str
+) -> None:
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
     topic = f"lag-{unique_name}"
     await create_topics(kafka, [TopicSpec(topic, 2)])
@@ -31,7 +32,7 @@ async def test_lag_is_what_the_group_has_not_committed_of_each_held_partition(
     consumer = make_consumer(kafka, lag.group_id, [topic])
     await consumer.start()
     try:
-        batch = {}
+        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {}
         while sum(len(records) for records in batch.values()) < 5:
             for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
                 batch.setdefault(tp, []).extend(records)

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from lecturegen_cli.processes import is_alive
 from shared.testing.databases import fresh_database
@@ -57,7 +57,7 @@ KEPT_VARIABLES = {
 pytestmark = pytest.mark.browser
 
 
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import FloatRect, Locator, Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -39,9 +39,17 @@ def clip(page: Page, name: str) -> Locator:
 
 
 def page_statuses(page: Page) -> dict[str, str]:
-    return page.eval_on_selector_all(
+    statuses: dict[str, str] = page.eval_on_selector_all(
         "li.clip", "els => Object.fromEntries(els.map(e => [e.dataset.assetId, e.dataset.status]))"
     )
+    return statuses
+
+
+def box(locator: Locator) -> FloatRect:
+    """Where the element is on the page; it must be visible."""
+    found = locator.bounding_box()
+    assert found is not None, f"{locator} is not visible"
+    return found
 
 
 def logged_seqs(page: Page) -> list[int]:
@@ -56,7 +64,9 @@ def all_terminal(page: Page) -> bool:
     return bool(statuses) and set(statuses.values()) <= TERMINAL
 
 
-def test_a_wrong_token_is_refused_clearly_and_the_right_one_signs_in(page: Page, stack: Any):
+def test_a_wrong_token_is_refused_clearly_and_the_right_one_signs_in(
+    page: Page, stack: Any
+) -> None:
     page.goto(stack.api_url)
     page.get_by_label("API token").fill("not-the-token")
     page.get_by_role("button", name="Sign in").click()
@@ -71,7 +81,7 @@ def test_a_wrong_token_is_refused_clearly_and_the_right_one_signs_in(page: Page,
     expect(page.get_by_role("heading", name="Lectures", level=1)).to_be_visible()
 
 
-def test_a_token_link_signs_in_once_and_leaves_the_address_bar(page: Page, stack: Any):
+def test_a_token_link_signs_in_once_and_leaves_the_address_bar(page: Page, stack: Any) -> None:
     sign_in_by_link(page, stack)
 
     expect(page.get_by_role("heading", name="Lectures", level=1)).to_be_visible()
@@ -80,7 +90,7 @@ def test_a_token_link_signs_in_once_and_leaves_the_address_bar(page: Page, stack
     expect(page.get_by_role("heading", name="Lectures", level=1)).to_be_visible()
 
 
-def test_a_link_with_a_wrong_token_asks_to_sign_in_again(page: Page, stack: Any):
+def test_a_link_with_a_wrong_token_asks_to_sign_in_again(page: Page, stack: Any) -> None:
     page.goto(f"{stack.api_url}/?token=wrong-token")
 
     expect(page.get_by_role("alert")).to_contain_text("The API refused the token (401)")
@@ -90,7 +100,7 @@ def test_a_link_with_a_wrong_token_asks_to_sign_in_again(page: Page, stack: Any)
 
 def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip_regenerates(
     page: Page, stack: Any, screenshots: Path
-):
+) -> None:
     sign_in_by_link(page, stack)
     unlabelled = page.eval_on_selector_all(
         "input, select, textarea", "els => els.filter(e => e.labels.length === 0).map(e => e.name)"
@@ -112,8 +122,8 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     expect(page.get_by_role("heading", name="The lighthouse of Alexandria")).to_be_visible()
     for track in ("Visual", "Video", "Narration", "Music"):
         expect(page.get_by_role("region", name=f"{track} track")).to_be_visible()
-    timeline_height = page.locator(".timeline").bounding_box()["height"]
-    first_box = clip(page, "Image s1").bounding_box()
+    timeline_height = box(page.locator(".timeline"))["height"]
+    first_box = box(clip(page, "Image s1"))
     retrying = clip(page, "Image s3")
     expect(retrying.locator(".next-try")).to_contain_text("next try at", timeout=LIVE_S)
     expect(retrying.locator(".attempt")).to_contain_text("attempt")
@@ -141,8 +151,8 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     wait_until(lambda: all_terminal(page), timeout_s=60, what="every clip to end")
     page.wait_for_function("[...document.images].every(img => img.complete)")
     # No layout jump: media and outcomes filled boxes whose size was fixed from the start.
-    assert page.locator(".timeline").bounding_box()["height"] == timeline_height
-    assert clip(page, "Image s1").bounding_box() == first_box
+    assert box(page.locator(".timeline"))["height"] == timeline_height
+    assert box(clip(page, "Image s1")) == first_box
     page.screenshot(path=screenshots / "timeline-desktop.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     expect(rejected).to_be_visible()
@@ -181,7 +191,7 @@ def test_a_lecture_made_in_the_form_turns_green_and_red_live_and_a_rejected_clip
     expect(row).not_to_contain_text("failed")
 
 
-def lecture_of(tag: str, latencies: list[float]) -> dict:
+def lecture_of(tag: str, latencies: list[float]) -> dict[str, Any]:
     return {
         "title": f"Harbours {tag}",
         "segments": [
@@ -192,7 +202,7 @@ def lecture_of(tag: str, latencies: list[float]) -> dict:
     }
 
 
-def test_a_reload_in_the_middle_of_a_run_shows_the_same_state(page: Page, stack: Any):
+def test_a_reload_in_the_middle_of_a_run_shows_the_same_state(page: Page, stack: Any) -> None:
     accepted = stack.create(lecture_of("reload", [1, 2, 4, 6]))
     lecture_id = accepted["lecture_id"]
     calls: list[str] = []
@@ -218,7 +228,9 @@ def test_a_reload_in_the_middle_of_a_run_shows_the_same_state(page: Page, stack:
     assert paths == sorted(once * 2), paths
 
 
-def test_an_api_restart_while_the_page_is_open_misses_and_doubles_no_update(page: Page, stack: Any):
+def test_an_api_restart_while_the_page_is_open_misses_and_doubles_no_update(
+    page: Page, stack: Any
+) -> None:
     accepted = stack.create(lecture_of("restart", [2, 4, 6, 8]))
     lecture_id = accepted["lecture_id"]
     sign_in_by_link(page, stack, f"/lectures/{lecture_id}")

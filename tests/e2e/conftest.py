@@ -111,7 +111,7 @@ class LocalRun:
                 state = self.state()
             except (OSError, ValueError):
                 return False
-            return state["supervisor_pid"] == supervisor.pid and state["phase"] == "ready"
+            return bool(state["supervisor_pid"] == supervisor.pid and state["phase"] == "ready")
 
         self.wait_for("the run to be ready", ready, timeout_s)
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -24,6 +25,9 @@ from shared import topics
 from shared.envelope import decode
 from shared.events import AssetFailed, AssetGenerated, AssetNeedsPromptUpdate, LectureCreated
 from shared.testing.infra import find_repo_root
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import LocalRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
@@ -128,7 +132,7 @@ async def _read_all(
 
 
 def test_a_lecture_survives_a_killed_and_restarted_broker_without_losing_or_doubling_events(
-    cluster: Cluster, local_run
+    cluster: Cluster, local_run: LocalRun
 ) -> None:
     local_run.env.update(
         KAFKA_BOOTSTRAP_SERVERS=cluster.bootstrap,

@@ -195,12 +195,13 @@ def _dashboard_queries() -> list[tuple[str, str]]:
 
 def _alert_expression(name: str) -> str:
     rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
-    return next(
+    expression: str = next(
         rule["expr"]
         for group in rules["groups"]
         for rule in group["rules"]
         if rule.get("alert") == name
     )
+    return expression
 
 
 def _query(prometheus: httpx.Client, expr: str) -> list[dict[str, Any]]:
@@ -227,7 +228,7 @@ def _all_terminal(api: httpx.Client, lecture_id: str) -> bool:
     if answer.status_code != 200:
         return False
     counts = answer.json()["counts"]
-    return counts["pending"] == 0 and counts["retrying"] == 0
+    return bool(counts["pending"] == 0 and counts["retrying"] == 0)
 
 
 def _until(condition: Any, within_s: float, explain: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from typing import Any
 
 import httpx
@@ -78,7 +79,7 @@ def _redrive(the_run: Run, *args: str) -> dict[str, Any]:
 
 
 def _until_settled(
-    api: httpx.Client, lecture_id: str, redriven: set[str] = frozenset(), within_s: float = 120
+    api: httpx.Client, lecture_id: str, redriven: Collection[str] = (), within_s: float = 120
 ) -> list[dict[str, Any]]:
     """The lecture's assets once each is terminal (the redriven ones at a version above 1)."""
     deadline = time.monotonic() + within_s
@@ -92,7 +93,7 @@ def _until_settled(
         time.sleep(0.5)
 
 
-def _settled(asset: dict[str, Any], redriven: set[str]) -> bool:
+def _settled(asset: dict[str, Any], redriven: Collection[str]) -> bool:
     terminal = asset["status"] in ("generated", "failed", "needs_prompt_update")
     return terminal and (asset["asset_id"] not in redriven or asset["prompt_version"] > 1)
 

@@ -10,9 +10,13 @@ import os
 import re
 import signal
 import uuid
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import LocalRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
@@ -36,7 +40,9 @@ def _answers(port: int) -> bool:
         return False
 
 
-def test_a_replica_killed_under_load_loses_nothing_and_creates_nothing_twice(local_run) -> None:
+def test_a_replica_killed_under_load_loses_nothing_and_creates_nothing_twice(
+    local_run: LocalRun,
+) -> None:
     local_run.env["LECTUREGEN_IMAGE_WORKER_SESSION_TIMEOUT_MS"] = "6000"
     # the dispatcher and the projector scale the same way: two each, on the event log's two
     # partitions, feed and project the lecture

@@ -8,15 +8,19 @@ import os
 import signal
 import subprocess
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
 from lecturegen_cli.processes import group_alive, is_alive
 
+if TYPE_CHECKING:
+    from tests.e2e.conftest import LocalRun
+
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 
-def _assert_all_gone(run, processes: list[tuple[int, int | None]]) -> None:
+def _assert_all_gone(run: LocalRun, processes: list[tuple[int, int | None]]) -> None:
     run.wait_for(
         "every service process to be gone",
         lambda: not any(is_alive(*p) or group_alive(p[0]) for p in processes),
@@ -29,7 +33,7 @@ def _assert_all_gone(run, processes: list[tuple[int, int | None]]) -> None:
 
 
 def test_a_supervisor_whose_stdout_closed_keeps_supervising_and_sighup_stops_everything(
-    local_run,
+    local_run: LocalRun,
 ) -> None:
     supervisor = local_run.up(stdout=subprocess.PIPE)
     local_run.wait_ready(supervisor)
@@ -56,7 +60,7 @@ def test_a_supervisor_whose_stdout_closed_keeps_supervising_and_sighup_stops_eve
 
 
 def test_a_detached_run_ignores_sighup_and_the_next_up_stops_its_orphans_on_the_same_ports(
-    local_run,
+    local_run: LocalRun,
 ) -> None:
     started = local_run.lecturegen("up", "--detach", "--no-infra", timeout_s=300)
     assert started.returncode == 0, started.stdout + started.stderr + local_run.logs()

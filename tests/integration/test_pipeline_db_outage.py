@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import topics
 from shared.events import GenerateAsset
 from shared.media import MediaKind

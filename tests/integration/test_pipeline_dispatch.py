@@ -20,7 +20,7 @@ from dispatcher.main import request_topics
 from dispatcher.runner import Dispatcher
 from image_worker.medium import IMAGE
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import topics
 from shared.events import AssetGenerated, AssetPlan, LectureCreated, SegmentPlan
 from shared.kafka import TopicSettings, create_topics, make_consumer, make_producer

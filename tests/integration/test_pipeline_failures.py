@@ -16,7 +16,7 @@ import pytest
 from dispatcher.runner import Dispatcher
 from image_worker.medium import IMAGE
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import headers as h
 from shared import topics
 from shared.events import (
@@ -45,6 +45,7 @@ from shared.worker import WorkerConfig, WorkerSettings, open_worker
 from shared.worker.entry import open_replicate_generator
 from shared.worker.testing import (
     EventLog,
+    Runnable,
     TopicTail,
     command_record,
     event_record,
@@ -77,7 +78,9 @@ def config(kafka_bootstrap: str, pg_database: str, unique_name: str) -> WorkerCo
 
 
 @pytest.fixture
-async def image_worker(config: WorkerConfig, sim_url: str, tmp_path: Path) -> AsyncIterator[object]:
+async def image_worker(
+    config: WorkerConfig, sim_url: str, tmp_path: Path
+) -> AsyncIterator[Runnable]:
     provider = ProviderSettings(base_url=sim_url, api_token="test", poll_interval_s=0.05)
     async with (
         open_replicate_generator(IMAGE, provider, BlobSettings(root=tmp_path)) as generator,
@@ -155,7 +158,7 @@ def _gaps(log: EventLog, asset_id: str) -> Iterator[tuple[AssetRetrying, datetim
 
 
 async def test_failing_assets_never_hold_up_the_rest_and_end_as_the_policy_says(
-    config: WorkerConfig, image_worker, sim_url: str, unique_name: str
+    config: WorkerConfig, image_worker: Runnable, sim_url: str, unique_name: str
 ) -> None:
     plain = [f"slide {i}, a quiet harbour" for i in range(9)]
     prompts = [
@@ -216,7 +219,7 @@ async def test_failing_assets_never_hold_up_the_rest_and_end_as_the_policy_says(
 
 
 async def test_retries_wait_their_policy_delay_and_at_least_a_rate_limit_hint(
-    config: WorkerConfig, image_worker
+    config: WorkerConfig, image_worker: Runnable
 ) -> None:
     ns = config.kafka.topic_namespace
     backoff = _command("backoff", "[[sim:transient x3]] waves")
@@ -240,7 +243,7 @@ async def test_retries_wait_their_policy_delay_and_at_least_a_rate_limit_hint(
 
 
 async def test_a_poison_record_between_two_requests_is_dead_lettered_and_blocks_nothing(
-    config: WorkerConfig, image_worker
+    config: WorkerConfig, image_worker: Runnable
 ) -> None:
     ns = config.kafka.topic_namespace
     first, second = _command("first", "a boat"), _command("second", "a dock")

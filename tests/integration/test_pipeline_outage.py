@@ -15,7 +15,7 @@ import pytest
 from image_worker.medium import IMAGE
 from provider_health.outage_run import run_outage
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import topics
 from shared.events import AssetGenerated, GenerateAsset
 from shared.media import MediaKind

@@ -13,7 +13,7 @@ import pytest
 from audio_worker.medium import NARRATION
 from image_worker.medium import IMAGE
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared.settings import KafkaSettings
 from shared.testing.throttled_run import Account, run_throttled
 

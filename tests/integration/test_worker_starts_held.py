@@ -15,7 +15,7 @@ import pytest
 
 from image_worker.medium import IMAGE
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import topics
 from shared.envelope import encode, envelop
 from shared.events import (

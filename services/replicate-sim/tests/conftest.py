@@ -10,12 +10,12 @@ import pytest
 import replicate
 
 from replicate_sim.server import serve_in_background, serve_in_thread
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 
 POLL_INTERVAL_S = 0.02
 
 
-SHARED_SETTINGS = Settings(port=0, default_latency_s=0.05)
+SHARED_SETTINGS = SimSettings(port=0, default_latency_s=0.05)
 
 
 @pytest.fixture(scope="session")
@@ -34,14 +34,14 @@ def tls() -> ssl.SSLContext:
 
 
 @pytest.fixture
-def settings() -> Settings | None:
+def settings() -> SimSettings | None:
     """Override (in a test class or module) to run a server of the test's own with these."""
     return None
 
 
 @pytest.fixture
 async def sim_url(
-    settings: Settings | None, tls: ssl.SSLContext, request: pytest.FixtureRequest
+    settings: SimSettings | None, tls: ssl.SSLContext, request: pytest.FixtureRequest
 ) -> AsyncIterator[str]:
     """The shared server, reset before the test, or a fresh in-loop one with `settings`."""
     if settings is None:
@@ -61,10 +61,10 @@ async def make_client(
     """Real `replicate` clients pointed at the server; closed after the test."""
     made: list[replicate.Client] = []
 
-    def make(api_token: str = "t", **kwargs: object) -> replicate.Client:
+    def make(api_token: str = "t", timeout: httpx.Timeout | None = None) -> replicate.Client:
         transport = httpx.AsyncHTTPTransport(verify=tls)
         client = replicate.Client(
-            api_token, base_url=sim_url, transport=transport, trust_env=False, **kwargs
+            api_token, base_url=sim_url, timeout=timeout, transport=transport, trust_env=False
         )
         client.poll_interval = POLL_INTERVAL_S
         made.append(client)

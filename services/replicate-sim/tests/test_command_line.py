@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from replicate_sim.main import parse_args, settings_from
-from replicate_sim.settings import OutputMode, Settings
+from replicate_sim.settings import OutputMode, SimSettings
 
 
 def test_defaults_listen_on_the_loopback_port_18080() -> None:
     settings = settings_from(parse_args([], {}))
-    assert settings == Settings(host="127.0.0.1", port=18080)
+    assert settings == SimSettings(host="127.0.0.1", port=18080)
 
 
 def test_environment_variables_set_the_defaults() -> None:

@@ -11,7 +11,7 @@ import replicate
 from replicate.exceptions import ReplicateError
 
 from replicate_sim.app import create_app
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 
 FLUX_PATH = "/v1/models/black-forest-labs/flux-schnell/predictions"
 UNAUTHENTICATED = {
@@ -44,8 +44,8 @@ async def test_the_token_scheme_is_accepted_as_well_as_bearer(http: httpx.AsyncC
 
 class TestConfiguredToken:
     @pytest.fixture
-    def settings(self) -> Settings:
-        return Settings(port=0, token="s3cret")
+    def settings(self) -> SimSettings:
+        return SimSettings(port=0, token="s3cret")
 
     async def test_only_the_configured_token_is_accepted(
         self, make_client: Callable[..., replicate.Client]
@@ -61,7 +61,7 @@ class TestConfiguredToken:
     async def test_a_non_ascii_token_is_refused_not_crashed_on(
         self, http: httpx.AsyncClient
     ) -> None:
-        headers = {"Authorization": "Bearer s3crét".encode("latin-1")}
+        headers = {b"Authorization": "Bearer s3crét".encode("latin-1")}
         response = await http.post(FLUX_PATH, json={"input": {"prompt": "x"}}, headers=headers)
         assert response.status_code == 401
 
@@ -195,7 +195,7 @@ async def test_a_wrong_method_answers_405_as_a_problem(http: httpx.AsyncClient) 
 
 
 async def test_an_unexpected_error_is_a_500_problem_not_a_crash() -> None:
-    app = create_app(Settings())
+    app = create_app(SimSettings())
 
     def broken(prediction_id: str) -> None:
         raise RuntimeError("bug")

@@ -10,7 +10,7 @@ import pytest
 import replicate
 from replicate.exceptions import ReplicateError
 
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 
 FLUX = "black-forest-labs/flux-schnell"
 
@@ -52,8 +52,8 @@ async def test_the_client_reads_an_expired_prediction_as_succeeded_without_outpu
 
 class TestOutputTtl:
     @pytest.fixture
-    def settings(self) -> Settings:
-        return Settings(port=0, default_latency_s=0.01, output_ttl_s=0.5)
+    def settings(self) -> SimSettings:
+        return SimSettings(port=0, default_latency_s=0.01, output_ttl_s=0.5)
 
     async def test_outputs_expire_after_the_ttl_and_their_files_are_gone(
         self, http: httpx.AsyncClient

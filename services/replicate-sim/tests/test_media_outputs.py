@@ -39,7 +39,9 @@ def wav_seconds(data: bytes) -> float:
             2,
             22050,
         )
-        return reader.getnframes() / reader.getframerate()
+        frames: int = reader.getnframes()
+        rate: int = reader.getframerate()
+        return frames / rate
 
 
 def mp4_seconds(data: bytes) -> float:
@@ -51,7 +53,7 @@ def mp4_seconds(data: bytes) -> float:
         timescale, duration = struct.unpack(">IQ", mvhd[20:32])
     else:
         timescale, duration = struct.unpack(">II", mvhd[12:20])
-    return duration / timescale
+    return float(duration / timescale)
 
 
 def _box(data: bytes, kind: bytes) -> bytes:
@@ -149,10 +151,11 @@ async def test_minimax_narration_is_a_real_mp3_by_default(
 ) -> None:
     text = "Welcome to the lecture on the water cycle and the weather."
     output = await client.async_run("minimax/speech-02-turbo", input={"text": text})
+    assert isinstance(output, str)
     assert output.endswith("/out-0.mp3")
     data = await read(output, http)
     assert data[:3] == b"ID3"
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         (stream,) = container.streams.audio
         assert container.format.name == "mp3"
         assert stream.codec_context.name.startswith("mp3")

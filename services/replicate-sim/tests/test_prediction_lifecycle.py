@@ -10,7 +10,7 @@ import pytest
 import replicate
 
 from replicate_sim.models import ModelTable
-from replicate_sim.settings import OutputMode, Settings
+from replicate_sim.settings import OutputMode, SimSettings
 
 FLUX = "black-forest-labs/flux-schnell"
 MUSICGEN = ModelTable().by_ref("meta", "musicgen")
@@ -155,20 +155,21 @@ async def test_the_model_and_its_version_are_described(client: replicate.Client)
 
 class TestAutoOutputMode:
     @pytest.fixture
-    def settings(self) -> Settings:
-        return Settings(port=0, default_latency_s=0.01, output_mode=OutputMode.AUTO)
+    def settings(self) -> SimSettings:
+        return SimSettings(port=0, default_latency_s=0.01, output_mode=OutputMode.AUTO)
 
     async def test_a_small_output_is_an_inline_data_uri(self, client: replicate.Client) -> None:
         prediction = await client.models.predictions.async_create(
             model="google/veo-3", input={"prompt": "tiny"}, wait=True
         )
+        assert isinstance(prediction.output, str)
         assert prediction.output.startswith("data:video/mp4;base64,")
 
 
 class TestUrlOutputMode:
     @pytest.fixture
-    def settings(self) -> Settings:
-        return Settings(port=0, default_latency_s=0.01, output_mode=OutputMode.URL)
+    def settings(self) -> SimSettings:
+        return SimSettings(port=0, default_latency_s=0.01, output_mode=OutputMode.URL)
 
     async def test_outputs_are_urls_on_the_server_that_serve_the_file(
         self, client: replicate.Client, http: httpx.AsyncClient
@@ -177,6 +178,7 @@ class TestUrlOutputMode:
             model="google/veo-3", input={"prompt": "served"}, wait=True
         )
         url = prediction.output
+        assert isinstance(url, str)
         assert url.startswith(str(http.base_url).rstrip("/") + "/delivery/xezq/")
         assert url.endswith("/out-0.mp4")
         response = await http.get(url)
@@ -190,8 +192,10 @@ class TestUrlOutputMode:
 
 class TestPublicBaseUrl:
     @pytest.fixture
-    def settings(self) -> Settings:
-        return Settings(port=0, public_base_url="http://sim.test:9000/", output_mode=OutputMode.URL)
+    def settings(self) -> SimSettings:
+        return SimSettings(
+            port=0, public_base_url="http://sim.test:9000/", output_mode=OutputMode.URL
+        )
 
     async def test_urls_handed_out_use_the_configured_base(self, http: httpx.AsyncClient) -> None:
         response = await http.post(

@@ -53,6 +53,7 @@ async def test_a_prediction_that_would_finish_during_an_outage_fails_with_e004(
     assert slow.status == "failed"
     assert slow.error == "Service is temporarily unavailable. Please try again later. (E004)"
     after = await client.async_run(FLUX, input={"prompt": "after the storm"})
+    assert isinstance(after, list)
     assert len(after) == 1
 
 

@@ -15,7 +15,7 @@ import replicate
 from replicate.exceptions import ReplicateError
 
 from replicate_sim.models import ModelTable
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 
 FLUX = "black-forest-labs/flux-schnell"
 MUSICGEN = ModelTable().by_ref("meta", "musicgen")
@@ -195,8 +195,8 @@ async def test_a_throttled_create_answers_the_recorded_body(http: httpx.AsyncCli
 
 class TestWithAToken:
     @pytest.fixture
-    def settings(self) -> Settings:
-        return Settings(port=0, token="the-token")
+    def settings(self) -> SimSettings:
+        return SimSettings(port=0, token="the-token")
 
     async def test_a_wrong_token_answers_the_recorded_problem(
         self, make_client: Any, http: httpx.AsyncClient

@@ -16,15 +16,15 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 from shared.webhooks.signature import InvalidSignatureError, SigningSecret, verify
 
 FLUX = "black-forest-labs/flux-schnell"
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(port=0, default_latency_s=0.05, webhook_resend_delays_s=(0.1, 0.1))
+def settings() -> SimSettings:
+    return SimSettings(port=0, default_latency_s=0.05, webhook_resend_delays_s=(0.1, 0.1))
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """CloudEvents 1.0 in Kafka binary mode: the payload is the value, attributes are headers.
 
-`encode` and `decode` are the only places that know the header names; both are pure.
+`encode` and `decode` are the only places that know the header names. `encode` is pure; so is
+`decode`, except that a record without a `ce_time` header (optional in CloudEvents, and always
+written by `encode`) is given the time it was decoded.
 """
 
 from __future__ import annotations

@@ -137,3 +137,15 @@ def test_polled_predictions_are_counted_while_they_are_polled() -> None:
     with budget.polling_one(), budget.polling_one():
         assert budget.polling == 2
     assert budget.polling == 0
+
+
+async def test_an_answer_with_nothing_remaining_holds_that_kind_until_the_reset() -> None:
+    clock = FakeTime()
+    budget = AccountBudget(BudgetLimits(600, 600), clock=clock, sleep=clock.sleep)
+    budget.exhausted(Call.CREATE, 2)
+    start = clock.now
+    await budget.acquire(Call.READ)
+    assert clock.now == start  # reads have their own window
+    await budget.acquire(Call.CREATE)
+    assert clock.now - start == pytest.approx(2.0 + 1 / 10.0)  # then one token at the rate
+    assert budget.throttled_count[Call.CREATE] == 0

@@ -13,7 +13,7 @@ import pytest
 
 from image_worker.medium import IMAGE
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 from shared.blobstore import FilesystemBlobStore
 from shared.errors import ErrorCode
 from shared.events import GenerateAsset
@@ -31,7 +31,7 @@ from shared.settings import ProviderSettings
 
 @pytest.fixture
 async def sim_url() -> AsyncIterator[str]:
-    async with serve_in_background(Settings(port=0, default_latency_s=0.05)) as url:
+    async with serve_in_background(SimSettings(port=0, default_latency_s=0.05)) as url:
         yield url
 
 
@@ -95,10 +95,10 @@ async def _generate(
 async def test_creates_throttled_at_our_own_rate_are_sent_again_within_the_attempt(
     sim_url: str, sim_http: httpx.AsyncClient, downloads: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    # the account allows 2 creates a second; this process's budget claims 10
+    # the account allows 2 creates a second; this process's budget claims 10, three at once
     throttle = {"mode": "throttle", "creates_per_min": 120, "reads_per_min": 6000, "burst_s": 1}
     await sim_http.post("/sim/faults", json=throttle)
-    budget = AccountBudget(BudgetLimits(creates_per_min=600, reads_per_min=6000), burst_s=0.1)
+    budget = AccountBudget(BudgetLimits(creates_per_min=600, reads_per_min=6000), burst_s=0.3)
     results = await _generate(
         sim_url, downloads, tmp_path, budget, [f"busy harbour {n}" for n in range(8)]
     )
@@ -108,6 +108,20 @@ async def test_creates_throttled_at_our_own_rate_are_sent_again_within_the_attem
     assert stats["served"]["throttled"] >= 1
     assert budget.throttled_count[Call.CREATE] == stats["served"]["throttled"]
     assert stats["total_creates"] == 8 + stats["served"]["throttled"]
+
+
+async def test_an_answer_saying_the_window_is_used_up_holds_creates_before_any_429(
+    sim_url: str, sim_http: httpx.AsyncClient, downloads: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    # the account allows a burst of 2 creates, then one a second; the budget claims 10 a second
+    throttle = {"mode": "throttle", "creates_per_min": 60, "reads_per_min": 6000, "burst_s": 2}
+    await sim_http.post("/sim/faults", json=throttle)
+    budget = AccountBudget(BudgetLimits(creates_per_min=600, reads_per_min=6000))
+    for n in range(4):  # one after the other: the budget never has to wait for itself
+        (result,) = await _generate(sim_url, downloads, tmp_path, budget, [f"steady tide {n}"])
+        assert isinstance(result, GenerationSucceeded)
+    assert (await sim_http.get("/sim/stats")).json()["served"]["throttled"] == 0
+    assert budget.throttled_count[Call.CREATE] == 0
 
 
 async def test_a_429_while_the_process_is_idle_still_fails_the_attempt(
@@ -136,17 +150,17 @@ async def test_within_its_budget_a_process_is_never_throttled(
     assert served["creates"] == 10
 
 
-async def test_without_a_fixed_interval_an_image_is_first_checked_after_a_second(
+async def test_without_a_fixed_interval_an_image_is_checked_less_and_less_often(
     sim_url: str, sim_http: httpx.AsyncClient, downloads: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     budget = AccountBudget(BudgetLimits.shared_out(4))
-    prompt = "a quick sketch [[sim:latency=0.6]]"
+    prompt = "a slow sketch [[sim:latency=3.2]]"
     (result,) = await _generate(sim_url, downloads, tmp_path, budget, [prompt], None)
     assert isinstance(result, GenerationSucceeded)
-    # done before its first check: one create and one read, not one read every 0.5 s
+    # checked after 0.5, 1.25, 2.4 and 4.1 s: four reads, where one every 0.5 s made seven
     assert (await sim_http.get("/sim/stats")).json()["served"] == {
         "creates": 1,
-        "reads": 1,
+        "reads": 4,
         "throttled": 0,
         "unavailable": 0,
     }

@@ -113,21 +113,23 @@ def test_a_replicate_error_is_classified_by_its_status_and_words() -> None:
 
 
 def test_a_model_error_is_classified_by_its_prediction_error_text() -> None:
-    prediction = Prediction(**_prediction_json(status="failed", error="(code: PA) interrupted"))
+    prediction = Prediction.parse_obj(
+        _prediction_json(status="failed", error="(code: PA) interrupted")
+    )
     error = classify_exception(ModelError(prediction))
     assert (error.code, error.provider_code) == (ErrorCode.TRANSIENT_PROVIDER_ERROR, "PA")
 
 
 def test_an_aborted_prediction_the_client_cannot_parse_is_transient() -> None:
     with pytest.raises(pydantic_v1.ValidationError) as raised:
-        Prediction(**_prediction_json(status="aborted"))
+        Prediction.parse_obj(_prediction_json(status="aborted"))
     error = classify_exception(raised.value)
     assert (error.code, error.provider_code) == (ErrorCode.TRANSIENT_PROVIDER_ERROR, "aborted")
 
 
 def test_a_prediction_unreadable_for_another_reason_is_unknown() -> None:
     with pytest.raises(pydantic_v1.ValidationError) as raised:
-        Prediction(**_prediction_json(id=None))
+        Prediction.parse_obj(_prediction_json(id=None))
     assert classify_exception(raised.value).code is ErrorCode.UNKNOWN
 
 

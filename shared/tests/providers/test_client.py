@@ -45,7 +45,7 @@ async def test_each_task_sees_only_the_retry_after_of_its_own_answers() -> None:
         return last_retry_after()
 
     try:
-        assert await asyncio.gather(create("3"), create("11")) == ["3", "11"]
+        assert list(await asyncio.gather(create("3"), create("11"))) == ["3", "11"]
     finally:
         await close_replicate_client(client)
 

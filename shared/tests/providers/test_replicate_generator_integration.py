@@ -20,7 +20,7 @@ from audio_worker.medium import NARRATION
 from image_worker.medium import IMAGE
 from music_worker.medium import MUSIC
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import OutputMode, Settings
+from replicate_sim.settings import OutputMode, SimSettings
 from shared.blobstore import FilesystemBlobStore
 from shared.blobstore.probe import mp3_duration, mp4_duration
 from shared.errors import ErrorCode
@@ -45,7 +45,7 @@ Generate = Callable[..., Any]
 
 @pytest.fixture(params=[OutputMode.AUTO])
 async def sim_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    settings = Settings(port=0, default_latency_s=0.05, hang_cap_s=15, output_mode=request.param)
+    settings = SimSettings(port=0, default_latency_s=0.05, hang_cap_s=15, output_mode=request.param)
     async with serve_in_background(settings) as url:
         yield url
 
@@ -123,7 +123,9 @@ def failed(result: GenerationResult) -> GenerationFailed:
 
 def wav_seconds(data: bytes) -> float:
     with wave.open(io.BytesIO(data)) as audio:
-        return audio.getnframes() / audio.getframerate()
+        frames: int = audio.getnframes()
+        rate: int = audio.getframerate()
+        return frames / rate
 
 
 # --- success, for every medium ------------------------------------------------------------

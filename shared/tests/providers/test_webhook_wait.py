@@ -4,6 +4,7 @@ read every `fallback_poll_s`; the slot is given back once, only for a prediction
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -34,7 +35,7 @@ class _Predictions:
 
     async def async_get(self, prediction_id: str) -> Prediction:
         self.reads += 1
-        return Prediction(**self.answers.pop(0))
+        return Prediction.parse_obj(self.answers.pop(0))
 
 
 class _Client:
@@ -42,16 +43,29 @@ class _Client:
         self.predictions = _Predictions(answers)
 
 
+COMMAND = GenerateAsset(
+    command_id="c1",
+    lecture_id="l1",
+    asset_id="a1",
+    kind=MediaKind.VIDEO,
+    prompt_version=1,
+    prompt="a river at dawn",
+    model="minimax/video-01",
+    requested_at=datetime(2026, 1, 1, tzinfo=UTC),
+    correlation_id="k1",
+)
+
+
 def _attempt(freed: list[int]) -> Attempt:
-    command = GenerateAsset.model_construct(asset_id="a1")
-    return Attempt(command, 1, on_waiting=lambda: freed.append(1))
+    return Attempt(COMMAND, 1, on_waiting=lambda: freed.append(1))
 
 
 async def test_the_webhook_ends_the_wait_without_reading_the_prediction() -> None:
-    board, client, freed = CompletionBoard(), _Client([]), []
+    board, client = CompletionBoard(), _Client([])
+    freed: list[int] = []
     wait = WebhookWait("https://api.example/v1/webhooks/replicate", board, 60, 8)
     waiting = asyncio.create_task(
-        wait.wait(client, Prediction(**RUNNING), _attempt(freed))  # type: ignore[arg-type]
+        wait.wait(client, Prediction.parse_obj(RUNNING), _attempt(freed))  # type: ignore[arg-type]
     )
     await asyncio.sleep(0.01)
     board.post(DONE)
@@ -61,11 +75,12 @@ async def test_the_webhook_ends_the_wait_without_reading_the_prediction() -> Non
 
 
 async def test_without_a_webhook_the_prediction_is_read_every_fallback_interval() -> None:
-    board, client, freed = CompletionBoard(), _Client([RUNNING, DONE]), []
+    board, client = CompletionBoard(), _Client([RUNNING, DONE])
+    freed: list[int] = []
     wait = WebhookWait("https://api.example/hook", board, 0.05, 8)
     prediction = await wait.wait(
         client,  # type: ignore[arg-type]
-        Prediction(**RUNNING),
+        Prediction.parse_obj(RUNNING),
         _attempt(freed),
     )
     assert prediction.status == "succeeded"
@@ -73,11 +88,12 @@ async def test_without_a_webhook_the_prediction_is_read_every_fallback_interval(
 
 
 async def test_a_prediction_already_ended_keeps_its_slot_and_is_not_read() -> None:
-    board, client, freed = CompletionBoard(), _Client([]), []
+    board, client = CompletionBoard(), _Client([])
+    freed: list[int] = []
     wait = WebhookWait("https://api.example/hook", board, 60, 8)
     prediction = await wait.wait(
         client,  # type: ignore[arg-type]
-        Prediction(**DONE),
+        Prediction.parse_obj(DONE),
         _attempt(freed),
     )
     assert prediction.status == "succeeded"
@@ -93,13 +109,14 @@ def test_creates_ask_for_the_completed_event_only() -> None:
 
 
 async def test_the_worker_metrics_count_webhooks_and_fallback_reads() -> None:
-    board, client, freed = CompletionBoard(), _Client([DONE]), []
+    board, client = CompletionBoard(), _Client([DONE])
+    freed: list[int] = []
     wait = WebhookWait("https://api.example/hook", board, 0.05, 8)
     registry = CollectorRegistry()
     register_webhook_metrics(registry, wait, MediaKind.VIDEO)
     board.post(DONE)
-    await wait.wait(client, Prediction(**RUNNING), _attempt(freed))  # type: ignore[arg-type]
-    await wait.wait(client, Prediction(**RUNNING), _attempt(freed))  # type: ignore[arg-type]
+    await wait.wait(client, Prediction.parse_obj(RUNNING), _attempt(freed))  # type: ignore[arg-type]
+    await wait.wait(client, Prediction.parse_obj(RUNNING), _attempt(freed))  # type: ignore[arg-type]
 
     def value(name: str) -> float | None:
         return registry.get_sample_value(name, {"medium": "video"})

@@ -68,7 +68,7 @@ async def test_a_refused_commit_is_made_again_next_time() -> None:
 
 async def test_a_commit_error_that_is_not_kafkas_stops_the_worker() -> None:
     class Broken(InMemoryConsumer):
-        async def commit(self, offsets: object) -> None:  # type: ignore[override]
+        async def commit(self, offsets: object) -> None:
             raise OSError("disk gone")
 
     consumer = Broken({TOPIC: 1})

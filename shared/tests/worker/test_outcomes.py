@@ -41,6 +41,8 @@ from shared.worker.outcomes import (
 from shared.worker.versions import Ended, Scheduled
 from shared.worker.writer import Writer
 
+from .conftest import CommandFactory, RecordFactory
+
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 WRITER = Writer(MediaKind.IMAGE, namespace="t.")
 POLICY = RetryPolicy()
@@ -63,7 +65,9 @@ def _records(
     return outcome_of(finished, decision).records(WRITER)
 
 
-def test_a_success_is_one_generated_event_keyed_by_lecture(command, request_record) -> None:
+def test_a_success_is_one_generated_event_keyed_by_lecture(
+    command: CommandFactory, request_record: RecordFactory
+) -> None:
     cmd = command()
     record = request_record(cmd, offset=7, partition=3)
     media = StoredMedia("ab/cdef.png", "image/png", 1234)
@@ -92,7 +96,7 @@ def test_a_success_is_one_generated_event_keyed_by_lecture(command, request_reco
 
 
 def test_a_transient_failure_is_a_retrying_event_and_the_request_on_its_tier(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     cmd = command()
     record = request_record(cmd, offset=7, partition=3)
@@ -125,7 +129,7 @@ def test_a_transient_failure_is_a_retrying_event_and_the_request_on_its_tier(
 
 
 def test_a_later_retry_keeps_the_provenance_of_the_original_request(
-    command, request_record, read_back
+    command: CommandFactory, request_record: RecordFactory, read_back: RecordFactory
 ) -> None:
     cmd = command()
     error = GenerationError.transient("503")
@@ -149,7 +153,7 @@ def test_a_later_retry_keeps_the_provenance_of_the_original_request(
 
 
 def test_a_rejected_prompt_is_one_needs_prompt_update_event_and_nothing_else(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     cmd = command()
     error = GenerationError.sensitive_content("flagged as sensitive (E005)", provider_code="E005")
@@ -166,7 +170,7 @@ def test_a_rejected_prompt_is_one_needs_prompt_update_event_and_nothing_else(
 
 
 def test_exhausted_retries_are_a_failed_event_and_a_dead_letter_copy_with_provenance(
-    command, request_record, read_back
+    command: CommandFactory, request_record: RecordFactory, read_back: RecordFactory
 ) -> None:
     cmd = command()
     error = GenerationError.transient("E6716")
@@ -197,7 +201,7 @@ def test_exhausted_retries_are_a_failed_event_and_a_dead_letter_copy_with_proven
 
 
 def test_a_permanent_failure_is_dead_lettered_as_failed_not_exhausted(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     cmd = command()
     error = GenerationError.configuration("402 billing", provider_code="402")
@@ -209,7 +213,9 @@ def test_a_permanent_failure_is_dead_lettered_as_failed_not_exhausted(
     assert header(dlt_out.headers, h.DLT_REASON) == "failed"
 
 
-def test_a_poison_record_goes_to_the_dead_letter_topic_with_its_reason(request_record, command):
+def test_a_poison_record_goes_to_the_dead_letter_topic_with_its_reason(
+    request_record: RecordFactory, command: CommandFactory
+) -> None:
     record = request_record(command(), offset=12, partition=2)
     broken = type(record)(**{**{f: getattr(record, f) for f in record.__slots__}, "value": b"{"})
 
@@ -224,7 +230,7 @@ def test_a_poison_record_goes_to_the_dead_letter_topic_with_its_reason(request_r
 
 
 def test_a_hop_writes_the_record_to_the_tier_unchanged_but_for_the_tier(
-    command, request_record, read_back
+    command: CommandFactory, request_record: RecordFactory, read_back: RecordFactory
 ) -> None:
     cmd = command()
     error = GenerationError.rate_limited("throttled", retry_after_s=900)
@@ -241,7 +247,7 @@ def test_a_hop_writes_the_record_to_the_tier_unchanged_but_for_the_tier(
     assert header(hopped.headers, h.ATTEMPT) == "2"
 
 
-def test_attempt_started_names_the_attempt(command) -> None:
+def test_attempt_started_names_the_attempt(command: CommandFactory) -> None:
     out = WRITER.attempt_started(command(), 3, T0)
 
     payload = decode(out.value, out.headers).payload
@@ -255,12 +261,12 @@ def _finished(record: Record, cmd: GenerateAsset, result: GenerationResult) -> F
 
 
 def test_each_outcome_stands_for_the_status_of_its_event_and_settles_accordingly(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     cmd = command()
     record = request_record(cmd)
     media = StoredMedia("ab/cdef.png", "image/png", 1)
-    cases = {
+    cases: dict[str | None, GenerationResult] = {
         None: GenerationSucceeded(MediaKind.IMAGE, media, DEBUG),
         "transient": _failed(GenerationError.transient("503")),
         "sensitive": _failed(GenerationError.sensitive_content("E005")),
@@ -299,7 +305,7 @@ def _count(metrics: WorkerMetrics, name: str, **labels: str) -> float:
 
 
 def test_a_retry_is_counted_on_its_tier_and_an_exhausted_failure_as_a_dead_letter(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     cmd = command()
     record = request_record(cmd)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -24,6 +24,10 @@ from shared.worker.testing import EventLog, running
 pytestmark = pytest.mark.integration
 
 KIND = MediaKind.IMAGE
+
+
+Send = Callable[[list[GenerateAsset]], Awaitable[None]]
+"""Write these commands to the worker's request topic."""
 
 
 @pytest.fixture
@@ -57,7 +61,7 @@ Publish = Callable[[list[GenerateAsset]], "asyncio.Future[None]"]
 
 
 @pytest.fixture
-async def publish(config: WorkerConfig) -> AsyncIterator[Callable[..., object]]:
+async def publish(config: WorkerConfig) -> AsyncIterator[Send]:
     producer = make_producer(config.kafka)
     await producer.start()
 
@@ -86,7 +90,9 @@ async def _committed(config: WorkerConfig, topic: str) -> int:
     return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic)
 
 
-async def test_a_lecture_of_many_assets_ends_with_every_request_committed(config, publish) -> None:
+async def test_a_lecture_of_many_assets_ends_with_every_request_committed(
+    config: WorkerConfig, publish: Send
+) -> None:
     flaky = GenerationError.transient("E6716")
     generator = InMemoryGenerator(KIND, {"flaky": [flaky, flaky]}, latency_s=0.05)
     commands = [_command(f"a{i}") for i in range(11)] + [_command("f", "flaky")]
@@ -108,7 +114,9 @@ async def test_a_lecture_of_many_assets_ends_with_every_request_committed(config
     assert await _committed(config, topics.requests(KIND, ns)) == len(commands)
 
 
-async def test_stopping_lets_running_calls_finish_and_commits_them(config, publish) -> None:
+async def test_stopping_lets_running_calls_finish_and_commits_them(
+    config: WorkerConfig, publish: Send
+) -> None:
     generator = InMemoryGenerator(KIND, latency_s=1.0)
     commands = [_command(f"a{i}") for i in range(5)]
     ns = config.kafka.topic_namespace
@@ -130,7 +138,9 @@ async def test_stopping_lets_running_calls_finish_and_commits_them(config, publi
     assert await _committed(config, topics.requests(KIND, ns)) == len(commands)
 
 
-async def test_a_second_worker_joining_mid_flight_makes_no_call_twice(config, publish) -> None:
+async def test_a_second_worker_joining_mid_flight_makes_no_call_twice(
+    config: WorkerConfig, publish: Send
+) -> None:
     generator = InMemoryGenerator(KIND, latency_s=0.5)
     commands = [_command(f"a{i}") for i in range(40)]
     ns = config.kafka.topic_namespace

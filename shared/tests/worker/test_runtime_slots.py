@@ -4,7 +4,7 @@ while its offset still waits for its outcome: a real broker and PostgreSQL, a ga
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -65,7 +65,7 @@ def config(kafka_bootstrap: str, pg_database: str, unique_name: str) -> WorkerCo
 
 
 @pytest.fixture
-async def publish(config: WorkerConfig) -> AsyncIterator[Callable[[int], object]]:
+async def publish(config: WorkerConfig) -> AsyncIterator[Callable[[int], Awaitable[None]]]:
     producer = make_producer(config.kafka)
     await producer.start()
 
@@ -86,7 +86,7 @@ async def publish(config: WorkerConfig) -> AsyncIterator[Callable[[int], object]
             topic = topics.requests(KIND, config.kafka.topic_namespace)
             await producer.send_and_wait(topic, value, key=cmd.asset_id.encode(), headers=headers)
 
-    yield send  # type: ignore[misc]
+    yield send
     await producer.stop()
 
 

@@ -7,6 +7,7 @@ request through its tiers is followed end to end without a broker.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -25,15 +26,17 @@ from shared.events import (
     LectureCreated,
     Payload,
 )
-from shared.kafka.records import Record, header
+from shared.kafka.records import Headers, Record, header
 from shared.media import MediaKind
 from shared.ports import Attempt
-from shared.results import GenerationResult
+from shared.results import GenerationFailed, GenerationResult
 from shared.retry import RetryPolicy
 from shared.worker.fakes import InMemoryGenerator, InMemoryPublisher, ProcessKilled
 from shared.worker.metrics import WorkerMetrics
 from shared.worker.turn import Turns
 from shared.worker.versions import Claim, InMemoryVersionStore, Settlement
+
+from .conftest import CommandFactory, RecordFactory
 
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 EVENTS = topics.events()
@@ -57,7 +60,7 @@ def _events(sender: InMemoryPublisher) -> list[Payload]:
     return [decode(o.value, o.headers).payload for o in sender.to(EVENTS)]
 
 
-async def _chain(generator: object, first: Record, read_back) -> InMemoryPublisher:  # type: ignore[no-untyped-def]
+async def _chain(generator: object, first: Record, read_back: RecordFactory) -> InMemoryPublisher:
     """Run `first`, then every retry record it leads to, as a tier consumer would."""
     sender = InMemoryPublisher()
     turns = _turns(generator, sender, InMemoryVersionStore())
@@ -73,7 +76,7 @@ async def _chain(generator: object, first: Record, read_back) -> InMemoryPublish
 
 
 async def test_two_transient_failures_end_generated_after_exactly_three_calls(
-    command, request_record, read_back
+    command: CommandFactory, request_record: RecordFactory, read_back: RecordFactory
 ) -> None:
     error = GenerationError.transient("E6716")
     generator = InMemoryGenerator(MediaKind.IMAGE, {"flaky": [error, error]})
@@ -103,7 +106,7 @@ async def test_two_transient_failures_end_generated_after_exactly_three_calls(
 
 
 async def test_a_rejected_prompt_is_sent_once_and_ends_needing_a_prompt_update(
-    command, request_record, read_back
+    command: CommandFactory, request_record: RecordFactory, read_back: RecordFactory
 ) -> None:
     generator = InMemoryGenerator(
         MediaKind.IMAGE, {"bad": [GenerationError.sensitive_content("flagged (E005)")]}
@@ -118,7 +121,7 @@ async def test_a_rejected_prompt_is_sent_once_and_ends_needing_a_prompt_update(
 
 
 async def test_retries_run_out_after_four_calls_with_a_failed_event_and_a_dead_letter(
-    command, request_record, read_back
+    command: CommandFactory, request_record: RecordFactory, read_back: RecordFactory
 ) -> None:
     error = GenerationError.transient("E6716")
     generator = InMemoryGenerator(MediaKind.IMAGE, {"doomed": [error] * 9})
@@ -135,7 +138,7 @@ async def test_retries_run_out_after_four_calls_with_a_failed_event_and_a_dead_l
 
 
 async def test_a_redelivered_request_whose_version_ended_calls_no_provider(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
     sender, store = InMemoryPublisher(), InMemoryVersionStore()
@@ -151,7 +154,7 @@ async def test_a_redelivered_request_whose_version_ended_calls_no_provider(
 
 
 async def test_a_request_of_an_older_prompt_version_is_dropped_as_superseded(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
     sender, store = InMemoryPublisher(), InMemoryVersionStore()
@@ -164,7 +167,7 @@ async def test_a_request_of_an_older_prompt_version_is_dropped_as_superseded(
 
 
 async def test_outcome_records_saved_before_a_failed_send_are_resent_without_a_new_call(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
     # enqueue 1 announces the attempt, 2 carries the outcome: the broker is gone by then
@@ -190,7 +193,11 @@ async def test_outcome_records_saved_before_a_failed_send_are_resent_without_a_n
     ],
 )
 async def test_undecodable_records_are_dead_lettered_without_a_call(
-    command, request_record, value, headers_of, reason
+    command: CommandFactory,
+    request_record: RecordFactory,
+    value: bytes | None,
+    headers_of: Callable[[Headers], Headers] | None,
+    reason: str,
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
     sender, store = InMemoryPublisher(), InMemoryVersionStore()
@@ -208,7 +215,7 @@ async def test_undecodable_records_are_dead_lettered_without_a_call(
 
 
 async def test_a_request_for_another_medium_or_another_type_is_poison(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE)
     sender, store = InMemoryPublisher(), InMemoryVersionStore()
@@ -240,7 +247,7 @@ class _RaisingGenerator:
 
 
 async def test_a_generator_that_raises_counts_as_an_unknown_error_and_is_retried(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     sender, store = InMemoryPublisher(), InMemoryVersionStore()
 
@@ -253,13 +260,13 @@ async def test_a_generator_that_raises_counts_as_an_unknown_error_and_is_retried
 
 
 async def test_a_retry_carries_the_prediction_to_resume_into_the_next_attempt(
-    command, request_record, read_back
+    command: CommandFactory, request_record: RecordFactory, read_back: RecordFactory
 ) -> None:
     class Resumable(InMemoryGenerator):
         async def generate(self, attempt: Attempt) -> GenerationResult:
             result = await super().generate(attempt)
-            if attempt.number == 1:
-                return replace(result, resume_prediction_id="pred-7")  # type: ignore[type-var]
+            if attempt.number == 1 and isinstance(result, GenerationFailed):
+                return replace(result, resume_prediction_id="pred-7")
             return result
 
     generator = Resumable(MediaKind.IMAGE, {"slow": [GenerationError.transient("deadline")]})
@@ -271,7 +278,7 @@ async def test_a_retry_carries_the_prediction_to_resume_into_the_next_attempt(
 
 
 async def test_a_worker_killed_after_the_create_resumes_that_prediction_when_restarted(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     generator = InMemoryGenerator(MediaKind.IMAGE, killed_after_create={"slow"})
     sender, store = InMemoryPublisher(), InMemoryVersionStore()
@@ -288,7 +295,7 @@ async def test_a_worker_killed_after_the_create_resumes_that_prediction_when_res
 
 
 async def test_the_retry_of_a_resumed_attempt_that_failed_creates_a_prediction_of_its_own(
-    command, request_record, read_back
+    command: CommandFactory, request_record: RecordFactory, read_back: RecordFactory
 ) -> None:
     flaky = [GenerationError.transient("E6716")]
     generator = InMemoryGenerator(MediaKind.IMAGE, {"slow": flaky}, killed_after_create={"slow"})
@@ -307,7 +314,7 @@ async def test_the_retry_of_a_resumed_attempt_that_failed_creates_a_prediction_o
 
 
 async def test_a_store_that_cannot_save_the_prediction_does_not_fail_the_call(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     class Forgetful(InMemoryVersionStore):
         async def remember(self, claim: Claim, prediction_id: str) -> None:
@@ -322,7 +329,7 @@ async def test_a_store_that_cannot_save_the_prediction_does_not_fail_the_call(
 
 
 async def test_a_save_waiting_for_the_database_lets_the_call_go_on_and_lands_before_the_outcome(
-    command, request_record
+    command: CommandFactory, request_record: RecordFactory
 ) -> None:
     database_back = asyncio.Event()
     order: list[str] = []

@@ -17,7 +17,7 @@ from api.body_limit import BodyLimit
 from api.broadcaster import Broadcaster
 from api.claims import Claims
 from api.cors import allow_cross_origin
-from api.event_log import COMPRESSION, EventLog, appendable_bytes
+from api.event_log import COMPRESSION, EventLogWriter, appendable_bytes
 from api.metrics import ApiMetrics
 from api.observe import RequestObserver
 from api.openapi import problem_openapi
@@ -81,7 +81,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
-    metrics.publish_zeros(
+    metrics.start_series_at_zero(
         (method, route.path)
         for router in routers
         for route in router.routes
@@ -124,7 +124,7 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
     return Runtime(
         reads=ReadModel(pool),
         claims=claims,
-        events=EventLog(producer, events, settings.source, max_bytes=max_bytes),
+        events=EventLogWriter(producer, events, settings.source, max_bytes=max_bytes),
         broadcaster=broadcaster,
         blobs=open_blob_store(settings.blob, http),
         circuits=circuits,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from api.regeneration import Claim
+from api.regeneration import RegenerationClaim
 from shared import migrations
 from shared.migrations import ServiceSchema
 
@@ -50,7 +50,7 @@ class Claims:
         async with self._pool.acquire() as conn:
             await migrations.migrate(conn, SCHEMA)
 
-    async def latest(self, asset_id: str) -> Claim | None:
+    async def latest(self, asset_id: str) -> RegenerationClaim | None:
         row = await self._pool.fetchrow(
             f"SELECT prompt_version, claimed_at, abandoned FROM {_TABLE} "
             f"WHERE asset_id = $1 ORDER BY prompt_version DESC LIMIT 1",
@@ -58,7 +58,7 @@ class Claims:
         )
         if row is None:
             return None
-        return Claim(row["prompt_version"], row["claimed_at"], row["abandoned"])
+        return RegenerationClaim(row["prompt_version"], row["claimed_at"], row["abandoned"])
 
     async def by_key(self, command_key: str) -> KeyedClaim | None:
         """The live claim made with `command_key`, if any."""

@@ -11,7 +11,7 @@ from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBear
 from api.auth import TokenVerifier, unauthorized
 from api.broadcaster import Broadcaster
 from api.claims import Claims
-from api.event_log import EventLog
+from api.event_log import EventLogWriter
 from api.metrics import ApiMetrics
 from api.problems import ProblemError
 from api.provider_waits import ProviderWaits
@@ -47,7 +47,7 @@ def _metrics(request: Request) -> ApiMetrics:
 
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-Settings = Annotated[ApiSettings, Depends(_settings)]
+SettingsDep = Annotated[ApiSettings, Depends(_settings)]
 Metrics = Annotated[ApiMetrics, Depends(_metrics)]
 
 
@@ -59,7 +59,7 @@ def _claims(runtime: RuntimeDep) -> Claims:
     return runtime.claims
 
 
-def _events(runtime: RuntimeDep) -> EventLog:
+def _events(runtime: RuntimeDep) -> EventLogWriter:
     return runtime.events
 
 
@@ -83,7 +83,7 @@ Reads = Annotated[ReadModel, Depends(_reads)]
 Circuits = Annotated[CircuitBoard, Depends(_circuits)]
 Waits = Annotated[ProviderWaits, Depends(_waits)]
 ClaimsDep = Annotated[Claims, Depends(_claims)]
-Events = Annotated[EventLog, Depends(_events)]
+Events = Annotated[EventLogWriter, Depends(_events)]
 BroadcasterDep = Annotated[Broadcaster, Depends(_broadcaster)]
 Blobs = Annotated[BlobStore, Depends(_blobs)]
 
@@ -120,7 +120,7 @@ def _check(verifier: TokenVerifier, presented: str | None) -> None:
 
 async def read_your_writes(
     reads: Reads,
-    settings: Settings,
+    settings: SettingsDep,
     wait_for: Annotated[
         str | None,
         Query(

@@ -33,8 +33,8 @@ def appendable_bytes(max_message_bytes: int) -> int:
     return max_message_bytes - max_message_bytes // 256 - 1024
 
 
-class EventLog:
-    """The event log topic, keyed by lecture id."""
+class EventLogWriter:
+    """Appends to the event log topic, keyed by lecture id."""
 
     def __init__(
         self, producer: AIOKafkaProducer, topic: str, source: str, *, max_bytes: int

@@ -39,7 +39,7 @@ class ApiMetrics:
             registry=self.registry,
         )
 
-    def publish_zeros(self, routes: Iterable[tuple[str, str]]) -> None:
+    def start_series_at_zero(self, routes: Iterable[tuple[str, str]]) -> None:
         """Every (method, route) at zero from start-up, answered and failed, and every event
         type: the 5xx-ratio alert and the dashboard see series before the first request."""
         for method, route in routes:

@@ -25,7 +25,7 @@ IN_PROGRESS = frozenset({AssetStatus.PENDING, AssetStatus.RETRYING})
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class RegenerationClaim:
     """The latest regeneration the API accepted for an asset."""
 
     prompt_version: int
@@ -42,7 +42,9 @@ class RegenerationPendingError(Exception):
         self.prompt_version = prompt_version
 
 
-def next_version(asset: AssetRow, latest: Claim | None, now: datetime, claim_ttl_s: float) -> int:
+def next_version(
+    asset: AssetRow, latest: RegenerationClaim | None, now: datetime, claim_ttl_s: float
+) -> int:
     """The version a new regeneration of `asset` (as the read model shows it now) gets; raise
     `RegenerationPendingError` if one is pending."""
     if latest is None or latest.prompt_version < asset.prompt_version:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from api.broadcaster import Broadcaster
 from api.claims import Claims
-from api.event_log import EventLog
+from api.event_log import EventLogWriter
 from api.provider_waits import ProviderWaits
 from api.queries import ReadModel
 from shared.health.board import CircuitBoard
@@ -19,7 +19,7 @@ class Runtime:
 
     reads: ReadModel
     claims: Claims
-    events: EventLog
+    events: EventLogWriter
     broadcaster: Broadcaster
     blobs: BlobStore
     circuits: CircuitBoard

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -18,7 +21,9 @@ V1_ROUTES = [
 
 
 @pytest.mark.parametrize(("method", "path"), V1_ROUTES)
-async def test_a_v1_route_without_a_token_is_401_with_a_bearer_challenge(anonymous, method, path):
+async def test_a_v1_route_without_a_token_is_401_with_a_bearer_challenge(
+    anonymous: httpx.AsyncClient, method: str, path: str
+) -> None:
     response = await anonymous.request(method, path, json={})
 
     assert response.status_code == 401
@@ -27,35 +32,41 @@ async def test_a_v1_route_without_a_token_is_401_with_a_bearer_challenge(anonymo
     assert response.json()["status"] == 401
 
 
-async def test_a_wrong_token_is_401(anonymous):
+async def test_a_wrong_token_is_401(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.get(
         "/v1/assets/x", headers={"Authorization": "Bearer not-the-token"}
     )
     assert response.status_code == 401
 
 
-async def test_another_scheme_is_401(anonymous):
+async def test_another_scheme_is_401(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.get("/v1/assets/x", headers={"Authorization": "Basic dXNlcjpw"})
     assert response.status_code == 401
 
 
-async def test_a_token_in_the_query_is_refused_outside_the_event_stream(anonymous, token):
+async def test_a_token_in_the_query_is_refused_outside_the_event_stream(
+    anonymous: httpx.AsyncClient, token: str
+) -> None:
     response = await anonymous.get(f"/v1/assets/x?access_token={token}")
     assert response.status_code == 401
 
 
-async def test_a_token_in_the_query_opens_the_event_stream(anonymous, token, projector):
+async def test_a_token_in_the_query_opens_the_event_stream(
+    anonymous: httpx.AsyncClient, token: str, projector: asyncio.subprocess.Process
+) -> None:
     response = await anonymous.get(f"/v1/lectures/unknown/events?access_token={token}")
     assert response.status_code == 404  # past authentication: the lecture does not exist
 
 
-async def test_operational_routes_are_public(anonymous):
+async def test_operational_routes_are_public(anonymous: httpx.AsyncClient) -> None:
     assert (await anonymous.get("/healthz")).status_code == 200
     assert (await anonymous.get("/metrics")).status_code == 200
     assert (await anonymous.get("/readyz")).status_code == 200
 
 
-async def test_tokens_never_reach_the_logs(anonymous, token, caplog):
+async def test_tokens_never_reach_the_logs(
+    anonymous: httpx.AsyncClient, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level("DEBUG")
     await anonymous.get("/v1/assets/x", headers={"Authorization": f"Bearer {token}"})
     await anonymous.get(f"/v1/lectures/x/events?access_token={token}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from api.settings import ApiSettings
 from shared import topics
-from shared.envelope import decode
+from shared.envelope import Envelope, decode
 from shared.events import LectureCreated
 from shared.kafka import make_consumer
 
@@ -24,13 +25,13 @@ LECTURE = {
 }
 
 
-async def events_of(settings: ApiSettings, lecture_id: str) -> list:
+async def events_of(settings: ApiSettings, lecture_id: str) -> list[tuple[bytes, Envelope]]:
     """Every event of the lecture in this module's event log, read from the start."""
     consumer = make_consumer(
         settings.kafka, f"reader-{lecture_id}", [topics.events(settings.kafka.topic_namespace)]
     )
     await consumer.start()
-    found: list = []
+    found: list[tuple[bytes, Envelope]] = []
     try:
         async with asyncio.timeout(30):
             while not found:
@@ -54,7 +55,9 @@ async def events_of(settings: ApiSettings, lecture_id: str) -> list:
     return found
 
 
-async def test_creating_a_lecture_appends_one_lecture_created_event(client, api_settings):
+async def test_creating_a_lecture_appends_one_lecture_created_event(
+    client: httpx.AsyncClient, api_settings: ApiSettings
+) -> None:
     response = await client.post("/v1/lectures", json=LECTURE)
 
     assert response.status_code == 202
@@ -76,7 +79,9 @@ async def test_creating_a_lecture_appends_one_lecture_created_event(client, api_
     assert event.assets[2].duration_s == 20
 
 
-async def test_an_invalid_lecture_gets_a_422_problem_naming_the_field(client):
+async def test_an_invalid_lecture_gets_a_422_problem_naming_the_field(
+    client: httpx.AsyncClient,
+) -> None:
     bad = {**LECTURE, "segments": [{"duration_s": 601}]}
     response = await client.post("/v1/lectures", json=bad)
 
@@ -88,7 +93,7 @@ async def test_an_invalid_lecture_gets_a_422_problem_naming_the_field(client):
     assert [e["field"] for e in problem["errors"]] == ["segments.0.duration_s"]
 
 
-async def test_repeated_segment_ids_get_a_422_naming_the_repeat(client):
+async def test_repeated_segment_ids_get_a_422_naming_the_repeat(client: httpx.AsyncClient) -> None:
     bad = {**LECTURE, "segments": [{"segment_id": "x", "duration_s": 1}] * 2}
     response = await client.post("/v1/lectures", json=bad)
 
@@ -96,7 +101,7 @@ async def test_repeated_segment_ids_get_a_422_naming_the_repeat(client):
     assert response.json()["errors"][0]["field"] == "segments.1.segment_id"
 
 
-async def test_a_body_that_is_not_json_gets_a_422_problem(client):
+async def test_a_body_that_is_not_json_gets_a_422_problem(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/v1/lectures", content=b"{not json", headers={"content-type": "application/json"}
     )

@@ -11,7 +11,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -31,14 +31,14 @@ LECTURE = {
 
 
 @pytest.fixture
-def database() -> AsyncIterator[PrivatePostgres]:
+def database() -> Iterator[PrivatePostgres]:
     with private_postgres() as server:
         yield server
 
 
 async def test_a_database_outage_answers_503_with_retry_after_and_the_api_recovers_by_itself(
-    database, kafka_bootstrap, unique_name, token, tmp_path
-):
+    database: PrivatePostgres, kafka_bootstrap: str, unique_name: str, token: str, tmp_path: Path
+) -> None:
     port = free_port()
     env = {
         **os.environ,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from typing import Any
 
 import httpx
 import pytest
+
+from ..conftest import AssetEvents, Emit
 
 pytestmark = pytest.mark.integration
 
@@ -18,9 +21,9 @@ LECTURE = {
 }
 
 
-async def sse_messages(response: httpx.Response) -> AsyncIterator[dict]:
+async def sse_messages(response: httpx.Response) -> AsyncGenerator[dict[str, str], None]:
     """Parse a `text/event-stream` body into messages (`comment` for comment-only ones)."""
-    message: dict = {}
+    message: dict[str, str] = {}
     async for line in response.aiter_lines():
         if line == "":
             if message:
@@ -33,9 +36,9 @@ async def sse_messages(response: httpx.Response) -> AsyncIterator[dict]:
             message[field] = value.removeprefix(" ")
 
 
-async def take(stream: AsyncIterator[dict], count: int) -> list[dict]:
+async def take(stream: AsyncIterator[dict[str, str]], count: int) -> list[dict[str, str]]:
     """The next `count` event messages (heartbeats skipped), within a bounded time."""
-    found: list[dict] = []
+    found: list[dict[str, str]] = []
     async with asyncio.timeout(30):
         async for message in stream:
             if "event" in message:
@@ -46,7 +49,7 @@ async def take(stream: AsyncIterator[dict], count: int) -> list[dict]:
 
 
 @pytest.fixture
-async def http(live_api, token) -> AsyncIterator[httpx.AsyncClient]:
+async def http(live_api: str, token: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         base_url=live_api, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as client:
@@ -54,8 +57,8 @@ async def http(live_api, token) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def lecture(http, projector) -> dict:
-    accepted = (await http.post("/v1/lectures", json=LECTURE)).json()
+async def lecture(http: httpx.AsyncClient, projector: asyncio.subprocess.Process) -> dict[str, Any]:
+    accepted: dict[str, Any] = (await http.post("/v1/lectures", json=LECTURE)).json()
     lecture_id, event_id = accepted["lecture_id"], accepted["event_id"]
     response = await http.get(f"/v1/lectures/{lecture_id}?wait_for={event_id}")
     assert response.status_code == 200
@@ -63,8 +66,8 @@ async def lecture(http, projector) -> dict:
 
 
 async def test_a_client_that_reconnects_with_last_event_id_gets_every_later_event_once(
-    http, lecture, emit, asset_events
-):
+    http: httpx.AsyncClient, lecture: dict[str, Any], emit: Emit, asset_events: type[AssetEvents]
+) -> None:
     lecture_id = lecture["lecture_id"]
     events = asset_events(lecture_id, lecture["assets"][0])
     emitted = [await emit(events.started(1)), await emit(events.retrying(1))]
@@ -102,7 +105,9 @@ async def test_a_client_that_reconnects_with_last_event_id_gets_every_later_even
     assert quiet == {"comment": "heartbeat"}
 
 
-async def test_the_stream_accepts_the_token_in_the_query(live_api, lecture, token):
+async def test_the_stream_accepts_the_token_in_the_query(
+    live_api: str, lecture: dict[str, Any], token: str
+) -> None:
     url = f"{live_api}/v1/lectures/{lecture['lecture_id']}/events?access_token={token}"
     async with (
         httpx.AsyncClient(timeout=10) as client,
@@ -114,7 +119,9 @@ async def test_the_stream_accepts_the_token_in_the_query(live_api, lecture, toke
     assert first == {"comment": "heartbeat"}
 
 
-async def test_a_bad_last_event_id_is_422_before_the_stream_starts(http, lecture):
+async def test_a_bad_last_event_id_is_422_before_the_stream_starts(
+    http: httpx.AsyncClient, lecture: dict[str, Any]
+) -> None:
     response = await http.get(
         f"/v1/lectures/{lecture['lecture_id']}/events", headers={"Last-Event-ID": "abc"}
     )
@@ -124,14 +131,18 @@ async def test_a_bad_last_event_id_is_422_before_the_stream_starts(http, lecture
     assert response.json()["errors"][0]["field"] == "header.Last-Event-ID"
 
 
-async def test_an_unknown_lecture_stream_is_404_problem(http, projector):
+async def test_an_unknown_lecture_stream_is_404_problem(
+    http: httpx.AsyncClient, projector: asyncio.subprocess.Process
+) -> None:
     response = await http.get("/v1/lectures/nope/events")
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_a_stream_ends_and_unsubscribes_when_its_client_leaves(http, lecture):
+async def test_a_stream_ends_and_unsubscribes_when_its_client_leaves(
+    http: httpx.AsyncClient, lecture: dict[str, Any]
+) -> None:
     path = f"/v1/lectures/{lecture['lecture_id']}/events"
     async with http.stream("GET", path) as response, aclosing(sse_messages(response)) as stream:
         assert await anext(stream) == {"comment": "heartbeat"}

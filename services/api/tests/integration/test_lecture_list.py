@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import httpx
 import pytest
+
+from ..conftest import AssetEvents, Emit
 
 pytestmark = pytest.mark.integration
 
 
-def lecture(title: str) -> dict:
+def lecture(title: str) -> dict[str, Any]:
     return {
         "title": title,
         "segments": [
@@ -17,10 +23,10 @@ def lecture(title: str) -> dict:
     }
 
 
-async def create(client, title: str) -> dict:
+async def create(client: httpx.AsyncClient, title: str) -> dict[str, Any]:
     response = await client.post("/v1/lectures", json=lecture(title))
     assert response.status_code == 202, response.text
-    accepted = response.json()
+    accepted: dict[str, Any] = response.json()
     seen = await client.get(
         f"/v1/lectures/{accepted['lecture_id']}?wait_for={accepted['event_id']}"
     )
@@ -29,8 +35,11 @@ async def create(client, title: str) -> dict:
 
 
 async def test_the_list_pages_through_lectures_newest_first_with_counts_per_status(
-    client, projector, emit, asset_events
-):
+    client: httpx.AsyncClient,
+    projector: asyncio.subprocess.Process,
+    emit: Emit,
+    asset_events: type[AssetEvents],
+) -> None:
     first, second, third = [await create(client, t) for t in ("Tides", "Winds", "Dunes")]
     failed = asset_events(second["lecture_id"], second["assets"][0]).failed()
     event_id = await emit(failed)
@@ -60,7 +69,9 @@ async def test_the_list_pages_through_lectures_newest_first_with_counts_per_stat
     assert rest.json()["next_cursor"] is None
 
 
-async def test_a_cursor_the_api_did_not_hand_out_is_a_422_problem(client, projector):
+async def test_a_cursor_the_api_did_not_hand_out_is_a_422_problem(
+    client: httpx.AsyncClient, projector: asyncio.subprocess.Process
+) -> None:
     response = await client.get("/v1/lectures", params={"cursor": "not-a-cursor"})
 
     assert response.status_code == 422
@@ -69,19 +80,25 @@ async def test_a_cursor_the_api_did_not_hand_out_is_a_422_problem(client, projec
 
 
 @pytest.mark.parametrize("limit", [0, 101])
-async def test_a_limit_outside_1_to_100_is_refused(client, projector, limit):
+async def test_a_limit_outside_1_to_100_is_refused(
+    client: httpx.AsyncClient, projector: asyncio.subprocess.Process, limit: int
+) -> None:
     response = await client.get("/v1/lectures", params={"limit": limit})
 
     assert response.status_code == 422
 
 
-async def test_the_list_needs_a_token(anonymous, projector):
+async def test_the_list_needs_a_token(
+    anonymous: httpx.AsyncClient, projector: asyncio.subprocess.Process
+) -> None:
     response = await anonymous.get("/v1/lectures")
 
     assert response.status_code == 401
 
 
-async def test_the_models_route_offers_the_registrys_models_of_each_medium_default_first(client):
+async def test_the_models_route_offers_the_registrys_models_of_each_medium_default_first(
+    client: httpx.AsyncClient,
+) -> None:
     media = (await client.get("/v1/models")).json()["media"]
 
     assert set(media) == {"image", "narration", "video", "music"}

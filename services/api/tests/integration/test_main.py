@@ -13,18 +13,21 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.settings import ApiSettings
+
 pytestmark = pytest.mark.integration
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 async def test_the_command_serves_the_api_logs_json_lines_with_request_ids_and_stops_cleanly(
-    api_settings, token, tmp_path
-):
+    api_settings: ApiSettings, token: str, tmp_path: Path
+) -> None:
     port = free_port()
     env = {
         **os.environ,

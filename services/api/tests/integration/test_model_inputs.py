@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
@@ -13,6 +14,8 @@ from shared import topics
 from shared.envelope import decode
 from shared.events import LectureCreated
 from shared.kafka import make_consumer
+
+from ..conftest import AssetEvents, Emit
 
 pytestmark = pytest.mark.integration
 
@@ -75,7 +78,7 @@ async def _lectures(consumer: AIOKafkaConsumer) -> list[LectureCreated]:
     ],
 )
 async def test_a_lecture_that_breaks_a_models_schema_is_refused_before_any_event(
-    client, api_settings, segment: dict[str, object], field: str
+    client: httpx.AsyncClient, api_settings: ApiSettings, segment: dict[str, object], field: str
 ) -> None:
     title = f"refused {field}"
     response = await client.post("/v1/lectures", json=lecture(title, **segment))
@@ -90,7 +93,9 @@ async def test_a_lecture_that_breaks_a_models_schema_is_refused_before_any_event
     assert title not in titles
 
 
-async def test_a_voice_is_sent_as_the_narration_models_own_field(client, api_settings) -> None:
+async def test_a_voice_is_sent_as_the_narration_models_own_field(
+    client: httpx.AsyncClient, api_settings: ApiSettings
+) -> None:
     kokoro = "jaaari/kokoro-82m:f559560eb822dc509045f3921a1921234918b91739db4bf3daab2169b71c7a13"
     body = lecture("voices", narration={"text": "Hello.", "voice": "af_sky", "model": kokoro})
     accepted = await client.post("/v1/lectures", json=body)
@@ -118,13 +123,18 @@ async def test_a_voice_is_sent_as_the_narration_models_own_field(client, api_set
     assert created.assets[0].params == {"voice": "af_sky"}
 
 
-async def test_an_unknown_model_is_not_checked_beyond_the_apis_own_limits(client) -> None:
+async def test_an_unknown_model_is_not_checked_beyond_the_apis_own_limits(
+    client: httpx.AsyncClient,
+) -> None:
     body = lecture("free", image={"prompt": "a bee", "model": "acme/new", "params": {"any": [1]}})
     assert (await client.post("/v1/lectures", json=body)).status_code == 202
 
 
 async def test_a_regeneration_that_breaks_the_new_models_schema_is_refused_and_claims_nothing(
-    client, projector, emit, asset_events
+    client: httpx.AsyncClient,
+    projector: asyncio.subprocess.Process,
+    emit: Emit,
+    asset_events: type[AssetEvents],
 ) -> None:
     accepted = (
         await client.post("/v1/lectures", json=lecture("bees", video={"prompt": "a bee"}))

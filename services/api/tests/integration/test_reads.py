@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import httpx
 import pytest
+from fastapi import FastAPI
+
+from ..conftest import AssetEvents, Emit
 
 pytestmark = pytest.mark.integration
 
@@ -23,17 +30,20 @@ LECTURE = {
 }
 
 
-async def create(client) -> dict:
+async def create(client: httpx.AsyncClient) -> dict[str, Any]:
     response = await client.post("/v1/lectures", json=LECTURE)
     assert response.status_code == 202
-    return response.json()
+    accepted: dict[str, Any] = response.json()
+    return accepted
 
 
-def by_kind(accepted: dict) -> dict:
+def by_kind(accepted: dict[str, Any]) -> dict[str, Any]:
     return {asset["kind"]: asset for asset in accepted["assets"]}
 
 
-async def test_a_new_lecture_reads_back_with_every_asset_pending(client, projector):
+async def test_a_new_lecture_reads_back_with_every_asset_pending(
+    client: httpx.AsyncClient, projector: asyncio.subprocess.Process
+) -> None:
     accepted = await create(client)
     lecture_id = accepted["lecture_id"]
 
@@ -59,8 +69,11 @@ async def test_a_new_lecture_reads_back_with_every_asset_pending(client, project
 
 
 async def test_the_timeline_has_a_clip_per_asset_whatever_its_status(
-    client, projector, emit, asset_events
-):
+    client: httpx.AsyncClient,
+    projector: asyncio.subprocess.Process,
+    emit: Emit,
+    asset_events: type[AssetEvents],
+) -> None:
     accepted = await create(client)
     lecture_id = accepted["lecture_id"]
     assets = by_kind(accepted)
@@ -105,7 +118,12 @@ async def test_the_timeline_has_a_clip_per_asset_whatever_its_status(
     }
 
 
-async def test_assets_can_be_filtered_by_status(client, projector, emit, asset_events):
+async def test_assets_can_be_filtered_by_status(
+    client: httpx.AsyncClient,
+    projector: asyncio.subprocess.Process,
+    emit: Emit,
+    asset_events: type[AssetEvents],
+) -> None:
     accepted = await create(client)
     lecture_id = accepted["lecture_id"]
     narration = by_kind(accepted)["narration"]
@@ -121,8 +139,11 @@ async def test_assets_can_be_filtered_by_status(client, projector, emit, asset_e
 
 
 async def test_an_asset_reads_with_its_error_and_attempt_history(
-    client, projector, emit, asset_events
-):
+    client: httpx.AsyncClient,
+    projector: asyncio.subprocess.Process,
+    emit: Emit,
+    asset_events: type[AssetEvents],
+) -> None:
     accepted = await create(client)
     lecture_id = accepted["lecture_id"]
     narration = by_kind(accepted)["narration"]
@@ -175,7 +196,9 @@ async def test_an_asset_reads_with_its_error_and_attempt_history(
         "/v1/assets/unknown",
     ],
 )
-async def test_unknown_ids_are_404_problems(client, projector, path):
+async def test_unknown_ids_are_404_problems(
+    client: httpx.AsyncClient, projector: asyncio.subprocess.Process, path: str
+) -> None:
     response = await client.get(path)
 
     assert response.status_code == 404
@@ -183,7 +206,9 @@ async def test_unknown_ids_are_404_problems(client, projector, path):
     assert response.json()["instance"] == path
 
 
-async def test_an_unknown_status_filter_is_422_naming_the_parameter(client, projector):
+async def test_an_unknown_status_filter_is_422_naming_the_parameter(
+    client: httpx.AsyncClient, projector: asyncio.subprocess.Process
+) -> None:
     response = await client.get("/v1/lectures/x/assets?status=lost")
 
     assert response.status_code == 422
@@ -191,8 +216,8 @@ async def test_an_unknown_status_filter_is_422_naming_the_parameter(client, proj
 
 
 async def test_waiting_for_an_event_that_never_comes_is_503_with_retry_after(
-    client, projector, app
-):
+    client: httpx.AsyncClient, projector: asyncio.subprocess.Process, app: FastAPI
+) -> None:
     app.state.settings.wait_for_timeout_s = 0.2
 
     response = await client.get("/v1/lectures/x?wait_for=no-such-event")

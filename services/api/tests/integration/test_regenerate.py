@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+
+from ..conftest import AssetEvents, Emit
 
 pytestmark = pytest.mark.integration
 
@@ -16,19 +21,26 @@ LECTURE = {
 
 
 @pytest.fixture
-async def failed_image(client, projector, emit, asset_events) -> dict:
+async def failed_image(
+    client: httpx.AsyncClient,
+    projector: asyncio.subprocess.Process,
+    emit: Emit,
+    asset_events: type[AssetEvents],
+) -> dict[str, Any]:
     """An image asset whose first version failed, as the view shows it."""
     accepted = (await client.post("/v1/lectures", json=LECTURE)).json()
     [image] = accepted["assets"]
     last = await emit(asset_events(accepted["lecture_id"], image).failed())
-    asset = (await client.get(f"/v1/assets/{image['asset_id']}?wait_for={last}")).json()
+    asset: dict[str, Any] = (
+        await client.get(f"/v1/assets/{image['asset_id']}?wait_for={last}")
+    ).json()
     assert asset["status"] == "failed"
     return asset
 
 
 async def test_regenerating_bumps_the_version_and_the_asset_goes_back_to_pending(
-    client, failed_image
-):
+    client: httpx.AsyncClient, failed_image: dict[str, Any]
+) -> None:
     asset_id = failed_image["asset_id"]
 
     response = await client.post(
@@ -46,7 +58,9 @@ async def test_regenerating_bumps_the_version_and_the_asset_goes_back_to_pending
     assert asset["model"] == failed_image["model"]
 
 
-async def test_a_second_regeneration_while_the_first_is_pending_is_409(client, failed_image):
+async def test_a_second_regeneration_while_the_first_is_pending_is_409(
+    client: httpx.AsyncClient, failed_image: dict[str, Any]
+) -> None:
     asset_id = failed_image["asset_id"]
     first = await client.post(f"/v1/assets/{asset_id}/regenerate", json={})
     assert first.status_code == 202
@@ -61,8 +75,11 @@ async def test_a_second_regeneration_while_the_first_is_pending_is_409(client, f
 
 
 async def test_a_finished_regeneration_can_be_regenerated_again(
-    client, failed_image, emit, asset_events
-):
+    client: httpx.AsyncClient,
+    failed_image: dict[str, Any],
+    emit: Emit,
+    asset_events: type[AssetEvents],
+) -> None:
     asset_id = failed_image["asset_id"]
     first = (await client.post(f"/v1/assets/{asset_id}/regenerate", json={})).json()
     events = asset_events(failed_image["lecture_id"], failed_image)
@@ -76,7 +93,9 @@ async def test_a_finished_regeneration_can_be_regenerated_again(
     assert again.json()["prompt_version"] == 3
 
 
-async def test_of_concurrent_regenerations_of_one_version_exactly_one_wins(client, failed_image):
+async def test_of_concurrent_regenerations_of_one_version_exactly_one_wins(
+    client: httpx.AsyncClient, failed_image: dict[str, Any]
+) -> None:
     asset_id = failed_image["asset_id"]
 
     responses = await asyncio.gather(
@@ -86,14 +105,18 @@ async def test_of_concurrent_regenerations_of_one_version_exactly_one_wins(clien
     assert sorted(r.status_code for r in responses) == [202, 409, 409, 409, 409]
 
 
-async def test_regenerating_an_unknown_asset_is_404(client, projector):
+async def test_regenerating_an_unknown_asset_is_404(
+    client: httpx.AsyncClient, projector: asyncio.subprocess.Process
+) -> None:
     response = await client.post("/v1/assets/nope/regenerate", json={"prompt": "x"})
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_a_too_long_prompt_is_422_naming_the_prompt(client, failed_image):
+async def test_a_too_long_prompt_is_422_naming_the_prompt(
+    client: httpx.AsyncClient, failed_image: dict[str, Any]
+) -> None:
     response = await client.post(
         f"/v1/assets/{failed_image['asset_id']}/regenerate", json={"prompt": "x" * 4001}
     )
@@ -103,8 +126,8 @@ async def test_a_too_long_prompt_is_422_naming_the_prompt(client, failed_image):
 
 
 async def test_when_the_broker_does_not_acknowledge_the_answer_is_503_and_the_claim_is_let_go(
-    client, failed_image, app
-):
+    client: httpx.AsyncClient, failed_image: dict[str, Any], app: FastAPI
+) -> None:
     asset_id = failed_image["asset_id"]
     await app.state.runtime.events._producer.stop()  # the broker is out of reach
 
@@ -117,8 +140,11 @@ async def test_when_the_broker_does_not_acknowledge_the_answer_is_503_and_the_cl
 
 
 async def test_the_same_idempotency_key_again_answers_with_its_version_and_makes_no_new_one(
-    client, failed_image, emit, asset_events
-):
+    client: httpx.AsyncClient,
+    failed_image: dict[str, Any],
+    emit: Emit,
+    asset_events: type[AssetEvents],
+) -> None:
     asset_id = failed_image["asset_id"]
     key = {"Idempotency-Key": "redrive-3f2a"}
     first = await client.post(f"/v1/assets/{asset_id}/regenerate", json={}, headers=key)
@@ -141,7 +167,9 @@ async def test_the_same_idempotency_key_again_answers_with_its_version_and_makes
     assert other.json()["prompt_version"] == 3
 
 
-async def test_concurrent_requests_with_one_idempotency_key_make_one_version(client, failed_image):
+async def test_concurrent_requests_with_one_idempotency_key_make_one_version(
+    client: httpx.AsyncClient, failed_image: dict[str, Any]
+) -> None:
     asset_id = failed_image["asset_id"]
     key = {"Idempotency-Key": "redrive-concurrent"}
 
@@ -156,8 +184,8 @@ async def test_concurrent_requests_with_one_idempotency_key_make_one_version(cli
 
 
 async def test_a_regeneration_with_text_that_cannot_be_stored_is_422_naming_the_field(
-    client, failed_image
-):
+    client: httpx.AsyncClient, failed_image: dict[str, Any]
+) -> None:
     asset_id = failed_image["asset_id"]
 
     nul = await client.post(f"/v1/assets/{asset_id}/regenerate", json={"prompt": "a\x00bee"})

@@ -3,6 +3,9 @@ never succeed."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import httpx
 import pytest
 
 from api.settings import ApiSettings
@@ -25,7 +28,9 @@ def small_body_limit(api_settings: ApiSettings) -> ApiSettings:
     return api_settings
 
 
-async def test_a_body_over_the_limit_gets_413_naming_the_limit(small_body_limit, client):
+async def test_a_body_over_the_limit_gets_413_naming_the_limit(
+    small_body_limit: ApiSettings, client: httpx.AsyncClient
+) -> None:
     answer = await client.post("/v1/lectures", json=lecture("x" * 20_000))
 
     assert answer.status_code == 413
@@ -34,8 +39,10 @@ async def test_a_body_over_the_limit_gets_413_naming_the_limit(small_body_limit,
     assert "LECTUREGEN_API_MAX_BODY_BYTES" in answer.json()["detail"]
 
 
-async def test_a_body_sent_without_a_length_is_counted_as_it_arrives(small_body_limit, client):
-    async def chunks():
+async def test_a_body_sent_without_a_length_is_counted_as_it_arrives(
+    small_body_limit: ApiSettings, client: httpx.AsyncClient
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
         yield b'{"title": "Large", "segments": [{"duration_s": 1, "image": {"prompt": "'
         for _ in range(20):
             yield b"x" * 1000
@@ -62,8 +69,8 @@ async def small_events_topic(api_settings: ApiSettings, unique_name: str) -> Api
 
 
 async def test_a_lecture_larger_than_the_events_topic_takes_gets_413_not_503(
-    small_events_topic, client
-):
+    small_events_topic: ApiSettings, client: httpx.AsyncClient
+) -> None:
     fits = await client.post("/v1/lectures", json=lecture("y" * 4_000, 40))
     too_large = await client.post("/v1/lectures", json=lecture("y" * 4_000, 60))
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+
+from api.settings import ApiSettings
+
+from ..conftest import AssetEvents, Emit
 
 pytestmark = pytest.mark.integration
 
@@ -16,19 +22,19 @@ LAG_S = 1.0
 
 
 @pytest.fixture
-def api_settings(api_settings):
+def api_settings(api_settings: ApiSettings) -> ApiSettings:
     return api_settings.model_copy(update={"wait_for_timeout_s": BOUND_S})
 
 
 @pytest.fixture
-async def http(live_api, token):
+async def http(live_api: str, token: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         base_url=live_api, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as client:
         yield client
 
 
-def lecture(n: int) -> dict:
+def lecture(n: int) -> dict[str, Any]:
     return {"title": f"Race {n}", "segments": [{"duration_s": 3, "image": {"prompt": f"p{n}"}}]}
 
 
@@ -45,8 +51,8 @@ async def create_then_subscribe(
 
 
 async def test_fifty_streams_opened_right_after_their_202_all_open_while_the_projector_lags(
-    http, projector
-):
+    http: httpx.AsyncClient, projector: asyncio.subprocess.Process
+) -> None:
     accepted: list[str] = []
     projector.send_signal(signal.SIGSTOP)  # every lecture is accepted; none is projected
     try:
@@ -69,7 +75,9 @@ async def test_fifty_streams_opened_right_after_their_202_all_open_while_the_pro
     assert statuses == [200] * 50
 
 
-async def test_a_stream_of_a_lecture_that_never_existed_is_404_after_the_bound(http, projector):
+async def test_a_stream_of_a_lecture_that_never_existed_is_404_after_the_bound(
+    http: httpx.AsyncClient, projector: asyncio.subprocess.Process
+) -> None:
     started = time.monotonic()
     async with http.stream("GET", "/v1/lectures/lec_never_was/events") as response:
         status = response.status_code
@@ -81,8 +89,11 @@ async def test_a_stream_of_a_lecture_that_never_existed_is_404_after_the_bound(h
 
 
 async def test_a_new_stream_resumes_after_last_event_id_given_in_the_query(
-    http, projector, emit, asset_events
-):
+    http: httpx.AsyncClient,
+    projector: asyncio.subprocess.Process,
+    emit: Emit,
+    asset_events: type[AssetEvents],
+) -> None:
     accepted = (await http.post("/v1/lectures", json=lecture(99))).json()
     lecture_id = accepted["lecture_id"]
     events = asset_events(lecture_id, accepted["assets"][0])

@@ -3,17 +3,21 @@ row declares (`shared.read_model.rows`), with the real projector writing the row
 
 from __future__ import annotations
 
+import asyncio
 import types
 from collections.abc import AsyncIterator
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import asyncpg
+import httpx
 import pytest
 
 from api.queries import ReadModel
 from api.settings import ApiSettings
 from api.views import asset_view
 from shared.read_model.rows import AssetRow, AttemptRow, LectureRow, SegmentRow
+
+from ..conftest import AssetEvents, Emit
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +61,11 @@ def _wrongly_typed(row: tuple[Any, ...]) -> dict[str, object]:
 
 
 async def test_every_column_the_api_reads_comes_back_as_its_rows_declared_type(
-    client, projector, emit, asset_events, reads: ReadModel
+    client: httpx.AsyncClient,
+    projector: asyncio.subprocess.Process,
+    emit: Emit,
+    asset_events: type[AssetEvents],
+    reads: ReadModel,
 ) -> None:
     response = await client.post("/v1/lectures", json=LECTURE)
     accepted = response.json()
@@ -87,7 +95,11 @@ async def test_every_column_the_api_reads_comes_back_as_its_rows_declared_type(
 
 
 async def test_an_asset_row_read_typed_is_what_the_asset_route_answers(
-    client, projector, emit, asset_events, reads: ReadModel
+    client: httpx.AsyncClient,
+    projector: asyncio.subprocess.Process,
+    emit: Emit,
+    asset_events: type[AssetEvents],
+    reads: ReadModel,
 ) -> None:
     response = await client.post("/v1/lectures", json=LECTURE)
     accepted = response.json()

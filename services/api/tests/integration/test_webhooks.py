@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from api.settings import ApiSettings
 from replicate_sim.server import serve_in_background
-from replicate_sim.settings import Settings as SimSettings
+from replicate_sim.settings import SimSettings
 from shared import headers as h
 from shared import topics
 from shared.settings import ProviderSettings
@@ -54,7 +54,9 @@ def _signed(
 
 
 def _written(tail: TopicTail, prediction_id: str) -> list[bytes]:
-    return [r.value for r in tail.records if r.key == prediction_id.encode()]
+    return [
+        r.value for r in tail.records if r.key == prediction_id.encode() and r.value is not None
+    ]
 
 
 async def _post(

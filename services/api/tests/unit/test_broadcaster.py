@@ -1,7 +1,7 @@
 from api.broadcaster import Broadcaster
 
 
-def test_a_notification_wakes_only_the_subscribers_of_its_lecture():
+def test_a_notification_wakes_only_the_subscribers_of_its_lecture() -> None:
     hub = Broadcaster("postgresql://unused")
     with (
         hub.subscribe("lec:1") as first,
@@ -15,7 +15,7 @@ def test_a_notification_wakes_only_the_subscribers_of_its_lecture():
         assert hub.clients == 3
 
 
-def test_a_payload_without_a_sequence_number_wakes_everyone():
+def test_a_payload_without_a_sequence_number_wakes_everyone() -> None:
     hub = Broadcaster("postgresql://unused")
     with hub.subscribe("a") as a, hub.subscribe("b") as b:
         hub.notify("garbage")
@@ -23,7 +23,7 @@ def test_a_payload_without_a_sequence_number_wakes_everyone():
         assert b.is_set()
 
 
-def test_leaving_unsubscribes():
+def test_leaving_unsubscribes() -> None:
     hub = Broadcaster("postgresql://unused")
     with hub.subscribe("a"):
         pass

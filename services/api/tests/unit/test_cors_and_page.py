@@ -16,12 +16,12 @@ PREFLIGHT = {
 }
 
 
-def client(**settings) -> httpx.AsyncClient:
-    app = create_app(ApiSettings(tokens="t", **settings))
+def client(cors_origins: str = "") -> httpx.AsyncClient:
+    app = create_app(ApiSettings(tokens="t", cors_origins=cors_origins))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
 
 
-async def test_a_preflight_from_a_configured_origin_is_allowed_with_bearer_headers():
+async def test_a_preflight_from_a_configured_origin_is_allowed_with_bearer_headers() -> None:
     async with client(cors_origins=f"{OTHER}, https://other.example") as http:
         response = await http.options("/v1/lectures", headers=PREFLIGHT)
 
@@ -34,7 +34,7 @@ async def test_a_preflight_from_a_configured_origin_is_allowed_with_bearer_heade
     assert "access-control-allow-credentials" not in response.headers
 
 
-async def test_a_preflight_from_an_origin_not_listed_gets_no_allowance():
+async def test_a_preflight_from_an_origin_not_listed_gets_no_allowance() -> None:
     async with client(cors_origins=OTHER) as http:
         response = await http.options(
             "/v1/lectures", headers={**PREFLIGHT, "Origin": "https://evil.example"}
@@ -44,7 +44,7 @@ async def test_a_preflight_from_an_origin_not_listed_gets_no_allowance():
     assert "access-control-allow-origin" not in response.headers
 
 
-async def test_no_origin_is_allowed_by_default():
+async def test_no_origin_is_allowed_by_default() -> None:
     async with client() as http:
         preflight = await http.options("/v1/lectures", headers=PREFLIGHT)
         simple = await http.get("/healthz", headers={"Origin": OTHER})
@@ -55,7 +55,7 @@ async def test_no_origin_is_allowed_by_default():
 
 
 @pytest.mark.parametrize("path", ["/", "/lectures/lec_123"])
-async def test_the_page_is_served_at_the_root_and_at_a_lectures_deep_link(path):
+async def test_the_page_is_served_at_the_root_and_at_a_lectures_deep_link(path: str) -> None:
     async with client() as http:
         response = await http.get(path)
 
@@ -65,7 +65,7 @@ async def test_the_page_is_served_at_the_root_and_at_a_lectures_deep_link(path):
     assert '<script type="module" src="/ui/js/main.js">' in response.text
 
 
-async def test_the_pages_modules_and_styles_are_served_with_their_types():
+async def test_the_pages_modules_and_styles_are_served_with_their_types() -> None:
     async with client() as http:
         script = await http.get("/ui/js/main.js")
         style = await http.get("/ui/app.css")
@@ -75,7 +75,7 @@ async def test_the_pages_modules_and_styles_are_served_with_their_types():
 
 
 @pytest.mark.parametrize("name", ["../app.py", "index.html", "js/nothing.js", "%2e%2e/editor.py"])
-async def test_nothing_but_the_pages_own_files_is_served_under_ui(name):
+async def test_nothing_but_the_pages_own_files_is_served_under_ui(name: str) -> None:
     async with client() as http:
         response = await http.get(f"/ui/{name}")
 

@@ -5,7 +5,7 @@ from api.routers.media import is_safe_key
 KEY = "ab/" + "ab" + "0" * 62 + ".png"
 
 
-def test_a_content_addressed_key_is_safe():
+def test_a_content_addressed_key_is_safe() -> None:
     assert is_safe_key(KEY)
 
 
@@ -23,5 +23,5 @@ def test_a_content_addressed_key_is_safe():
         "a" * 513,
     ],
 )
-def test_keys_that_could_leave_the_store_are_refused(key):
+def test_keys_that_could_leave_the_store_are_refused(key: str) -> None:
     assert not is_safe_key(key)

@@ -12,5 +12,7 @@ from api.problems import field_name
         (("header", "Last-Event-ID"), "header.Last-Event-ID"),
     ],
 )
-def test_a_validation_location_becomes_a_dotted_field_name(loc, name):
+def test_a_validation_location_becomes_a_dotted_field_name(
+    loc: tuple[int | str, ...], name: str
+) -> None:
     assert field_name(loc) == name

@@ -22,17 +22,17 @@ from replicate_sim.routes import predictions as prediction_routes
 from replicate_sim.routes import sim as sim_routes
 from replicate_sim.routes import webhooks as webhook_routes
 from replicate_sim.served import ServedCounter
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 from replicate_sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
-def create_app(settings: Settings | None = None, models: ModelTable | None = None) -> FastAPI:
+def create_app(settings: SimSettings | None = None, models: ModelTable | None = None) -> FastAPI:
     """A Replicate-compatible API over a fresh simulator (with the default model table unless
     another is given)."""
-    simulator = Simulator(settings or Settings(), models)
+    simulator = Simulator(settings or SimSettings(), models)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from replicate_sim.server import start_server
-from replicate_sim.settings import OutputMode, Settings
+from replicate_sim.settings import OutputMode, SimSettings
 
 ENV_PREFIX = "REPLICATE_SIM_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -86,8 +86,8 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.N
     return parser.parse_args(argv)
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings(
+def settings_from(args: argparse.Namespace) -> SimSettings:
+    return SimSettings(
         host=args.host,
         port=args.port,
         public_base_url=args.public_base_url or None,
@@ -101,7 +101,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-async def serve(settings: Settings, log_level: str) -> None:
+async def serve(settings: SimSettings, log_level: str) -> None:
     running = await start_server(settings, log_level)
     print(f"replicate-sim listening on {running.base_url}", flush=True)
     await running.wait()

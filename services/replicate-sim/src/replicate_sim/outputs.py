@@ -11,18 +11,18 @@ from replicate_sim.faults import OutputStyle
 from replicate_sim.files import FileStore
 from replicate_sim.media import Media
 from replicate_sim.models import ModelSpec
-from replicate_sim.settings import OutputMode, Settings
+from replicate_sim.settings import OutputMode, SimSettings
 
 
-class OutputPublisher:
+class OutputShaper:
     """Chooses inline or URL per file and shapes the output as the model's real one is shaped."""
 
-    def __init__(self, settings: Settings, files: FileStore, deliveries: Deliveries) -> None:
+    def __init__(self, settings: SimSettings, files: FileStore, deliveries: Deliveries) -> None:
         self._settings = settings
         self._files = files
         self._deliveries = deliveries
 
-    def publish(
+    def shape(
         self,
         spec: ModelSpec,
         media: tuple[Media, ...],

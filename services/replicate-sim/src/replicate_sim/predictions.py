@@ -111,7 +111,7 @@ class Prediction:
 
 
 Render = Callable[[ModelSpec, dict[str, Any]], tuple[Media, ...]]
-Publish = Callable[[ModelSpec, tuple[Media, ...], OutputStyle, str, str], Any]
+ShapeOutput = Callable[[ModelSpec, tuple[Media, ...], OutputStyle, str, str], Any]
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class PredictionRunner:
     """Carries out a `Run` plan on a prediction, in real time."""
 
     render: Render
-    publish: Publish
+    shape_output: ShapeOutput
     output_ttl_s: float = 3600.0
     in_outage: Callable[[], bool] = lambda: False
     """Whether a provider-wide outage is on: a prediction ending meanwhile fails with E004."""
@@ -158,6 +158,6 @@ class PredictionRunner:
             prediction.finish(plan.ending.value, error=plan.error)
             return
         prediction.logs += "100%|##########| 4/4 [00:00<00:00, 20.00it/s]\n"
-        output = self.publish(spec, media, plan.output, prediction.id, prediction.base_url)
+        output = self.shape_output(spec, media, plan.output, prediction.id, prediction.base_url)
         prediction.finish("succeeded", output=output)
         prediction.expire_output_after(0.0 if plan.expire_output else self.output_ttl_s)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import uvicorn
 
 from replicate_sim.app import create_app
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 
 GRACEFUL_SHUTDOWN_S = 2
 THREAD_START_TIMEOUT_S = 30
@@ -33,7 +33,7 @@ class RunningServer:
         await self.task
 
 
-async def start_server(settings: Settings, log_level: str = "warning") -> RunningServer:
+async def start_server(settings: SimSettings, log_level: str = "warning") -> RunningServer:
     """Bind (port 0 picks a free port), start serving, and return once requests are accepted."""
     config = uvicorn.Config(
         create_app(settings),
@@ -54,8 +54,8 @@ async def start_server(settings: Settings, log_level: str = "warning") -> Runnin
 
 
 @asynccontextmanager
-async def serve_in_background(settings: Settings) -> AsyncIterator[str]:
-    """`async with serve_in_background(Settings(port=0)) as base_url: ...`"""
+async def serve_in_background(settings: SimSettings) -> AsyncIterator[str]:
+    """`async with serve_in_background(SimSettings(port=0)) as base_url: ...`"""
     running = await start_server(settings)
     try:
         yield running.base_url
@@ -64,7 +64,7 @@ async def serve_in_background(settings: Settings) -> AsyncIterator[str]:
 
 
 @contextmanager
-def serve_in_thread(settings: Settings) -> Iterator[str]:
+def serve_in_thread(settings: SimSettings) -> Iterator[str]:
     """The server on its own event loop in a background thread, for synchronous callers and
     for tests that share one server across event loops."""
     loop = asyncio.new_event_loop()

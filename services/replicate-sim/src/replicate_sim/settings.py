@@ -15,7 +15,7 @@ class OutputMode(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Settings:
+class SimSettings:
     """Everything the app factory needs; defaults suit tests and local runs."""
 
     host: str = "127.0.0.1"

@@ -21,10 +21,10 @@ from replicate_sim.faults import Hang, plan_create
 from replicate_sim.files import FileStore
 from replicate_sim.media import Media, MediaRenderer
 from replicate_sim.models import ModelSpec, ModelTable
-from replicate_sim.outputs import OutputPublisher
+from replicate_sim.outputs import OutputShaper
 from replicate_sim.predictions import Prediction, PredictionRunner, new_prediction_id
 from replicate_sim.problems import Problem, ProblemError
-from replicate_sim.settings import Settings
+from replicate_sim.settings import SimSettings
 from replicate_sim.stats import CreateStats
 from replicate_sim.validation import check_input, input_of
 from replicate_sim.webhooks import WebhookSender, webhook_target
@@ -53,7 +53,7 @@ def served_version(owner: str, name: str) -> str:
 class Simulator:
     """Predictions, create counts and generated files of one server process."""
 
-    def __init__(self, settings: Settings, models: ModelTable | None = None) -> None:
+    def __init__(self, settings: SimSettings, models: ModelTable | None = None) -> None:
         self.settings = settings
         self.models = models or ModelTable()
         self.stats = CreateStats()
@@ -63,9 +63,9 @@ class Simulator:
         self.files = FileStore()
         self.deliveries = Deliveries()
         self._renderer = MediaRenderer()
-        publisher = OutputPublisher(settings, self.files, self.deliveries)
+        shaper = OutputShaper(settings, self.files, self.deliveries)
         self._runner = PredictionRunner(
-            self._renderer.render, publisher.publish, settings.output_ttl_s, self.faults.in_outage
+            self._renderer.render, shaper.shape, settings.output_ttl_s, self.faults.in_outage
         )
         self._predictions: dict[str, Prediction] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}

@@ -1,8 +1,9 @@
 """AWS Signature Version 4 for S3-compatible requests (header form, whole payload hashed).
 
-Written out rather than pulled in with boto3: the store needs three object calls, and this is
-the only part of them that is not plain HTTP. Checked against AWS's published example and
-exercised against an S3 server in the blob store contract tests.
+Written out rather than pulled in with a client library (decision 0026): the store's calls are
+plain HTTP on the service's own client except for this. Checked against AWS's published example
+and botocore's signer, and exercised against an S3 server in the blob store contract tests.
+Credentials are static: there is no provider chain and no refresh.
 """
 
 from __future__ import annotations

@@ -121,6 +121,13 @@ class TokenBucket:
         self.held_until = max(self.held_until, now + (retry_after_s or 0.0))
         self.slowed_at = self.held_until
 
+    def hold(self, now: float, until: float) -> None:
+        """The provider said nothing is left until `until`: send nothing before then (at the
+        same rate after it)."""
+        self._refill(now)
+        self.tokens = 0.0
+        self.held_until = max(self.held_until, until)
+
     def waited_recently(self, now: float) -> bool:
         """Whether a taker had to wait within `OWN_RATE_WINDOW_S`."""
         return self.waited_at is not None and now - self.waited_at <= OWN_RATE_WINDOW_S
@@ -176,6 +183,11 @@ class AccountBudget:
         """The provider answered a call of this kind with 429 (and this hint, if any)."""
         self.throttled_count[call] += 1
         self._buckets[call].throttled(self._clock(), retry_after_s)
+
+    def exhausted(self, call: Call, reset_s: float) -> None:
+        """An answer said nothing of this kind is left until the window resets in `reset_s`."""
+        now = self._clock()
+        self._buckets[call].hold(now, now + reset_s)
 
     def own_rate(self, call: Call) -> bool:
         """Whether a 429 on this kind of call is this process's own doing: it has been sending

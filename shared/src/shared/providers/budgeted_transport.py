@@ -3,7 +3,9 @@
 It sits below the client's own retrying transport, so every request that reaches the network
 (the client's retries of a throttled read included) waits for the budget first, and every 429
 the provider answers slows the budget down by the answer's hint: the body's numeric
-`retry_after`, `Retry-After`, or the "resets in ~Ns" of its text, whichever is longest.
+`retry_after`, `Retry-After`, or the "resets in ~Ns" of its text, whichever is longest. An
+answer that says the window is used up (`ratelimit-remaining: 0`) holds that kind of call
+until `ratelimit-reset`, before any 429.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
                 hints.retry_after_header, _detail(response), hints.retry_after_body
             )
             self._budget.throttled(call, hint)
+            return response
+        hints = hints_from_response(response)
+        if hints.remaining == 0 and hints.reset_s:
+            self._budget.exhausted(call, hints.reset_s)
         return response
 
     async def aclose(self) -> None:

@@ -164,10 +164,11 @@ class _AttemptRun:
         """Create the prediction. A 429 caused by this process's own rate (it has been sending
         creates as fast as its budget allows) does not fail the attempt: no prediction was
         made, so the create is sent again once the budget's hold is over."""
-        client, budget = self.gen._client, self.gen._budget
+        client = self.gen._client
         payload = self.gen._spec.build_input(self.attempt.command)
         options = {} if self.gen._webhooks is None else self.gen._webhooks.create_options()
-        for throttles in range(MAX_OWN_THROTTLES + 1):
+        throttles = 0
+        while True:
             forget_retry_after()
             try:
                 if ref.version is None:
@@ -178,15 +179,16 @@ class _AttemptRun:
                     version=ref.version, input=payload, **options
                 )
             except ReplicateException as exc:
-                ours = budget is not None and budget.own_rate(Call.CREATE)
-                if (
-                    getattr(exc, "status", None) != 429
-                    or not ours
-                    or throttles == MAX_OWN_THROTTLES
-                ):
+                if not self.throttled_by_own_rate(exc) or throttles == MAX_OWN_THROTTLES:
                     raise
-                log.info("create throttled at our own rate; sending it again", extra=self.context())
-        raise AssertionError("unreachable")  # the loop returns or raises
+            throttles += 1
+            log.info("create throttled at our own rate; sending it again", extra=self.context())
+
+    def throttled_by_own_rate(self, exc: ReplicateException) -> bool:
+        """A 429 that came while this process was being paced by its create budget."""
+        budget = self.gen._budget
+        throttled = getattr(exc, "status", None) == 429
+        return throttled and budget is not None and budget.own_rate(Call.CREATE)
 
     async def wait(self, prediction: Prediction) -> Prediction:
         """Poll until the prediction ends (the caller's deadline bounds this)."""

@@ -41,6 +41,7 @@ from shared.providers import (
     replicate_client,
 )
 from shared.providers.budget import AccountBudget, BudgetLimits
+from shared.providers.budget_metrics import register_budget_metrics
 from shared.providers.webhook_wait import WebhookWait
 from shared.retry import RetryPolicy
 from shared.settings import (
@@ -158,12 +159,13 @@ async def open_replicate_generator(
     blobs: BlobSettings,
     *,
     webhooks: WebhookWait | None = None,
+    budget: AccountBudget | None = None,
 ) -> AsyncIterator[Generator]:
     """The provider edge of a worker: Replicate (or the local compatible server at
     `provider.base_url`), storing into the configured blob store; predictions are polled
     unless `webhooks` is given; every call spends the process's share of the account's
-    rate limits."""
-    budget = AccountBudget(BudgetLimits.from_settings(provider))
+    rate limits (`budget`, or one made from `provider`)."""
+    budget = budget or AccountBudget(BudgetLimits.from_settings(provider))
     client = replicate_client(provider, budget=budget)
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as downloads:
@@ -185,11 +187,14 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
     config = WorkerConfig.from_env(settings)
     async with contextlib.AsyncExitStack() as stack:
         provider = ProviderSettings()
+        budget = AccountBudget(BudgetLimits.from_settings(provider))
         webhooks = await stack.enter_async_context(
             open_webhook_wait(WebhookSettings(), config.kafka, config.topics)
         )
         generator = await stack.enter_async_context(
-            open_replicate_generator(spec, provider, BlobSettings(), webhooks=webhooks)
+            open_replicate_generator(
+                spec, provider, BlobSettings(), webhooks=webhooks, budget=budget
+            )
         )
         hold = HoldSettings()
         holding = None
@@ -199,6 +204,7 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
         runtime = await stack.enter_async_context(
             open_worker(spec.kind, generator, config, holding=holding)
         )
+        register_budget_metrics(runtime.metrics.registry, budget, spec.kind)
         if webhooks is not None:
             register_webhook_metrics(runtime.metrics.registry, webhooks, spec.kind)
         probe = ProbeServer(
@@ -215,7 +221,13 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
             stack.callback(loop.remove_signal_handler, signum)
         log.info(
             "worker started",
-            extra={"medium": spec.kind.value, "metrics_port": probe.port, "topics": runtime.topics},
+            extra={
+                "medium": spec.kind.value,
+                "metrics_port": probe.port,
+                "topics": runtime.topics,
+                "provider_creates_per_min": budget.limits.creates_per_min,
+                "provider_reads_per_min": budget.limits.reads_per_min,
+            },
         )
         await runtime.run()
         log.info("worker stopped", extra={"medium": spec.kind.value})

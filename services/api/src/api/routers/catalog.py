@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.cursor import BadCursorError, decode_cursor, encode_cursor
-from api.deps import Reads, Settings, require_token
+from api.deps import Reads, SettingsDep, require_token
 from api.problems import FieldError, invalid, responses
 from api.schemas import LectureList, LectureSummary, ModelCatalog, ModelChoice
 from shared.media import MediaKind
@@ -71,7 +71,7 @@ async def list_lectures(
     response_model=ModelCatalog,
     summary="The models the API knows per medium (its model registry), default first",
 )
-async def list_models(settings: Settings) -> ModelCatalog:
+async def list_models(settings: SettingsDep) -> ModelCatalog:
     choices = {}
     for kind in MediaKind:
         default = settings.models.for_kind(kind)

@@ -15,7 +15,7 @@ from api.deps import (
     Events,
     Metrics,
     Reads,
-    Settings,
+    SettingsDep,
     Waits,
     read_your_writes,
     require_stream_token,
@@ -67,7 +67,7 @@ READ_RESPONSES = responses(404, 422, 503)
     summary="Submit a lecture: appends one `lecture.created` event",
 )
 async def create_lecture(
-    body: CreateLectureRequest, events: Events, settings: Settings, metrics: Metrics
+    body: CreateLectureRequest, events: Events, settings: SettingsDep, metrics: Metrics
 ) -> LectureAccepted:
     planned = plan_lecture(body, settings.models, new_id)
     envelope = events.envelop(planned, correlation_id=request_id_var.get())
@@ -149,7 +149,7 @@ def _retrying(rows: Sequence[AssetRow]) -> list[str]:
 async def _resume_point(
     lecture_id: LectureId,
     reads: Reads,
-    settings: Settings,
+    settings: SettingsDep,
     wait_for: Annotated[
         str | None,
         Query(
@@ -200,7 +200,7 @@ async def stream_events(
     after: ResumeAfter,
     reads: Reads,
     broadcaster: BroadcasterDep,
-    settings: Settings,
+    settings: SettingsDep,
     metrics: Metrics,
 ) -> AsyncIterator[ServerSentEvent]:
     metrics.sse_clients.inc()

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import Metrics, RuntimeDep, Settings
+from api.deps import Metrics, RuntimeDep, SettingsDep
 from api.outages import RETRY_AFTER_S
 from api.problems import problem_response, responses
 
@@ -30,7 +30,7 @@ async def healthz() -> dict[str, str]:
     summary="Readiness: PostgreSQL and Kafka answer a real call",
     responses=responses(503),
 )
-async def readyz(runtime: RuntimeDep, settings: Settings) -> Any:
+async def readyz(runtime: RuntimeDep, settings: SettingsDep) -> Any:
     timeout = settings.readiness_timeout_s
     checks = {
         "postgres": await _check(runtime.reads.ping(), timeout),
