@@ -143,7 +143,7 @@ async def open_worker(
             policy=config.policy,
             settings=config.worker,
             namespace=ns,
-            held=None if held is None else lambda: held.held_total,
+            held=held,
         )
         if held is not None:
             register_held_gauge(runtime.metrics.registry, held, kind.value)

@@ -11,10 +11,12 @@ than `MEDIA_GENERATION_MAX_OUTAGE_S` ends `failed` with a message that says why.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 from pydantic import AliasChoices, Field
@@ -100,6 +102,7 @@ class HoldingGenerator:
         here calls again until the circuit has changed (one failed probe is enough)."""
         self.held: dict[str, int] = {}
         """Attempts held right now, per circuit key."""
+        self._held_tasks: set[asyncio.Task[Any]] = set()
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
         key = circuit_key(self._provider, self._model_of(attempt.command))
@@ -158,7 +161,16 @@ class HoldingGenerator:
     def _hold(self, key: str, change: int) -> bool:
         """Count one attempt more (+1) or less (-1) as held; whether it is held now."""
         self.held[key] = self.held.get(key, 0) + change
+        task = asyncio.current_task()
+        if task is not None and change > 0:
+            self._held_tasks.add(task)
+        elif task is not None:
+            self._held_tasks.discard(task)
         return change > 0
+
+    def holds(self, task: asyncio.Task[Any]) -> bool:
+        """Whether `task` is an attempt held right now (waiting, not calling)."""
+        return task in self._held_tasks
 
     async def _call(self, key: str, attempt: Attempt, *, probe: bool) -> GenerationResult:
         if not probe:
