@@ -16,12 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -31,62 +27,33 @@ import httpx
 from _results import record
 
 from lecturegen_cli.sse import SseParser
+from lecturegen_cli.stack.private_run import PrivateRun, private_env
 from shared.settings import KafkaSettings, PostgresSettings
 from shared.testing.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
-LECTUREGEN = str(Path(sys.executable).with_name("lecturegen"))
-PORT_VARIABLES = (
-    "LECTUREGEN_API_PORT",
-    "REPLICATE_SIM_PORT",
-    "LECTUREGEN_DISPATCHER_METRICS_PORT",
-    "LECTUREGEN_PROJECTOR_METRICS_PORT",
-    "LECTUREGEN_IMAGE_WORKER_METRICS_PORT",
-    "LECTUREGEN_AUDIO_WORKER_METRICS_PORT",
-    "LECTUREGEN_VIDEO_WORKER_METRICS_PORT",
-    "LECTUREGEN_MUSIC_WORKER_METRICS_PORT",
-)
-KEPT = {"LECTUREGEN_KAFKA_PORT", "LECTUREGEN_POSTGRES_PORT", "LECTUREGEN_LOCAL_DIR"}
-"""Where the local Kafka and PostgreSQL scripts put the running services."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def stack_env(run: str, dsn: str) -> dict[str, str]:
-    here = ROOT / ".local" / "bench" / f"stack-{run}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k in KEPT or not k.startswith(("LECTUREGEN_", "MEDIA_", "REPLICATE_"))
-    }
-    env.update({name: str(free_port()) for name in PORT_VARIABLES})
-    env.update(
-        LECTUREGEN_RUN_DIR=str(here / "run"),
-        LECTUREGEN_LOG_DIR=str(here / "logs"),
-        LECTUREGEN_BLOB_ROOT=str(here / "media"),
-        LECTUREGEN_TOPIC_NAMESPACE=f"bench{run}.",
-        KAFKA_BOOTSTRAP_SERVERS=KafkaSettings().bootstrap_servers,
-        DATABASE_URL=dsn,
+def private_run(run: str, dsn: str) -> PrivateRun:
+    """The stack's own run under `.local/bench/`, with a provider that answers at once."""
+    home = ROOT / ".local" / "bench" / f"stack-{run}"
+    env = private_env(
+        home,
+        namespace=f"bench{run}.",
+        kafka=KafkaSettings().bootstrap_servers,
+        dsn=dsn,
         REPLICATE_SIM_DEFAULT_LATENCY="0",
         # 20 images a second is twice what a Replicate account allows; the local server has no
         # such limit, and this measures the pipeline, not the account's budget (decision 0018)
         LECTUREGEN_PROVIDER_CREATES_PER_MIN="100000",
         LECTUREGEN_PROVIDER_READS_PER_MIN="100000",
     )
-    return env
+    return PrivateRun(env, home)
 
 
-def lecturegen(env: dict[str, str], *args: str, timeout_s: float) -> None:
-    done = subprocess.run(
-        [LECTUREGEN, *args], env=env, capture_output=True, text=True, timeout=timeout_s, check=False
-    )
+def succeeded(done: subprocess.CompletedProcess[str]) -> None:
     if done.returncode != 0:
-        raise RuntimeError(f"lecturegen {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        raise RuntimeError(f"{' '.join(done.args)} failed:\n{done.stdout}{done.stderr}")
 
 
 def lecture(run: str, i: int) -> dict[str, Any]:
@@ -150,10 +117,10 @@ def percentile(values: list[float], q: float) -> float:
 async def main(rate: float, seconds: float) -> None:
     run = uuid.uuid4().hex[:8]
     async with fresh_database(PostgresSettings().dsn, f"bench_{run}") as dsn:
-        env = stack_env(run, dsn)
-        await asyncio.to_thread(lecturegen, env, "up", "--detach", "--no-infra", timeout_s=240)
+        stack = private_run(run, dsn)
+        succeeded(await asyncio.to_thread(stack.start, 240))
         try:
-            state = json.loads((Path(env["LECTUREGEN_RUN_DIR"]) / "state.json").read_text())
+            state = stack.state()
             url, token = state["api_url"], state["api_token"]
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
             async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
@@ -169,9 +136,9 @@ async def main(rate: float, seconds: float) -> None:
                     )
                 timed = await asyncio.gather(*tasks)
         finally:
-            await asyncio.to_thread(lecturegen, env, "down", timeout_s=120)
+            await asyncio.to_thread(stack.stop)
         # Kept when the run failed, for its logs; removed (media and all) when it worked.
-        shutil.rmtree(Path(env["LECTUREGEN_RUN_DIR"]).parent, ignore_errors=True)
+        shutil.rmtree(stack.home, ignore_errors=True)
     opens, waits = [o for o, _ in timed], [w for _, w in timed]
     print(
         f"202 → stream open (not 404), ms: p50 {percentile(opens, 0.5):.0f}, "

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
-from lecturegen_cli.circuits import circuits_json, circuits_table
+from lecturegen_cli.ops.circuits import circuits_json, circuits_table
 from shared.health.board import CircuitView
 from shared.health.breaker import State
 

@@ -53,7 +53,7 @@ def test_a_missing_or_foreign_state_file_reads_as_no_run(tmp_path: Path) -> None
 def test_a_run_whose_supervisor_is_gone_reads_as_orphaned_until_it_is_recorded_stopped() -> None:
     from dataclasses import replace
 
-    from lecturegen_cli.recorder import stopped
+    from lecturegen_cli.stack.recorder import stopped
 
     assert _state().observed_phase(supervisor_alive=True) == "ready"
     assert _state().observed_phase(supervisor_alive=False) == "orphaned"
@@ -66,7 +66,7 @@ def test_a_run_whose_supervisor_is_gone_reads_as_orphaned_until_it_is_recorded_s
 def test_the_ports_of_a_run_are_kept_in_the_state_file_after_it_stopped(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from lecturegen_cli.recorder import stopped
+    from lecturegen_cli.stack.recorder import stopped
 
     path = tmp_path / "state.json"
     write_state(path, stopped(replace(_state(), ports={"api": 8123})))

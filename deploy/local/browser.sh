@@ -13,13 +13,9 @@ installed() { [[ -x "$CHROMIUM" && -d "$FONTS_DIR" ]]; }
 if installed; then
 	exit 0
 fi
-if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
+can_install_packages ||
 	die "the browser tests need Debian's chromium at $CHROMIUM and fonts-liberation" \
 		"install them: sudo apt-get install --no-install-recommends ${PACKAGES[*]}" \
 		"or point LECTUREGEN_CHROMIUM at a Chromium binary"
-fi
-say "installing ${PACKAGES[*]} (apt-get, no recommends)"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+install_packages "${PACKAGES[@]}"
 installed || die "chromium was installed but $CHROMIUM is still missing"

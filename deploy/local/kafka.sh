@@ -71,7 +71,7 @@ LOG4J_CONFIG="$LOCAL_SCRIPTS_DIR/kafka/log4j2.xml"
 
 if ((BROKERS == 1)); then
 	SCOPE_DIR="$LOCAL_STATE_DIR/kafka"
-	CLIENT_PORTS=("${LECTUREGEN_KAFKA_PORT:-19092}")
+	CLIENT_PORTS=("${LECTUREGEN_KAFKA_PORT:-$DEFAULT_KAFKA_PORT}")
 	require_port_number LECTUREGEN_KAFKA_PORT "${CLIENT_PORTS[0]}"
 	CONTROLLER_PORTS=("${LECTUREGEN_KAFKA_CONTROLLER_PORT:-$((CLIENT_PORTS[0] + 1))}")
 	require_port_number LECTUREGEN_KAFKA_CONTROLLER_PORT "${CONTROLLER_PORTS[0]}"
@@ -90,7 +90,7 @@ else
 		for port in "${ports[@]}"; do require_port_number "$variable" "$port"; done
 		printf '%s\n' "${ports[@]}"
 	}
-	mapfile -t CLIENT_PORTS < <(port_list LECTUREGEN_KAFKA_CLUSTER_PORTS 19192)
+	mapfile -t CLIENT_PORTS < <(port_list LECTUREGEN_KAFKA_CLUSTER_PORTS "$DEFAULT_KAFKA_CLUSTER_PORT")
 	mapfile -t CONTROLLER_PORTS < <(port_list LECTUREGEN_KAFKA_CLUSTER_CONTROLLER_PORTS $((CLIENT_PORTS[0] + BROKERS)))
 	NAME="kafka cluster"
 fi
@@ -238,44 +238,27 @@ CONF
 
 # The replication settings: none on one node; on a cluster what docs/scaling.md and the
 # deployment manifests promise (deploy/kubernetes/kafka), so one node may fail or restart
-# without losing an acknowledged write.
+# without losing an acknowledged write. On a cluster every topic is created by the services
+# with its counts, as in a deployment; one node auto-creates topics for ad-hoc experiments.
 topic_settings() {
-	if ((BROKERS == 1)); then
-		cat <<'ONE'
-# One node: every internal topic has a single replica.
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=8
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=4
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-
-# Our code creates its topics explicitly; auto-creation stays on for ad-hoc experiments.
-auto.create.topics.enable=true
-num.partitions=4
-ONE
-	else
-		cat <<'CLUSTER'
-# A cluster: three replicas of everything, a write counts once two of them have it.
-default.replication.factor=3
-min.insync.replicas=2
-offsets.topic.replication.factor=3
-offsets.topic.num.partitions=12
-transaction.state.log.replication.factor=3
-transaction.state.log.min.isr=2
-transaction.state.log.num.partitions=4
-share.coordinator.state.topic.replication.factor=3
-share.coordinator.state.topic.min.isr=2
-unclean.leader.election.enable=false
-
-# Every topic is created by the services with its counts, as in a deployment.
-auto.create.topics.enable=false
-num.partitions=12
-CLUSTER
+	local replicas=1 in_sync=1 offsets=8 auto_create=true partitions=4
+	if ((BROKERS > 1)); then
+		replicas=3 in_sync=2 offsets=12 auto_create=false partitions=12
+		printf '%s\n' "unclean.leader.election.enable=false"
 	fi
+	cat <<SETTINGS
+default.replication.factor=$replicas
+min.insync.replicas=$in_sync
+offsets.topic.replication.factor=$replicas
+offsets.topic.num.partitions=$offsets
+transaction.state.log.replication.factor=$replicas
+transaction.state.log.min.isr=$in_sync
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=$replicas
+share.coordinator.state.topic.min.isr=$in_sync
+auto.create.topics.enable=$auto_create
+num.partitions=$partitions
+SETTINGS
 }
 
 # The cluster's id: made once, kept beside the nodes so every node is formatted with it.
@@ -344,10 +327,7 @@ require_free_ports() {
 		fix="set LECTUREGEN_KAFKA_CLUSTER_PORTS and LECTUREGEN_KAFKA_CLUSTER_CONTROLLER_PORTS ($BROKERS ports each)"
 	fi
 	for port in "$NODE_PORT" "$NODE_CONTROLLER_PORT"; do
-		if port_in_use "$port"; then
-			die "port $port on 127.0.0.1 is already in use by $(port_owner "$port"), so $NODE_LABEL cannot listen there" \
-				"fix: stop that process, or pick free ports: $fix"
-		fi
+		require_free_port "$port" "$NODE_LABEL" "$fix"
 	done
 }
 
@@ -504,23 +484,7 @@ logs() {
 		[[ -f "$SERVER_LOG" ]] && files+=("$SERVER_LOG")
 	done
 	((${#files[@]})) || die "no $NAME log yet under $SCOPE_DIR"
-	if [[ "${1:-}" == "-f" ]]; then
-		exec tail -n 50 -F "${files[@]}"
-	fi
-	tail -n 200 "${files[@]}"
+	show_logs "${1:-}" "${files[@]}"
 }
 
-case "${1:-}" in
-start) start ;;
-stop) stop ;;
-restart)
-	(stop)
-	start
-	;;
-status) status ;;
-logs) logs "${2:-}" ;;
-*)
-	warn "usage: $0 [--brokers N] [--node K] start|stop|restart|status|logs [-f]"
-	exit 2
-	;;
-esac
+service_main "[--brokers N] [--node K] start|stop|restart|status|logs [-f]" "$@"

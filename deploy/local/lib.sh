@@ -1,7 +1,10 @@
-# Shared pieces of the local service scripts (kafka.sh, postgres.sh). Sourced, never run.
+# Shared pieces of the local scripts (kafka.sh, postgres.sh, prometheus.sh, browser.sh).
+# Sourced, never run.
 # shellcheck shell=bash
 
 LOCAL_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/local/defaults.sh
+source "$LOCAL_SCRIPTS_DIR/defaults.sh"
 REPO_ROOT="$(cd "$LOCAL_SCRIPTS_DIR/../.." && pwd)"
 # Where every local service keeps its state; tests point it elsewhere to run a throwaway copy.
 LOCAL_STATE_DIR="${LECTUREGEN_LOCAL_DIR:-$REPO_ROOT/.local}"
@@ -26,6 +29,16 @@ port_owner() {
 	local owner
 	owner="$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(([^)]*))' | head -n1)"
 	printf '%s' "${owner:-an unknown process}"
+}
+
+# Dies unless 127.0.0.1:$1 is free, saying who holds it, that $2 cannot listen there, and $3
+# (how to pick another port).
+require_free_port() {
+	local port="$1" who="$2" fix="$3"
+	if port_in_use "$port"; then
+		die "port $port on 127.0.0.1 is already in use by $(port_owner "$port"), so $who cannot listen there" \
+			"fix: stop that process, or pick a free port: $fix"
+	fi
 }
 
 # True when process $1 exists and has not exited. An exited process stays a zombie until its
@@ -85,4 +98,50 @@ show_log_tail() {
 
 require_port_number() {
 	[[ "$2" =~ ^[0-9]+$ ]] && (($2 > 0 && $2 < 65536)) || die "$1=$2 is not a TCP port number"
+}
+
+# True when this script may install Debian packages: root, with apt-get.
+can_install_packages() {
+	[[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null
+}
+
+# Installs Debian's packages $@ without their recommends, updating the package lists only when
+# the first try fails; dies when apt-get fails.
+install_packages() {
+	say "installing $* with apt-get (no recommends) ..."
+	local apt=(apt-get install -y -q --no-install-recommends "$@")
+	DEBIAN_FRONTEND=noninteractive "${apt[@]}" >/dev/null ||
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "${apt[@]}" >/dev/null; } ||
+		die "apt-get install $* failed" "fix: run it by hand and read its output"
+}
+
+# show_logs MODE FILE...: the last 200 lines of the files; with MODE -f the last 50, then follows.
+show_logs() {
+	local mode="$1"
+	shift
+	if [[ "$mode" == "-f" ]]; then
+		exec tail -n 50 -F "$@"
+	fi
+	tail -n 200 "$@"
+}
+
+# The command line of a service script (kafka.sh, postgres.sh): runs its start, stop, restart,
+# status or logs function for "$@", or prints "usage: $0 $1" and exits 2.
+service_main() {
+	local usage="$1"
+	shift
+	case "${1:-}" in
+	start) start ;;
+	stop) stop ;;
+	restart)
+		(stop)
+		start
+		;;
+	status) status ;;
+	logs) logs "${2:-}" ;;
+	*)
+		warn "usage: $0 $usage"
+		exit 2
+		;;
+	esac
 }

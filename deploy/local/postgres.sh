@@ -13,7 +13,7 @@ set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PG_PORT="${LECTUREGEN_POSTGRES_PORT:-55432}"
+PG_PORT="${LECTUREGEN_POSTGRES_PORT:-$DEFAULT_POSTGRES_PORT}"
 require_port_number LECTUREGEN_POSTGRES_PORT "$PG_PORT"
 PG_BIN="${LECTUREGEN_PG_BIN:-/usr/lib/postgresql/15/bin}"
 PG_DIR="$LOCAL_STATE_DIR/postgres"
@@ -34,11 +34,9 @@ as_pg_user() {
 
 require_postgres() {
 	if [[ ! -x "$PG_BIN/pg_ctl" ]]; then
-		if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-			say "PostgreSQL 15 is not installed; installing postgresql-15 with apt-get ..."
-			apt-get install -y -q postgresql-15 >/dev/null ||
-				{ apt-get update -q >/dev/null && apt-get install -y -q postgresql-15 >/dev/null; } ||
-				die "apt-get install postgresql-15 failed" "fix: run it by hand and read its output"
+		if can_install_packages; then
+			say "PostgreSQL 15 is not installed"
+			install_packages postgresql-15
 		else
 			die "PostgreSQL 15 was not found at $PG_BIN" \
 				"fix: sudo apt-get install -y postgresql-15 (or set LECTUREGEN_PG_BIN to its bin directory)"
@@ -151,10 +149,7 @@ start() {
 		say "postgres ready: $DSN"
 		return
 	fi
-	if port_in_use "$PG_PORT"; then
-		die "port $PG_PORT on 127.0.0.1 is already in use by $(port_owner "$PG_PORT"), so PostgreSQL cannot listen there" \
-			"fix: stop that process, or pick a free port, e.g. LECTUREGEN_POSTGRES_PORT=55433 $0 start"
-	fi
+	require_free_port "$PG_PORT" PostgreSQL "e.g. LECTUREGEN_POSTGRES_PORT=55433 $0 start"
 	ensure_initialised
 	write_config
 	wait_for_crashed_postmaster_to_vanish
@@ -206,23 +201,7 @@ status() {
 logs() {
 	choose_data_dir
 	[[ -f "$PG_LOG" ]] || die "no postgres log yet at $PG_LOG"
-	if [[ "${1:-}" == "-f" ]]; then
-		exec tail -n 50 -F "$PG_LOG"
-	fi
-	tail -n 200 "$PG_LOG"
+	show_logs "${1:-}" "$PG_LOG"
 }
 
-case "${1:-}" in
-start) start ;;
-stop) stop ;;
-restart)
-	(stop)
-	start
-	;;
-status) status ;;
-logs) logs "${2:-}" ;;
-*)
-	warn "usage: $0 start|stop|restart|status|logs [-f]"
-	exit 2
-	;;
-esac
+service_main "start|stop|restart|status|logs [-f]" "$@"

@@ -17,15 +17,10 @@ install() {
 		say "prometheus ready: $(command -v prometheus)"
 		return
 	fi
-	if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
-		die "prometheus and promtool were not found" \
-			"fix: sudo apt-get install --no-install-recommends prometheus"
-	fi
-	say "prometheus is not installed; installing Debian's prometheus package with apt-get ..."
-	local apt=(apt-get install -y -q --no-install-recommends prometheus)
-	DEBIAN_FRONTEND=noninteractive "${apt[@]}" >/dev/null ||
-		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive "${apt[@]}" >/dev/null; } ||
-		die "apt-get install prometheus failed" "fix: run it by hand and read its output"
+	can_install_packages || die "prometheus and promtool were not found" \
+		"fix: sudo apt-get install --no-install-recommends prometheus"
+	say "prometheus is not installed"
+	install_packages prometheus
 	say "prometheus ready: $(command -v prometheus)"
 }
 

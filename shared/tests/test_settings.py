@@ -2,8 +2,17 @@ import os
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings import BlobSettings, KafkaSettings, PostgresSettings, ProviderSettings
+from shared.settings import (
+    BlobSettings,
+    KafkaSettings,
+    Port,
+    PostgresSettings,
+    ProviderSettings,
+    ServiceSettings,
+)
 
 TOKEN = "r8_Xk2bT9qLmN4pR7sV1wY3zA5cE8gH0jK6uD2fQ"
 NAMED_BY_DESIGN = (
@@ -95,3 +104,33 @@ def test_blob_settings_default_to_the_filesystem(env: pytest.MonkeyPatch) -> Non
     blobs = BlobSettings()
 
     assert (blobs.backend, blobs.root) == ("filesystem", Path(".local/media"))
+
+
+class _ToyServiceSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LECTUREGEN_TOY_")
+
+    metrics_port: Port = 9199
+
+
+def test_a_service_reads_its_probe_and_log_settings_under_its_own_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LECTUREGEN_METRICS_HOST", "0.0.0.0")
+    monkeypatch.setenv("LECTUREGEN_TOY_LOG_LEVEL", "DEBUG")
+
+    settings = _ToyServiceSettings()
+
+    assert (settings.metrics_host, settings.metrics_port, settings.log_level) == (
+        "0.0.0.0",
+        9199,
+        "DEBUG",
+    )
+
+
+def test_a_service_s_own_default_port_still_refuses_a_port_that_cannot_be(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LECTUREGEN_TOY_METRICS_PORT", "70000")
+
+    with pytest.raises(ValidationError):
+        _ToyServiceSettings()

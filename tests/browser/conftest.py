@@ -12,9 +12,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,30 +26,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
-from lecturegen_cli.processes import is_alive
+from lecturegen_cli.stack.private_run import QUICK_TEST_SETTINGS, PrivateRun, private_env
 from shared.testing.databases import fresh_database
 from shared.testing.infra import Endpoint
 
 CHROMIUM = os.environ.get("LECTUREGEN_CHROMIUM", "/usr/lib/chromium/chromium")
-LECTUREGEN = str(Path(sys.executable).with_name("lecturegen"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".local" / "screenshots"
-PORT_VARIABLES = (
-    "LECTUREGEN_API_PORT",
-    "REPLICATE_SIM_PORT",
-    "LECTUREGEN_DISPATCHER_METRICS_PORT",
-    "LECTUREGEN_PROJECTOR_METRICS_PORT",
-    "LECTUREGEN_IMAGE_WORKER_METRICS_PORT",
-    "LECTUREGEN_AUDIO_WORKER_METRICS_PORT",
-    "LECTUREGEN_VIDEO_WORKER_METRICS_PORT",
-    "LECTUREGEN_MUSIC_WORKER_METRICS_PORT",
-)
-KEPT_VARIABLES = {
-    "LECTUREGEN_KAFKA_PORT",
-    "LECTUREGEN_KAFKA_CONTROLLER_PORT",
-    "LECTUREGEN_POSTGRES_PORT",
-    "LECTUREGEN_LOCAL_DIR",
-    "LECTUREGEN_PG_BIN",
-}
 
 pytestmark = pytest.mark.browser
 
@@ -89,13 +68,6 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def _database(server_dsn: str) -> Iterator[str]:
     """A fresh database for the stack. Its coroutines run on a thread of their own, on one
@@ -111,27 +83,10 @@ def _database(server_dsn: str) -> Iterator[str]:
 
 
 @dataclass
-class Stack:
+class Stack(PrivateRun):
     """One `lecturegen up --detach` for the browser tests."""
 
-    env: dict[str, str]
-    run_dir: Path
-    log_dir: Path
     killed_api_pid: int | None = None
-
-    def lecturegen(self, *args: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [LECTUREGEN, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-
-    def state(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.run_dir / "state.json").read_text())
-        return data
 
     @property
     def api_url(self) -> str:
@@ -141,14 +96,9 @@ class Stack:
     def token(self) -> str:
         return str(self.state()["api_token"])
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.api_url, headers={"Authorization": f"Bearer {self.token}"}, timeout=30
-        )
-
     def create(self, lecture: dict[str, Any]) -> dict[str, Any]:
         """Submit a lecture and wait until the views show it (so a link to it works)."""
-        with self.client() as client:
+        with self.api() as client:
             response = client.post("/v1/lectures", json=lecture)
             assert response.status_code == 202, response.text
             accepted: dict[str, Any] = response.json()
@@ -158,7 +108,7 @@ class Stack:
         return accepted
 
     def statuses(self, lecture_id: str) -> dict[str, str]:
-        with self.client() as client:
+        with self.api() as client:
             assets = client.get(f"/v1/lectures/{lecture_id}/assets").json()["assets"]
         return {a["asset_id"]: a["status"] for a in assets}
 
@@ -166,7 +116,7 @@ class Stack:
         """Every event of the lecture's feed so far: its sequence number and time."""
         events: list[tuple[int, datetime]] = []
         with (
-            self.client() as client,
+            self.api() as client,
             client.stream(
                 "GET", f"/v1/lectures/{lecture_id}/events", timeout=httpx.Timeout(10, read=30)
             ) as stream,
@@ -196,13 +146,6 @@ class Stack:
 
         wait_until(back, timeout_s=60, what="the API to be restarted")
 
-    def logs(self) -> str:
-        parts = []
-        for path in sorted(self.log_dir.glob("*.log")):
-            tail = path.read_text(errors="replace").splitlines()[-15:]
-            parts.append(f"--- {path.name}\n" + "\n".join(tail))
-        return "\n".join(parts)
-
 
 def wait_until(condition: Callable[[], bool], *, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
@@ -216,51 +159,26 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory, kafka_service: Endpoint, postgres_service: Endpoint
 ) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("stack")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k in KEPT_VARIABLES or not k.startswith(("LECTUREGEN_", "MEDIA_"))
-    }
-    env.pop("REPLICATE_API_TOKEN", None)
-    env.pop("REPLICATE_BASE_URL", None)
-    env.update({name: str(_free_port()) for name in PORT_VARIABLES})
     with _database(postgres_service.address) as dsn:
-        env.update(
-            LECTUREGEN_RUN_DIR=str(home / "run"),
-            LECTUREGEN_LOG_DIR=str(home / "logs"),
-            LECTUREGEN_BLOB_ROOT=str(home / "media"),
-            LECTUREGEN_TOPIC_NAMESPACE=f"web{uuid.uuid4().hex[:10]}.",
-            LECTUREGEN_TOPIC_REQUEST_PARTITIONS="2",
-            LECTUREGEN_TOPIC_TIER_PARTITIONS="1",
-            LECTUREGEN_TOPIC_EVENTS_PARTITIONS="2",
-            KAFKA_BOOTSTRAP_SERVERS=kafka_service.address,
-            DATABASE_URL=dsn,
-            MEDIA_GENERATION_RETRY_BASE_DELAY_S="1",
-            LECTUREGEN_PROVIDER_POLL_INTERVAL_S="0.1",
-            LECTUREGEN_API_HEARTBEAT_S="2",
-            LECTUREGEN_API_GRACEFUL_SHUTDOWN_S="1",
+        env = private_env(
+            home,
+            namespace=f"web{uuid.uuid4().hex[:10]}.",
+            kafka=kafka_service.address,
+            dsn=dsn,
+            **{
+                **QUICK_TEST_SETTINGS,
+                "MEDIA_GENERATION_RETRY_BASE_DELAY_S": "1",
+                "LECTUREGEN_API_HEARTBEAT_S": "2",
+                "LECTUREGEN_API_GRACEFUL_SHUTDOWN_S": "1",
+            },
         )
-        the_stack = Stack(env, home / "run", home / "logs")
-        started = the_stack.lecturegen(
-            "up", "--detach", "--no-infra", "--ready-timeout", "180", timeout_s=300
-        )
+        the_stack = Stack(env, home)
+        started = the_stack.start()
         try:
             assert started.returncode == 0, started.stdout + started.stderr + the_stack.logs()
             yield the_stack
         finally:
-            _stop(the_stack)
-
-
-def _stop(the_stack: Stack) -> None:
-    if not (the_stack.run_dir / "state.json").exists():
-        return
-    state = the_stack.state()
-    ours = [(state["supervisor_pid"], state["supervisor_ticks"])]
-    ours += [(p["pid"], p["start_ticks"]) for p in state["processes"].values() if p["pid"]]
-    the_stack.lecturegen("down", "--grace", "5", timeout_s=120)
-    for pid, ticks in ours:
-        if is_alive(pid, ticks):
-            os.killpg(pid, signal.SIGKILL)
+            the_stack.stop()
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import FloatRect, Locator, Page, expect
 
+from shared.status import TERMINAL_STATUSES
+
 pytestmark = pytest.mark.browser
 
-TERMINAL = {"generated", "needs_prompt_update", "failed"}
 RED = "rgb(179, 38, 30)"
 LIVE_S = 60_000
 """How long (ms) an `expect` waits for something the pipeline does."""
@@ -61,7 +62,7 @@ def logged_seqs(page: Page) -> list[int]:
 
 def all_terminal(page: Page) -> bool:
     statuses = page_statuses(page)
-    return bool(statuses) and set(statuses.values()) <= TERMINAL
+    return bool(statuses) and set(statuses.values()) <= TERMINAL_STATUSES
 
 
 def test_a_wrong_token_is_refused_clearly_and_the_right_one_signs_in(

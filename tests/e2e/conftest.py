@@ -4,12 +4,9 @@ namespace and database are private to the test, so tests can signal, kill and re
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,51 +16,28 @@ import httpx
 import pytest
 
 from lecturegen_cli.processes import is_alive
-from shared.testing.infra import Endpoint
-
-LECTUREGEN = str(Path(sys.executable).with_name("lecturegen"))
-PORT_VARIABLES = (
-    "LECTUREGEN_API_PORT",
-    "REPLICATE_SIM_PORT",
-    "LECTUREGEN_DISPATCHER_METRICS_PORT",
-    "LECTUREGEN_PROJECTOR_METRICS_PORT",
-    "LECTUREGEN_IMAGE_WORKER_METRICS_PORT",
-    "LECTUREGEN_AUDIO_WORKER_METRICS_PORT",
-    "LECTUREGEN_VIDEO_WORKER_METRICS_PORT",
-    "LECTUREGEN_MUSIC_WORKER_METRICS_PORT",
+from lecturegen_cli.stack.private_run import (
+    LECTUREGEN,
+    PORT_VARIABLES,
+    QUICK_TEST_SETTINGS,
+    PrivateRun,
+    private_env,
 )
-INFRA_VARIABLES = {
-    "LECTUREGEN_KAFKA_PORT",
-    "LECTUREGEN_KAFKA_CONTROLLER_PORT",
-    "LECTUREGEN_POSTGRES_PORT",
-    "LECTUREGEN_LOCAL_DIR",
-    "LECTUREGEN_PG_BIN",
-}
-
-TERMINAL = {"generated", "needs_prompt_update", "failed"}
+from shared.status import TERMINAL_STATUSES
+from shared.testing.infra import Endpoint, Source
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class LocalRun:
+class LocalRun(PrivateRun):
     """One test's `lecturegen up`: its environment, files and the supervisors it started."""
 
-    def __init__(self, env: dict[str, str], root: Path) -> None:
-        self.env = env
-        self.run_dir = root / "run"
-        self.log_dir = root / "logs"
-        self._root = root
+    def __init__(self, env: dict[str, str], home: Path) -> None:
+        super().__init__(env, home)
         self.supervisors: list[subprocess.Popen[bytes]] = []
 
     def up(self, *args: str, stdout: int | IO[bytes] | None = None) -> subprocess.Popen[bytes]:
         """`lecturegen up --no-infra ARGS` in the foreground, as a terminal would run it (in a
         session of its own, so only the test's signals reach it)."""
-        out = stdout if stdout is not None else (self._root / "up.out").open("ab")
+        out = stdout if stdout is not None else (self.home / "up.out").open("ab")
         proc = subprocess.Popen(
             [LECTUREGEN, "up", "--no-infra", "--ready-timeout", "180", *args],
             env=self.env,
@@ -81,20 +55,6 @@ class LocalRun:
         """From now on `up` is not told which ports to use."""
         for name in PORT_VARIABLES:
             self.env.pop(name, None)
-
-    def lecturegen(self, *args: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [LECTUREGEN, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-
-    def state(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.run_dir / "state.json").read_text())
-        return data
 
     def wait_for(self, what: str, predicate: Callable[[], bool], timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -114,15 +74,6 @@ class LocalRun:
             return bool(state["supervisor_pid"] == supervisor.pid and state["phase"] == "ready")
 
         self.wait_for("the run to be ready", ready, timeout_s)
-
-    def api(self) -> httpx.Client:
-        """A client of the run's API, signed in with its token."""
-        state = self.state()
-        return httpx.Client(
-            base_url=state["api_url"],
-            headers={"Authorization": f"Bearer {state['api_token']}"},
-            timeout=30,
-        )
 
     def sim_creates(self, contains: str) -> int:
         """Create calls the run's local Replicate-compatible server saw for matching inputs."""
@@ -145,24 +96,10 @@ class LocalRun:
                 return False  # not projected yet
             response.raise_for_status()
             assets = response.json()["assets"]
-            return len(assets) == count and all(a["status"] in TERMINAL for a in assets)
+            return len(assets) == count and all(a["status"] in TERMINAL_STATUSES for a in assets)
 
         self.wait_for(f"{count} assets to end", all_terminal, timeout_s)
         return assets
-
-    def children(self) -> list[tuple[int, int | None]]:
-        """The (pid, start ticks) of every service process the state file names."""
-        return [
-            (p["pid"], p["start_ticks"]) for p in self.state()["processes"].values() if p["pid"]
-        ]
-
-    def logs(self) -> str:
-        """The tail of every log of the run, for a failure message."""
-        parts = []
-        for path in sorted([*self.log_dir.glob("*.log"), *self._root.glob("*.out")]):
-            lines = path.read_text(errors="replace").splitlines()[-15:]
-            parts.append(f"--- {path.name}\n" + "\n".join(lines))
-        return "\n".join(parts)
 
     def kill_everything(self) -> None:
         """Leave nothing behind, whatever the test did to the supervisor."""
@@ -186,29 +123,41 @@ def local_run(
     unique_name: str,
 ) -> Iterator[LocalRun]:
     """A private run's environment: its own ports, topic namespace, database and files."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k in INFRA_VARIABLES or not k.startswith(("LECTUREGEN_", "MEDIA_"))
-    }
-    env.pop("REPLICATE_API_TOKEN", None)
-    env.pop("REPLICATE_BASE_URL", None)
-    env.update({name: str(free_port()) for name in PORT_VARIABLES})
-    env.update(
-        LECTUREGEN_RUN_DIR=str(tmp_path / "run"),
-        LECTUREGEN_LOG_DIR=str(tmp_path / "logs"),
-        LECTUREGEN_BLOB_ROOT=str(tmp_path / "media"),
-        LECTUREGEN_TOPIC_NAMESPACE=f"e2e{unique_name}.",
-        LECTUREGEN_TOPIC_REQUEST_PARTITIONS="6",
-        LECTUREGEN_TOPIC_TIER_PARTITIONS="1",
-        LECTUREGEN_TOPIC_EVENTS_PARTITIONS="2",
-        KAFKA_BOOTSTRAP_SERVERS=kafka_service.address,
-        DATABASE_URL=pg_database,
-        MEDIA_GENERATION_RETRY_BASE_DELAY_S="0.5",
-        LECTUREGEN_PROVIDER_POLL_INTERVAL_S="0.1",
+    env = private_env(
+        tmp_path,
+        namespace=f"e2e{unique_name}.",
+        kafka=kafka_service.address,
+        dsn=pg_database,
+        **{**QUICK_TEST_SETTINGS, "LECTUREGEN_TOPIC_REQUEST_PARTITIONS": "6"},
     )
     run = LocalRun(env, tmp_path)
     try:
         yield run
     finally:
         run.kill_everything()
+
+
+@pytest.fixture
+def run(
+    tmp_path: Path,
+    kafka_service: Endpoint,
+    postgres_service: Endpoint,
+    pg_database: str,
+    unique_name: str,
+) -> Iterator[PrivateRun]:
+    """A private run as `make run` starts one: `up` starts Kafka and PostgreSQL itself when the
+    project's own scripts provide them (services from elsewhere are used as they are)."""
+    env = private_env(
+        tmp_path,
+        namespace=f"e2e{unique_name}.",
+        kafka=kafka_service.address,
+        dsn=pg_database,
+        **QUICK_TEST_SETTINGS,
+        LECTUREGEN_IMAGE_WORKER_SESSION_TIMEOUT_MS="6000",
+    )
+    local = {kafka_service.source, postgres_service.source} == {Source.LOCAL_SCRIPT}
+    the_run = PrivateRun(env, tmp_path, infra=local)
+    try:
+        yield the_run
+    finally:
+        the_run.stop()

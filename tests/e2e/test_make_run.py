@@ -7,13 +7,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,125 +16,14 @@ import pytest
 
 from lecturegen_cli.processes import group_alive, is_alive
 from lecturegen_cli.sse import SseParser
-from shared.testing.infra import Endpoint, Source
+from lecturegen_cli.stack.private_run import LECTUREGEN, PrivateRun
+from shared.status import TERMINAL_STATUSES
 
 pytestmark = pytest.mark.e2e
 
-LECTUREGEN = str(Path(sys.executable).with_name("lecturegen"))
-PORT_VARIABLES = (
-    "LECTUREGEN_API_PORT",
-    "REPLICATE_SIM_PORT",
-    "LECTUREGEN_DISPATCHER_METRICS_PORT",
-    "LECTUREGEN_PROJECTOR_METRICS_PORT",
-    "LECTUREGEN_IMAGE_WORKER_METRICS_PORT",
-    "LECTUREGEN_AUDIO_WORKER_METRICS_PORT",
-    "LECTUREGEN_VIDEO_WORKER_METRICS_PORT",
-    "LECTUREGEN_MUSIC_WORKER_METRICS_PORT",
-)
-INFRA_VARIABLES = {
-    # where the local Kafka and PostgreSQL scripts put their services: kept, so `up` finds the
-    # same ones the test fixtures started
-    "LECTUREGEN_KAFKA_PORT",
-    "LECTUREGEN_KAFKA_CONTROLLER_PORT",
-    "LECTUREGEN_POSTGRES_PORT",
-    "LECTUREGEN_LOCAL_DIR",
-    "LECTUREGEN_PG_BIN",
-}
-TERMINAL = {"generated", "needs_prompt_update", "failed"}
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Run:
-    """One `lecturegen up` of this test: its environment and files."""
-
-    env: dict[str, str]
-    run_dir: Path
-    log_dir: Path
-    infra: bool
-
-    def lecturegen(self, *args: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [LECTUREGEN, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-
-    def state(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.run_dir / "state.json").read_text())
-        return data
-
-    def our_processes(self) -> list[tuple[int, int | None]]:
-        state = self.state()
-        pids = [(state["supervisor_pid"], state["supervisor_ticks"])]
-        pids += [(p["pid"], p["start_ticks"]) for p in state["processes"].values() if p["pid"]]
-        return pids
-
-    def logs(self) -> str:
-        """Every log of the run, for a failure message."""
-        parts = []
-        for path in sorted(self.log_dir.glob("*.log")):
-            lines = path.read_text(errors="replace").splitlines()[-15:]
-            parts.append(f"--- {path.name}\n" + "\n".join(lines))
-        return "\n".join(parts)
-
-
-@pytest.fixture
-def run(
-    tmp_path: Path,
-    kafka_service: Endpoint,
-    postgres_service: Endpoint,
-    pg_database: str,
-    unique_name: str,
-) -> Iterator[Run]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k in INFRA_VARIABLES or not k.startswith(("LECTUREGEN_", "MEDIA_"))
-    }
-    env.pop("REPLICATE_API_TOKEN", None)
-    env.pop("REPLICATE_BASE_URL", None)
-    env.update({name: str(_free_port()) for name in PORT_VARIABLES})
-    env.update(
-        LECTUREGEN_RUN_DIR=str(tmp_path / "run"),
-        LECTUREGEN_LOG_DIR=str(tmp_path / "logs"),
-        LECTUREGEN_BLOB_ROOT=str(tmp_path / "media"),
-        LECTUREGEN_TOPIC_NAMESPACE=f"e2e{unique_name}.",
-        LECTUREGEN_TOPIC_REQUEST_PARTITIONS="2",
-        LECTUREGEN_TOPIC_TIER_PARTITIONS="1",
-        LECTUREGEN_TOPIC_EVENTS_PARTITIONS="2",
-        KAFKA_BOOTSTRAP_SERVERS=kafka_service.address,
-        DATABASE_URL=pg_database,
-        MEDIA_GENERATION_RETRY_BASE_DELAY_S="0.5",
-        LECTUREGEN_PROVIDER_POLL_INTERVAL_S="0.1",
-        LECTUREGEN_IMAGE_WORKER_SESSION_TIMEOUT_MS="6000",
-    )
-    # `up` starts Kafka and PostgreSQL itself, as `make run` does, when the project's own
-    # scripts provide them; services from elsewhere are used as they are.
-    local = {kafka_service.source, postgres_service.source} == {Source.LOCAL_SCRIPT}
-    the_run = Run(env, tmp_path / "run", tmp_path / "logs", infra=local)
-    yield the_run
-    if (the_run.run_dir / "state.json").exists():
-        leftovers = [p for p in the_run.our_processes() if is_alive(*p)]
-        if leftovers:
-            the_run.lecturegen("down", "--grace", "5", timeout_s=120)
-        for pid, ticks in leftovers:
-            if is_alive(pid, ticks):
-                os.killpg(pid, signal.SIGKILL)
-
-
-def test_make_run_end_to_end(run: Run) -> None:
-    infra_flag = "--infra" if run.infra else "--no-infra"
-    started = run.lecturegen("up", "--detach", infra_flag, "--ready-timeout", "180", timeout_s=400)
+def test_make_run_end_to_end(run: PrivateRun) -> None:
+    started = run.start()
     assert started.returncode == 0, started.stdout + started.stderr + run.logs()
     state = run.state()
     api, token = state["api_url"], state["api_token"]
@@ -151,7 +35,7 @@ def test_make_run_end_to_end(run: Run) -> None:
     report = json.loads(demo.stdout)
     assets = report["assets"]
     assert len(assets) == 19
-    assert {a["status"] for a in assets} <= TERMINAL
+    assert {a["status"] for a in assets} <= TERMINAL_STATUSES
     by_scenario: dict[str, list[dict[str, Any]]] = {}
     for asset in assets:
         by_scenario.setdefault(asset["scenario"], []).append(asset)
@@ -188,7 +72,7 @@ def test_make_run_end_to_end(run: Run) -> None:
         _regenerate_with_a_clean_prompt(client, token, report["lecture_id"], sensitive)
         _kill_a_worker_during_a_lecture(client, token, run)
 
-    before = run.our_processes()
+    before = run.processes()
     stopped = run.lecturegen("down", timeout_s=120)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert [p for p in before if is_alive(*p)] == []
@@ -222,7 +106,7 @@ def _regenerate_with_a_clean_prompt(
     assert (asset["status"], asset["prompt_version"]) == ("generated", 2)
 
 
-def _kill_a_worker_during_a_lecture(client: httpx.Client, token: str, run: Run) -> None:
+def _kill_a_worker_during_a_lecture(client: httpx.Client, token: str, run: PrivateRun) -> None:
     tag = os.urandom(3).hex()
     segments = [
         {
@@ -259,7 +143,7 @@ def _kill_a_worker_during_a_lecture(client: httpx.Client, token: str, run: Run) 
     _wait(all_generated, timeout_s=120, what="the lecture to complete after the kill")
 
 
-def _restarted(run: Run, old_pid: int) -> bool:
+def _restarted(run: PrivateRun, old_pid: int) -> bool:
     worker = run.state()["processes"]["image-worker"]
     return worker["state"] == "running" and worker["restarts"] >= 1 and worker["pid"] != old_pid
 
@@ -303,7 +187,7 @@ def _wait(condition, *, timeout_s: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def test_ctrl_c_during_the_demo_stops_everything_make_run_started(run: Run) -> None:
+def test_ctrl_c_during_the_demo_stops_everything_make_run_started(run: PrivateRun) -> None:
     infra_flag = "--infra" if run.infra else "--no-infra"
     out = run.log_dir.parent / "up.out"
     run.log_dir.mkdir(parents=True, exist_ok=True)
@@ -322,7 +206,7 @@ def test_ctrl_c_during_the_demo_stops_everything_make_run_started(run: Run) -> N
             what="the demo to start",
         )
         assert up.poll() is None, out.read_text()
-        ours = run.our_processes()
+        ours = run.processes()
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=120) == 0, out.read_text()
     finally:

@@ -24,9 +24,8 @@ import httpx
 import pytest
 import yaml  # type: ignore[import-untyped]
 
+from lecturegen_cli.stack.private_run import PrivateRun
 from shared.testing.infra import find_repo_root
-
-from .test_make_run import Run, run  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -93,9 +92,8 @@ def test_the_circuit_alert_fires_only_while_a_circuit_stays_open(promtool: str) 
 
 
 @pytest.fixture
-def stack(run: Run) -> Iterator[Run]:  # noqa: F811 (the imported fixture)
-    infra_flag = "--infra" if run.infra else "--no-infra"
-    started = run.lecturegen("up", "--detach", infra_flag, "--ready-timeout", "180", timeout_s=400)
+def stack(run: PrivateRun) -> Iterator[PrivateRun]:
+    started = run.start()
     assert started.returncode == 0, started.stdout + started.stderr + run.logs()
     try:
         yield run
@@ -104,7 +102,7 @@ def stack(run: Run) -> Iterator[Run]:  # noqa: F811 (the imported fixture)
 
 
 @pytest.fixture
-def prometheus(stack: Run, promtool: str, tmp_path: Path) -> Iterator[httpx.Client]:
+def prometheus(stack: PrivateRun, promtool: str, tmp_path: Path) -> Iterator[httpx.Client]:
     config = _scrape_config(stack.state())
     config_path = tmp_path / "prometheus.yml"
     config_path.write_text(yaml.safe_dump(config))
@@ -133,7 +131,7 @@ def prometheus(stack: Run, promtool: str, tmp_path: Path) -> Iterator[httpx.Clie
 
 
 def test_every_dashboard_query_answers_and_the_first_dead_letter_fires_its_alert(
-    stack: Run, prometheus: httpx.Client
+    stack: PrivateRun, prometheus: httpx.Client
 ) -> None:
     jobs = len(_scrape_config(stack.state())["scrape_configs"])
     _until(

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .test_make_run import Run, run  # noqa: F401 (the fixture)
+from lecturegen_cli.stack.private_run import PrivateRun
 
 pytestmark = pytest.mark.e2e
 
@@ -32,10 +32,9 @@ LECTURE = {
 
 
 def test_redrive_brings_every_failed_asset_to_generated_and_again_adds_no_version(
-    run: Run,  # noqa: F811 (the imported fixture)
+    run: PrivateRun,
 ) -> None:
-    infra_flag = "--infra" if run.infra else "--no-infra"
-    started = run.lecturegen("up", "--detach", infra_flag, "--ready-timeout", "180", timeout_s=400)
+    started = run.start()
     assert started.returncode == 0, started.stdout + started.stderr + run.logs()
     try:
         state = run.state()
@@ -71,7 +70,7 @@ def test_redrive_brings_every_failed_asset_to_generated_and_again_adds_no_versio
         run.lecturegen("down", timeout_s=120)
 
 
-def _redrive(the_run: Run, *args: str) -> dict[str, Any]:
+def _redrive(the_run: PrivateRun, *args: str) -> dict[str, Any]:
     done = the_run.lecturegen("redrive", "--json", *args, timeout_s=120)
     assert done.returncode == 0, done.stdout + done.stderr
     report: dict[str, Any] = json.loads(done.stdout)

@@ -148,3 +148,20 @@ class MetricsHostSettings(_Settings):
 def metrics_host() -> str:
     """The shared metrics address, read when a service's settings are built (not at import)."""
     return MetricsHostSettings().host
+
+
+Port = Annotated[int, Field(ge=0, le=65535, description="0: any free port")]
+"""A TCP port a service listens on."""
+
+
+class ServiceSettings(_Settings):
+    """What every long-running service reads under its own prefix (`LECTUREGEN_DISPATCHER_`,
+    `LECTUREGEN_IMAGE_WORKER_`, ...): where its `/metrics` and `/healthz` listen, and how much
+    it logs. A subclass sets its prefix and its own default port."""
+
+    metrics_host: str = Field(
+        default_factory=metrics_host,
+        description="address `/metrics` and `/healthz` bind; default `LECTUREGEN_METRICS_HOST`",
+    )
+    metrics_port: Port = 9100
+    log_level: str = "INFO"

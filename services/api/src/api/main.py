@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import uvicorn
 
 from api.app import create_app
 from api.logs import configure
 from api.settings import ApiSettings
+from shared.service import About
+
+ABOUT = About(
+    "lecturegen-api",
+    "The lecturegen HTTP API: validates commands and appends their events to the event log, "
+    "serves the views, live updates over SSE, media files and the editor's page, until SIGTERM "
+    "or SIGINT.",
+    (ApiSettings,),
+    name="api",
+)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    # uvicorn owns the event loop, the signals and `/metrics`: only `--help` comes from `About`.
+    ABOUT.parser().parse_args(argv)
     settings = ApiSettings()
     configure()
     uvicorn.run(

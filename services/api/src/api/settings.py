@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.media import MediaKind
+from shared.model_registry import DEFAULT_MODELS
 from shared.settings import BlobSettings, KafkaSettings, PostgresSettings, ProviderSettings
 from shared.webhooks.settings import WebhookSettings
 
@@ -17,10 +18,10 @@ class DefaultModels(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LECTUREGEN_DEFAULT_MODEL_", extra="ignore")
 
-    image: str = "black-forest-labs/flux-schnell"
-    narration: str = "minimax/speech-02-turbo"
-    video: str = "minimax/video-01"
-    music: str = "stability-ai/stable-audio-2.5"
+    image: str = DEFAULT_MODELS[MediaKind.IMAGE]
+    narration: str = DEFAULT_MODELS[MediaKind.NARRATION]
+    video: str = DEFAULT_MODELS[MediaKind.VIDEO]
+    music: str = DEFAULT_MODELS[MediaKind.MUSIC]
 
     def for_kind(self, kind: MediaKind) -> str:
         model: str = getattr(self, kind.value)

@@ -6,11 +6,12 @@ and defaults to that model's row in the registry."""
 from __future__ import annotations
 
 from shared.media import MediaKind
+from shared.model_registry import DEFAULT_MODELS
 from shared.providers import MediumSpec
 
 NARRATION = MediumSpec(
     kind=MediaKind.NARRATION,
-    default_model="minimax/speech-02-turbo",
+    default_model=DEFAULT_MODELS[MediaKind.NARRATION],
     text_field="text",
     content_types=frozenset({"audio/mpeg", "audio/wav", "audio/flac", "audio/ogg"}),
 )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import signal
-import sys
+from collections.abc import Sequence
 
 from dispatcher.runner import Dispatcher
 from dispatcher.settings import DispatcherSettings
@@ -22,10 +20,18 @@ from shared.kafka import (
 )
 from shared.kafka.publisher import KafkaPublisher
 from shared.media import MediaKind
-from shared.observability import ProbeServer, configure_logging
+from shared.service import About, run_service, running
 from shared.settings import KafkaSettings
 
 log = logging.getLogger("dispatcher")
+
+ABOUT = About(
+    "lecturegen-dispatcher",
+    "Turns lecture.created and asset.regeneration-requested events into one GenerateAsset "
+    "command per asset on its medium's request topic, until SIGTERM or SIGINT.",
+    (DispatcherSettings, KafkaSettings, TopicSettings),
+    name="dispatcher",
+)
 
 
 def request_topics(namespace: str, settings: TopicSettings) -> list[TopicSpec]:
@@ -60,32 +66,27 @@ async def serve(settings: DispatcherSettings, kafka: KafkaSettings) -> None:
         dispatcher = Dispatcher(
             consumer, KafkaPublisher(producer), namespace=ns, max_batch=settings.max_batch
         )
-        probe = ProbeServer(
-            dispatcher.metrics.registry,
-            lambda: dispatcher.healthy,
-            settings.metrics_host,
-            settings.metrics_port,
-        )
-        await probe.start()
-        stack.push_async_callback(probe.close)
         lag = ConsumerLag(dispatcher.metrics.registry, settings.group_id)
         await stack.enter_async_context(lag.watching(lambda: consumer))
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, dispatcher.stop)
-            stack.callback(loop.remove_signal_handler, signum)
-        log.info(
-            "dispatcher started", extra={"metrics_port": probe.port, "group_id": settings.group_id}
+        port = await stack.enter_async_context(
+            running(
+                dispatcher.metrics.registry,
+                lambda: dispatcher.healthy,
+                dispatcher.stop,
+                host=settings.metrics_host,
+                port=settings.metrics_port,
+            )
         )
+        log.info("dispatcher started", extra={"metrics_port": port, "group_id": settings.group_id})
         await dispatcher.run()
         log.info("dispatcher stopped")
 
 
-def main() -> None:
-    settings = DispatcherSettings()
-    configure_logging(settings.log_level)
-    try:
-        asyncio.run(serve(settings, KafkaSettings()))
-    except Exception:
-        log.exception("dispatcher failed")
-        sys.exit(1)
+def main(argv: Sequence[str] | None = None) -> None:
+    run_service(
+        ABOUT,
+        DispatcherSettings,
+        lambda settings: serve(settings, KafkaSettings()),
+        log_level=lambda settings: settings.log_level,
+        argv=argv,
+    )

@@ -4,10 +4,11 @@ registry's rows of the image models say)."""
 from __future__ import annotations
 
 from shared.media import MediaKind
+from shared.model_registry import DEFAULT_MODELS
 from shared.providers import MediumSpec
 
 IMAGE = MediumSpec(
     kind=MediaKind.IMAGE,
-    default_model="black-forest-labs/flux-schnell",
+    default_model=DEFAULT_MODELS[MediaKind.IMAGE],
     content_types=frozenset({"image/png", "image/jpeg", "image/webp"}),
 )

@@ -8,10 +8,11 @@ loops or lets end.
 from __future__ import annotations
 
 from shared.media import MediaKind
+from shared.model_registry import DEFAULT_MODELS
 from shared.providers import MediumSpec
 
 MUSIC = MediumSpec(
     kind=MediaKind.MUSIC,
-    default_model="stability-ai/stable-audio-2.5",
+    default_model=DEFAULT_MODELS[MediaKind.MUSIC],
     content_types=frozenset({"audio/wav", "audio/mpeg", "audio/flac", "audio/ogg", "audio/mp4"}),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from shared.settings import Port
 from shared.worker import WorkerSettings
 
 
@@ -12,4 +13,4 @@ class MusicWorkerSettings(WorkerSettings):
         env_prefix="LECTUREGEN_MUSIC_WORKER_", extra="ignore", populate_by_name=True
     )
 
-    metrics_port: int = 9104
+    metrics_port: Port = 9104

@@ -33,8 +33,8 @@ class Option:
 
 
 OPTIONS = (
-    Option("--host", "127.0.0.1", "address to bind"),
-    Option("--port", "18080", "port to bind; 0 picks a free one", int),
+    Option("--host", SimSettings.host, "address to bind"),
+    Option("--port", str(SimSettings.port), "port to bind; 0 picks a free one", int),
     Option("--public-base-url", None, "base of the URLs handed out (default: the URL called)"),
     Option("--token", None, "the only API token accepted (default: any non-empty token)"),
     Option(
@@ -65,6 +65,9 @@ OPTIONS = (
     Option("--webhook-secret", None, "whsec_ secret webhooks are signed with (default: random)"),
     Option("--log-level", "warning", "uvicorn's log level", str, LOG_LEVELS),
 )
+
+PORT = next(option for option in OPTIONS if option.flag == "--port")
+"""The port option: `lecturegen up` hands out ports through its variable."""
 
 
 def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> argparse.Namespace:

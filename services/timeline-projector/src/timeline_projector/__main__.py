@@ -32,7 +32,7 @@ def cli(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command != "rebuild":
-        run_projector()
+        run_projector([])
         return 0
     settings = Settings.from_env()
     configure_logging("WARNING")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings import KafkaSettings, PostgresSettings, metrics_host
+from shared.settings import KafkaSettings, Port, PostgresSettings, ServiceSettings
 
 
-class ProjectorSettings(BaseSettings):
+class ProjectorSettings(ServiceSettings):
     """`LECTUREGEN_PROJECTOR_*` variables."""
 
     model_config = SettingsConfigDict(
@@ -21,10 +21,7 @@ class ProjectorSettings(BaseSettings):
         "lecturegen-timeline-projector",
         description="Kafka consumer group, also the consumer name of the stored offsets",
     )
-    metrics_host: str = Field(
-        default_factory=metrics_host, description="default `LECTUREGEN_METRICS_HOST`"
-    )
-    metrics_port: int = Field(9105, ge=0, le=65535)
+    metrics_port: Port = 9105
     batch_size: int = Field(500, ge=1, description="records per transaction while live")
     poll_timeout_ms: int = Field(500, ge=1)
     session_timeout_ms: int = Field(
@@ -54,7 +51,6 @@ class ProjectorSettings(BaseSettings):
     verify_timeout_s: float = Field(
         120.0, gt=0, description="how long a rebuild waits for the live projector to catch up"
     )
-    log_level: str = "INFO"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
+from collections.abc import Sequence
 
 import asyncpg
 
 from shared.consumer_lag import ConsumerLag
 from shared.kafka import TopicSettings, create_topics, events_topic
-from shared.observability import ProbeServer, configure_logging
 from shared.outages import POSTGRESQL, Outage, outage
 from shared.postgres import unreachable
-from timeline_projector.config import Settings
+from shared.service import About, probes, run_service, stop_signals
+from shared.settings import KafkaSettings, PostgresSettings
+from timeline_projector.config import ProjectorSettings, Settings
 from timeline_projector.consumer import MAX_RETRY_DELAY_S, LiveProjector
 from timeline_projector.generations import Generation
 from timeline_projector.metrics import ProjectorMetrics
@@ -24,24 +25,32 @@ from timeline_projector.migrate import migrate
 log = logging.getLogger(__name__)
 
 
-def main() -> None:
+ABOUT = About(
+    "lecturegen-timeline-projector",
+    "Projects the event log into the PostgreSQL views the API reads, storing its offsets "
+    "with them, until SIGTERM or SIGINT. `python -m timeline_projector rebuild` replays the "
+    "log into a new generation instead.",
+    (ProjectorSettings, KafkaSettings, PostgresSettings, TopicSettings),
+    name="timeline projector",
+)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     """`lecturegen-timeline-projector`: project the event log until stopped."""
-    settings = Settings.from_env()
-    configure_logging(settings.projector.log_level)
-    asyncio.run(serve(settings))
+    run_service(
+        ABOUT,
+        Settings.from_env,
+        serve,
+        log_level=lambda settings: settings.projector.log_level,
+        argv=argv,
+    )
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run the projector until `stop` is set (or SIGTERM/SIGINT arrives)."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
+    with stop_signals(stop.set):
         await _serve(settings, stop)
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
 
 
 async def _serve(settings: Settings, stop: asyncio.Event) -> None:
@@ -57,34 +66,32 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> None:
     try:
         projector = LiveProjector(settings, pool, metrics, database=database)
         running = asyncio.create_task(projector.run(), name="projector")
-        probes = ProbeServer(
-            metrics.registry,
-            lambda: not running.done() and projector.healthy(),
-            settings.projector.metrics_host,
-            settings.projector.metrics_port,
-        )
-        await probes.start()
-        log.info(
-            "timeline projector started",
-            extra={
-                "topic": projector.topic,
-                "generation": generation.number,
-                "metrics_port": probes.port,
-            },
-        )
         lag = ConsumerLag(metrics.registry, settings.projector.group_id)
-        try:
-            async with lag.watching(lambda: projector.consumer):
-                stopping = asyncio.create_task(stop.wait(), name="stop")
-                await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                stopping.cancel()
-                if running.done():
-                    running.result()  # the loop ended on its own: that is a failure, raise it
-                running.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running
-        finally:
-            await probes.close()
+        async with (
+            probes(
+                metrics.registry,
+                lambda: not running.done() and projector.healthy(),
+                settings.projector.metrics_host,
+                settings.projector.metrics_port,
+            ) as probe,
+            lag.watching(lambda: projector.consumer),
+        ):
+            log.info(
+                "timeline projector started",
+                extra={
+                    "topic": projector.topic,
+                    "generation": generation.number,
+                    "metrics_port": probe.port,
+                },
+            )
+            stopping = asyncio.create_task(stop.wait(), name="stop")
+            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if running.done():
+                running.result()  # the loop ended on its own: that is a failure, raise it
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
         log.info("timeline projector stopped")
     finally:
         await pool.close()

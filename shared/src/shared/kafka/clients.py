@@ -34,6 +34,9 @@ lecture at every documented limit (docs/decisions/0012-event-size.md)."""
 _TOPIC_ALREADY_EXISTS = 36
 """Kafka's TOPIC_ALREADY_EXISTS error code: what `ensure_topics` expects for existing topics."""
 
+LEADER_WAIT_S = 30.0
+"""How long `ensure_topics` waits for the partitions of the topics it made to get leaders."""
+
 
 class TopicSettings(BaseSettings):
     """How many partitions each kind of topic is created with (existing topics stay as they are)."""
@@ -123,7 +126,9 @@ def provider_health_topic(namespace: str, settings: TopicSettings) -> TopicSpec:
 
 
 async def ensure_topics(admin: AIOKafkaAdminClient, specs: Iterable[TopicSpec]) -> list[str]:
-    """Create the topics of `specs` that do not exist yet; return the names it created.
+    """Create the topics of `specs` that do not exist yet and wait until every partition of
+    them has a leader (so that no client of this process meets `NotLeaderForPartitionError`
+    on a topic it just made); return the names it created.
 
     Idempotent: an existing topic is left as it is, even when its partition count differs.
     """
@@ -149,6 +154,7 @@ async def ensure_topics(admin: AIOKafkaAdminClient, specs: Iterable[TopicSpec]) 
             raise RuntimeError(f"cannot create topic {name!r}: error {code} {message}")
     if created:
         log.info("created topics", extra={"topics": created})
+        await _until_led(admin, created, LEADER_WAIT_S)
     return created
 
 
@@ -242,20 +248,24 @@ async def wait_for_leaders(
     has none for a moment: a client that sends at once meets `NotLeaderForPartitionError`).
 
     Raises `TimeoutError` when some partition still has none after `timeout_s`."""
-    wanted = sorted(set(names))
     admin = make_admin(kafka)
-    deadline = asyncio.get_running_loop().time() + timeout_s
     try:
         await admin.start()
-        while True:
-            described = await admin.describe_topics(wanted)
-            if all(_has_leaders(topic) for topic in described):
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"no leader for some partition of {wanted} after {timeout_s} s")
-            await asyncio.sleep(0.05)
+        await _until_led(admin, names, timeout_s)
     finally:
         await admin.close()
+
+
+async def _until_led(admin: AIOKafkaAdminClient, names: Iterable[str], timeout_s: float) -> None:
+    wanted = sorted(set(names))
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        described = await admin.describe_topics(wanted)
+        if all(_has_leaders(topic) for topic in described):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"no leader for some partition of {wanted} after {timeout_s} s")
+        await asyncio.sleep(0.05)
 
 
 def _has_leaders(topic: dict[str, Any]) -> bool:

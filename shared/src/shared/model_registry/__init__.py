@@ -5,6 +5,7 @@ the medium's text field and its params are sent unchanged."""
 
 from __future__ import annotations
 
+from shared.model_registry.defaults import DEFAULT_MODELS
 from shared.model_registry.rows import ROWS
 from shared.model_registry.schema import (
     InputKind,
@@ -29,6 +30,7 @@ def is_pinned(model: str) -> bool:
 
 
 __all__ = [
+    "DEFAULT_MODELS",
     "REGISTRY",
     "InputKind",
     "InputProblem",

@@ -1,6 +1,6 @@
 """The one worker runtime every media worker runs (DESIGN §4, §6).
 
-A worker's `main()`: `run_worker(SPEC, ImageWorkerSettings())`. Tests and benchmarks build a
+A worker's `main()`: `run_worker(SPEC, ImageWorkerSettings, prog=...)`. Tests and benchmarks build a
 `WorkerRuntime` with `open_worker(kind, generator, config)` and any `Generator`.
 """
 

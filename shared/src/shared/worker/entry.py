@@ -1,16 +1,13 @@
 """A media worker's process: settings read, connections opened, runtime run, all here.
 
-A worker package's `main()` is one call: `run_worker(SPEC, ImageWorkerSettings())`.
+A worker package's `main()` is one call: `run_worker(SPEC, ImageWorkerSettings, prog=...)`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import signal
-import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -30,7 +27,6 @@ from shared.kafka import (
 )
 from shared.kafka.publisher import KafkaPublisher
 from shared.media import MediaKind
-from shared.observability import ProbeServer, configure_logging
 from shared.ports import Generator
 from shared.postgres import patiently
 from shared.providers import (
@@ -44,6 +40,7 @@ from shared.providers.budget import AccountBudget, BudgetLimits
 from shared.providers.budget_metrics import register_budget_metrics
 from shared.providers.webhook_wait import WebhookWait
 from shared.retry import RetryPolicy
+from shared.service import About, run_service, running
 from shared.settings import (
     BlobSettings,
     KafkaSettings,
@@ -126,7 +123,7 @@ async def open_worker(
         if holding is not None:
             notice = waiting_notice(publisher, topics.events(ns), f"lecturegen/{kind.value}-worker")
             generator = held = HoldingGenerator(generator, holding, notice)
-        group_id = config.worker.group_id or f"lecturegen-{kind.value}-worker"
+        group_id = config.worker.group(kind)
         consumer = make_consumer(
             config.kafka,
             group_id,
@@ -207,23 +204,20 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
         register_budget_metrics(runtime.metrics.registry, budget, spec.kind)
         if webhooks is not None:
             register_webhook_metrics(runtime.metrics.registry, webhooks, spec.kind)
-        probe = ProbeServer(
-            runtime.metrics.registry,
-            lambda: runtime.healthy,
-            settings.metrics_host,
-            settings.metrics_port,
+        port = await stack.enter_async_context(
+            running(
+                runtime.metrics.registry,
+                lambda: runtime.healthy,
+                runtime.stop,
+                host=settings.metrics_host,
+                port=settings.metrics_port,
+            )
         )
-        await probe.start()
-        stack.push_async_callback(probe.close)
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, runtime.stop)
-            stack.callback(loop.remove_signal_handler, signum)
         log.info(
             "worker started",
             extra={
                 "medium": spec.kind.value,
-                "metrics_port": probe.port,
+                "metrics_port": port,
                 "topics": runtime.topics,
                 "provider_creates_per_min": budget.limits.creates_per_min,
                 "provider_reads_per_min": budget.limits.reads_per_min,
@@ -233,11 +227,40 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
         log.info("worker stopped", extra={"medium": spec.kind.value})
 
 
-def run_worker(spec: MediumSpec, settings: WorkerSettings) -> None:
+def about(spec: MediumSpec, settings: type[WorkerSettings], prog: str) -> About:
+    """What the `--help` of the worker of `spec.kind` says."""
+    return About(
+        prog,
+        f"Generates the {spec.kind.value} assets of lecturegen: consumes their requests and "
+        "retry tiers, calls the provider, stores the media and emits the outcome, until "
+        "SIGTERM or SIGINT.",
+        (
+            settings,
+            KafkaSettings,
+            TopicSettings,
+            RetrySettings,
+            PostgresSettings,
+            ProviderSettings,
+            BlobSettings,
+            WebhookSettings,
+        ),
+        name="worker",
+        context={"medium": spec.kind.value},
+    )
+
+
+def run_worker(
+    spec: MediumSpec,
+    settings: type[WorkerSettings],
+    *,
+    prog: str,
+    argv: Sequence[str] | None = None,
+) -> None:
     """The whole `main()` of a media worker; exits non-zero when the worker failed."""
-    configure_logging(settings.log_level)
-    try:
-        asyncio.run(serve(spec, settings))
-    except Exception:
-        log.exception("worker failed", extra={"medium": spec.kind.value})
-        sys.exit(1)
+    run_service(
+        about(spec, settings, prog),
+        settings,
+        lambda read: serve(spec, read),
+        log_level=lambda read: read.log_level,
+        argv=argv,
+    )

@@ -7,12 +7,18 @@ Each worker package subclasses `WorkerSettings` with its own prefix and metrics 
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings import metrics_host
+from shared.media import MediaKind
+from shared.settings import ServiceSettings
 
 
-class WorkerSettings(BaseSettings):
+def default_group(kind: MediaKind) -> str:
+    """The consumer group of `kind`'s workers unless `*_GROUP_ID` names another."""
+    return f"lecturegen-{kind.value}-worker"
+
+
+class WorkerSettings(ServiceSettings):
     """How one worker process consumes, calls the provider and reports."""
 
     model_config = SettingsConfigDict(
@@ -38,9 +44,7 @@ class WorkerSettings(BaseSettings):
     session_timeout_ms: int = Field(
         10_000, ge=1000, description="how soon the group notices a worker that died"
     )
-    metrics_host: str = Field(
-        default_factory=metrics_host,
-        description="address `/metrics` and `/healthz` bind; default `LECTUREGEN_METRICS_HOST`",
-    )
-    metrics_port: int = Field(9100, ge=0, le=65535, description="0: any free port")
-    log_level: str = "INFO"
+
+    def group(self, kind: MediaKind) -> str:
+        """The consumer group this worker of `kind` joins."""
+        return self.group_id or default_group(kind)

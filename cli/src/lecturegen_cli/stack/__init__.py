@@ -1,0 +1,2 @@
+"""Running the stack on this machine: `up` (infrastructure, topics, the supervised services) and
+`down`."""
