@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 
 import faust
 from faust.worker import Worker
@@ -14,9 +15,19 @@ from provider_health.metrics import HealthMetrics
 from provider_health.settings import BreakerSettings, ProviderHealthSettings
 from shared.kafka import TopicSettings, create_topics, events_topic, provider_health_topic
 from shared.observability import ProbeServer, configure_logging
+from shared.service import About
 from shared.settings import KafkaSettings
 
 log = logging.getLogger("provider_health")
+
+ABOUT = About(
+    "lecturegen-provider-health",
+    "The fleet-wide circuit breaker: counts provider outcomes per provider/model from the event "
+    "log in hopping windows and publishes each circuit change to lecturegen.provider-health.v1, "
+    "until SIGTERM or SIGINT.",
+    (ProviderHealthSettings, BreakerSettings, KafkaSettings, TopicSettings),
+    name="provider-health",
+)
 
 
 def serve(settings: ProviderHealthSettings, kafka: KafkaSettings) -> None:
@@ -42,7 +53,8 @@ def serve(settings: ProviderHealthSettings, kafka: KafkaSettings) -> None:
     Worker(app, loglevel=settings.log_level, redirect_stdouts=False).execute_from_commandline()
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    ABOUT.parser().parse_args(argv)
     settings = ProviderHealthSettings()
     configure_logging(settings.log_level)
     try:
