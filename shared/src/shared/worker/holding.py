@@ -64,7 +64,10 @@ class HoldSettings(BaseSettings):
         description="calls per model and process at once while its circuit is half-open",
     )
     recheck_s: float = Field(
-        1.0, gt=0, description="how often a held attempt looks again without a change"
+        1.0,
+        gt=0,
+        validation_alias=AliasChoices("LECTUREGEN_WORKER_HOLD_RECHECK_S"),
+        description="how often a held attempt looks again without a change",
     )
 
 
