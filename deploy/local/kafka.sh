@@ -337,8 +337,10 @@ launch_node() {
 	# No broker of this node runs (checked by the caller), so a lock left by a crash is stale.
 	rm -f "$DATA_DIR/.lock" "$PID_FILE"
 	say "starting $NODE_LABEL on 127.0.0.1:$NODE_PORT (controller 127.0.0.1:$NODE_CONTROLLER_PORT), data in $DATA_DIR"
-	local heap=-Xmx512m
-	((BROKERS == 1)) || heap=-Xmx384m
+	# Every partition costs the broker heap: a long-lived local broker that has seen thousands
+	# of test and benchmark topics ran out of 512 MiB (Java heap space) and stopped answering.
+	local heap=-Xmx1g
+	((BROKERS == 1)) || heap=-Xmx512m
 	# setsid: the broker outlives the shell (and test session) that started it.
 	setsid "$JAVA" -Xms128m "$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
 		-Djava.awt.headless=true -Dlog4j2.configurationFile="$LOG4J_CONFIG" \
