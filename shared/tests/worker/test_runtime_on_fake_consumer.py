@@ -13,7 +13,8 @@ from aiokafka import TopicPartition
 
 from shared import headers as h
 from shared import topics
-from shared.events import GenerateAsset
+from shared.events import GenerateAsset, HealthWindow, ProviderHealthChanged
+from shared.health.board import CircuitBoard
 from shared.kafka.fakes import InMemoryConsumer
 from shared.kafka.records import Outgoing, with_headers
 from shared.media import MediaKind
@@ -22,6 +23,7 @@ from shared.results import GenerationDebug, GenerationResult, GenerationSucceede
 from shared.retry import RetryPolicy
 from shared.testing.waiting import until
 from shared.worker.fakes import InMemoryPublisher
+from shared.worker.holding import Holding, HoldingGenerator, HoldSettings, waiting_notice
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.settings import WorkerSettings
 from shared.worker.testing import command_record, running
@@ -330,3 +332,47 @@ async def test_a_turn_put_back_at_a_revocation_runs_once_when_the_partition_come
 
     assert generator.calls("p0") == 1
     assert generator.calls("p1") == 1
+
+
+async def test_a_turn_held_for_its_provider_is_dropped_at_a_rebalance_and_run_by_the_next_owner(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    board = CircuitBoard()
+    await board.apply(_health("open"))
+    notice = waiting_notice(publisher, topics.events(), "lecturegen/image-worker")
+    holding = HoldingGenerator(generator, Holding(board, HoldSettings(recheck_s=0.05)), notice)
+    runtime = WorkerRuntime(
+        kind=MediaKind.IMAGE,
+        generator=holding,
+        store=InMemoryVersionStore(),
+        consumer=consumer,
+        publisher=publisher,
+        policy=POLICY,
+        settings=WorkerSettings(commit_interval_s=0, rebalance_drain_s=4),
+        held=holding,
+    )
+    async with running(runtime, stop_within_s=2):
+        consumer.append(command_record(_command(0)), at=datetime.now(UTC))
+        await until(lambda: holding.held_total == 1)
+
+        consumer.rebalance([TIER_0])  # not waited for: an outage may last half an hour
+        await until(lambda: consumer.assignment == {TIER_0}, within_s=1)
+        assert holding.held_total == 0
+        assert consumer.committed_offset(REQUESTS_0) in (None, 0)  # it is redone, not lost
+
+        consumer.rebalance([REQUESTS_0, TIER_0])  # back here, as the next owner
+        await board.apply(_health("closed"))
+        generator.open("p0")
+        await until(lambda: consumer.committed_offset(REQUESTS_0) == 1)
+    assert generator.calls("p0") == 1
+
+
+def _health(state: str) -> ProviderHealthChanged:
+    return ProviderHealthChanged(
+        provider="replicate",
+        model="m",
+        state=state,
+        since=datetime.now(UTC),
+        reason="test",
+        window=HealthWindow(attempts=0, failures=0, rate_limited=0),
+    )

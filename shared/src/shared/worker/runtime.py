@@ -18,6 +18,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
@@ -62,6 +63,7 @@ class WorkerRuntime:
         namespace: str = "",
         metrics: WorkerMetrics | None = None,
         clock: Clock = utc_now,
+        held: HeldTurns | None = None,
     ) -> None:
         self.kind = kind
         self.metrics = metrics or WorkerMetrics(kind, tiers_ms=policy.tiers_ms)
@@ -100,6 +102,10 @@ class WorkerRuntime:
         self._wake_pending = False
         self._paused: set[TopicPartition] = set()
         """Partitions this runtime paused in the current assignment."""
+        self._held = held
+        """The running turns held for their provider (`shared.worker.holding`): once they
+        take every slot, nothing more is fetched (the rest waits in Kafka); at a rebalance
+        they are dropped, not waited for."""
         self._fatal: BaseException | None = None
         self._running = False
 
@@ -232,11 +238,17 @@ class WorkerRuntime:
         self._wake_pending = False
         self._schedule()
 
+    @property
+    def paused(self) -> frozenset[TopicPartition]:
+        """The partitions whose fetching is paused now."""
+        return frozenset(self._paused)
+
     def _adjust_fetching(self, now: datetime) -> None:
         paused = self._paused
         wake: datetime | None = None
+        stalled = self._held is not None and self._held.held_total >= self._settings.max_in_flight
         for tp, queue in self._queues.items():
-            if queue.wants_pause(now, self._settings.max_buffered_per_partition):
+            if stalled or queue.wants_pause(now, self._settings.max_buffered_per_partition):
                 if tp not in paused:
                     self._consumer.pause(tp)
                     paused.add(tp)
@@ -287,6 +299,7 @@ class WorkerRuntime:
         if unstarted:
             await asyncio.wait(unstarted)
         running = [task for task in running if task not in unstarted]
+        dropped = self._drop_held(running)
         if running:
             _, late = await asyncio.wait(running, timeout=self._settings.rebalance_drain_s)
             if late:
@@ -295,7 +308,19 @@ class WorkerRuntime:
                     len(late),
                 )
         await self._committer.commit(gone)
-        self._retired = gone
+        # a queue whose turn was dropped has a record nobody runs: it must not be kept
+        self._retired = {tp: q for tp, q in gone.items() if q not in dropped}
+
+    def _drop_held(self, running: list[asyncio.Task[None]]) -> set[PartitionQueue]:
+        """Cancel the turns of `running` held for their provider (they have called nothing
+        that must finish): the next owner runs their records from the committed offset,
+        instead of this process waiting out an outage or running them a second time."""
+        if self._held is None:
+            return set()
+        held = [task for task in running if self._held.holds(task)]
+        for task in held:
+            task.cancel()
+        return {self._in_flight[task] for task in held}
 
     async def _assigned(self, assigned: Iterable[TopicPartition]) -> None:
         retired, self._retired = self._retired, {}
@@ -379,6 +404,15 @@ class _TurnSlot:
         if task in runtime._in_flight:
             runtime._released.add(task)
         runtime._wake()
+
+
+class HeldTurns(Protocol):
+    """What the runtime asks of `shared.worker.holding.HoldingGenerator`."""
+
+    @property
+    def held_total(self) -> int: ...
+
+    def holds(self, task: asyncio.Task[Any]) -> bool: ...
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
