@@ -18,9 +18,11 @@ from shared.events import (
     AssetRegenerationRequested,
     AssetRetrying,
     GenerateAsset,
+    HealthWindow,
     LectureCreated,
     MediaRef,
     Payload,
+    ProviderHealthChanged,
     SegmentPlan,
 )
 from shared.media import MediaKind
@@ -122,6 +124,18 @@ PAYLOADS: dict[type[Payload], st.SearchStrategy[Payload]] = {
         delay_s=non_negative,
         next_attempt_at=instants,
         error=errors,
+        model=st.none() | texts,
+        waiting_for=st.sampled_from([None, "provider"]),
+    ),
+    ProviderHealthChanged: st.builds(
+        ProviderHealthChanged,
+        provider=texts,
+        model=texts,
+        state=st.sampled_from(["closed", "open", "half_open"]),
+        since=instants,
+        reason=texts,
+        window=st.builds(HealthWindow, attempts=counts, failures=counts, rate_limited=counts),
+        unavailable_since=st.none() | instants,
     ),
     AssetGenerated: st.builds(
         AssetGenerated,

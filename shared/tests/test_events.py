@@ -14,6 +14,7 @@ from shared.events import (
     OutcomeEvent,
     Payload,
     PayloadError,
+    ProviderHealthChanged,
     parse_payload,
     short_type,
 )
@@ -45,7 +46,10 @@ def test_the_event_types_are_exactly_those_of_the_design() -> None:
         "lecturegen.asset.retrying.v1",
         "lecturegen.lecture.created.v1",
     ]
-    assert set(PAYLOAD_TYPES) == {t.TYPE for t in EVENT_TYPES} | {GenerateAsset.TYPE}
+    assert set(PAYLOAD_TYPES) == {t.TYPE for t in EVENT_TYPES} | {
+        GenerateAsset.TYPE,
+        ProviderHealthChanged.TYPE,
+    }
 
 
 def test_every_type_has_a_golden_sample_of_every_schema_version_and_nothing_else() -> None:

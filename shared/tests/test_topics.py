@@ -17,6 +17,7 @@ def test_topic_names_follow_the_design() -> None:
     assert topics.retry_tier(MediaKind.NARRATION, 5_000) == "lecturegen.narration.retry.5s.v1"
     assert topics.dead_letter(MediaKind.MUSIC) == "lecturegen.music.dlt.v1"
     assert topics.events() == topics.EVENTS == "lecturegen.events.v1"
+    assert topics.provider_health() == "lecturegen.provider-health.v1"
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -31,6 +31,8 @@ from dispatcher.runner import DispatcherMetrics
 from dispatcher.settings import DispatcherSettings
 from image_worker.medium import IMAGE
 from music_worker.medium import MUSIC
+from provider_health.metrics import HealthMetrics
+from provider_health.settings import ProviderHealthSettings
 from replicate_sim.main import OPTIONS as SIM_OPTIONS
 from shared import topics
 from shared.consumer_lag import ConsumerLag
@@ -58,6 +60,7 @@ PACKAGES = {
     "api",
     "dispatcher",
     "timeline_projector",
+    "provider_health",
     *(w.split("-")[1] + "_worker" for w in WORKERS),
 }
 """The packages whose settings classes (all imported above) name the variables we may set."""
@@ -97,6 +100,7 @@ def exported_metric_names() -> set[str]:
         ApiMetrics().registry,
         DispatcherMetrics().registry,
         ProjectorMetrics().registry,
+        HealthMetrics().registry,
         WorkerMetrics(MediaKind.IMAGE).registry,
         _consumer_lag_registry(),
     ]
@@ -190,6 +194,9 @@ def listen_address(script: str) -> tuple[str, int]:
     if script == "lecturegen-timeline-projector":
         projector = ProjectorSettings()
         return projector.metrics_host, projector.metrics_port
+    if script == "lecturegen-provider-health":
+        health = ProviderHealthSettings()
+        return health.metrics_host, health.metrics_port
     worker = WORKERS[script][0]()
     return worker.metrics_host, worker.metrics_port
 
@@ -345,7 +352,13 @@ def test_local_prometheus_scrapes_every_process_at_its_default_port(
     environment({})
     [prometheus] = documents(DEPLOY / "prometheus" / "prometheus.yml")
     jobs = {j["job_name"]: j["static_configs"] for j in prometheus["scrape_configs"]}
-    scripts = {"lecturegen-api", "lecturegen-dispatcher", "lecturegen-timeline-projector", *WORKERS}
+    scripts = {
+        "lecturegen-api",
+        "lecturegen-dispatcher",
+        "lecturegen-timeline-projector",
+        "lecturegen-provider-health",
+        *WORKERS,
+    }
     assert set(jobs) == scripts
     for script, [static] in jobs.items():
         assert static["targets"] == [f"127.0.0.1:{listen_address(script)[1]}"]

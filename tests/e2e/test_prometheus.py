@@ -80,6 +80,17 @@ def test_promtool_accepts_the_alert_rules(promtool: str) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def test_the_circuit_alert_fires_only_while_a_circuit_stays_open(promtool: str) -> None:
+    tested = subprocess.run(
+        [promtool, "test", "rules", str(DEPLOY / "prometheus" / "alerts.test.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
 @pytest.fixture
 def stack(run: PrivateRun) -> Iterator[PrivateRun]:
     started = run.start()

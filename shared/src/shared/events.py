@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -128,16 +128,23 @@ class AssetAttemptStarted(AssetEvent):
 
 
 class AssetRetrying(AssetEvent):
-    """An attempt failed transiently; the next one is scheduled."""
+    """An attempt failed transiently; the next one is scheduled, or (`waiting_for` is
+    `provider`) it waits until the model's circuit lets it through, without spending a retry."""
 
     TYPE = "lecturegen.asset.retrying.v1"
+    SCHEMA_VERSION = 2
     STATUS = AssetStatus.RETRYING
 
+    schema_version: int = 2
     attempt: int = Field(ge=1, description="the attempt that failed")
-    retried_count: int = Field(ge=1, description="retries made, counting the scheduled one")
+    retried_count: int = Field(ge=0, description="retries made, counting the scheduled one")
     delay_s: float = Field(ge=0)
     next_attempt_at: datetime
     error: ErrorInfo
+    model: str | None = Field(default=None, description="the model called (None before v2)")
+    waiting_for: Literal["provider"] | None = Field(
+        default=None, description="`provider`: held while the model's circuit is open"
+    )
 
 
 class MediaRef(BaseModel):
@@ -194,6 +201,35 @@ class AssetNeedsPromptUpdate(AssetEvent):
     attempts: int = Field(ge=1)
 
 
+# --- provider health -----------------------------------------------------------------
+
+
+class HealthWindow(BaseModel):
+    """A circuit's counts over the breaker's window."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attempts: int = Field(ge=0)
+    failures: int = Field(ge=0)
+    rate_limited: int = Field(ge=0)
+
+
+class ProviderHealthChanged(Payload):
+    """The circuit of one provider/model changed state (compacted, keyed `provider/model`)."""
+
+    TYPE = "lecturegen.provider.health-changed.v1"
+
+    provider: str
+    model: str
+    state: Literal["closed", "open", "half_open"]
+    since: datetime
+    reason: str
+    window: HealthWindow
+    unavailable_since: datetime | None = Field(
+        default=None, description="when this outage began (None while closed)"
+    )
+
+
 # --- commands -------------------------------------------------------------------------
 
 
@@ -229,11 +265,13 @@ EVENT_TYPES: tuple[type[Payload], ...] = (
     AssetFailed,
     AssetNeedsPromptUpdate,
 )
+"""The types of the event log (`lecturegen.events.v1`)."""
 ASSET_EVENT_TYPES: tuple[type[AssetEvent], ...] = tuple(
     t for t in EVENT_TYPES if issubclass(t, AssetEvent)
 )
 PAYLOAD_TYPES: dict[str, type[Payload]] = {t.TYPE: t for t in EVENT_TYPES}
 PAYLOAD_TYPES[GenerateAsset.TYPE] = GenerateAsset
+PAYLOAD_TYPES[ProviderHealthChanged.TYPE] = ProviderHealthChanged
 
 OutcomeEvent = AssetGenerated | AssetFailed | AssetNeedsPromptUpdate
 
@@ -256,8 +294,14 @@ def upcast_generated_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def upcast_retrying_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 adds `model` and `waiting_for`; a v1 event named neither (both read as None)."""
+    return {**data, "schema_version": 2}
+
+
 _UPCASTERS: dict[tuple[str, int], Upcaster] = {
     (AssetGenerated.TYPE, 1): upcast_generated_v1_v2,
+    (AssetRetrying.TYPE, 1): upcast_retrying_v1_v2,
 }
 
 

@@ -39,6 +39,11 @@ def provider_predictions(namespace: str = "") -> str:
     return f"{namespace}lecturegen.provider.predictions.v1"
 
 
+def provider_health(namespace: str = "") -> str:
+    """Circuit states per provider and model (compacted), keyed `<provider>/<model>`."""
+    return f"{namespace}lecturegen.provider-health.v1"
+
+
 def tier_label(delay_ms: int) -> str:
     """`5000` → `5s`, `250` → `250ms`: whole seconds where the delay allows."""
     return f"{delay_ms // 1000}s" if delay_ms % 1000 == 0 else f"{delay_ms}ms"

@@ -111,6 +111,8 @@ def test_a_transient_failure_is_a_retrying_event_and_the_request_on_its_tier(
     assert (retrying.attempt, retrying.retried_count, retrying.delay_s) == (1, 1, 5.0)
     assert retrying.next_attempt_at == T0 + timedelta(seconds=5)
     assert retrying.error.code == "TRANSIENT_PROVIDER_ERROR"
+    assert retrying.model == DEBUG.model  # the breaker counts failures per model
+    assert retrying.waiting_for is None
     assert tier_out.topic == "t.lecturegen.image.retry.5s.v1"
     assert tier_out.key == b"a1"
     assert tier_out.value == record.value  # the command itself travels unchanged

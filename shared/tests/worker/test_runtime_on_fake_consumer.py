@@ -13,7 +13,8 @@ from aiokafka import TopicPartition
 
 from shared import headers as h
 from shared import topics
-from shared.events import GenerateAsset
+from shared.events import GenerateAsset, HealthWindow, ProviderHealthChanged
+from shared.health.board import CircuitBoard
 from shared.kafka.fakes import InMemoryConsumer
 from shared.kafka.records import Outgoing, with_headers
 from shared.media import MediaKind
@@ -22,6 +23,7 @@ from shared.results import GenerationDebug, GenerationResult, GenerationSucceede
 from shared.retry import RetryPolicy
 from shared.testing.waiting import until
 from shared.worker.fakes import InMemoryPublisher
+from shared.worker.holding import Holding, HoldingGenerator, HoldSettings, waiting_notice
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.settings import WorkerSettings
 from shared.worker.testing import command_record, running
@@ -95,12 +97,13 @@ def _runtime(
     consumer: InMemoryConsumer,
     generator: GatedGenerator,
     publisher: InMemoryPublisher,
+    store: InMemoryVersionStore | None = None,
     **settings: float,
 ) -> WorkerRuntime:
     return WorkerRuntime(
         kind=MediaKind.IMAGE,
         generator=generator,
-        store=InMemoryVersionStore(),
+        store=store or InMemoryVersionStore(),
         consumer=consumer,
         publisher=publisher,
         policy=POLICY,
@@ -216,3 +219,160 @@ async def test_a_request_partition_is_paused_while_its_buffer_is_full(
         generator.open("p0", "p1", "p2", "p3")
         await until(lambda: consumer.committed_offset(REQUESTS_0) == 4)
         assert REQUESTS_0 not in consumer.paused
+
+
+class AckHoldingPublisher(InMemoryPublisher):
+    """Keeps records, but the broker acknowledges none of them until `release()`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._acks = asyncio.Event()
+
+    def release(self) -> None:
+        self._acks.set()
+
+    async def enqueue(self, records: list[Outgoing]) -> asyncio.Future[object]:
+        await super().enqueue(records)
+        return asyncio.ensure_future(self._acks.wait())
+
+
+async def test_a_turn_whose_call_returned_gives_its_slot_to_the_next_record_while_it_sends(
+    consumer: InMemoryConsumer, generator: GatedGenerator
+) -> None:
+    publisher = AckHoldingPublisher()
+    runtime = _runtime(consumer, generator, publisher, max_in_flight=1)
+    async with running(runtime, stop_within_s=2):
+        generator.open("p0", "p1")
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+
+        # both calls ran on the one slot although neither outcome is acknowledged yet
+        await until(lambda: generator.calls("p1") == 1)
+        assert runtime.in_flight == 2
+        assert runtime.busy_slots == 0
+        assert consumer.committed_offset(REQUESTS_0) in (None, 0)
+
+        publisher.release()
+        await until(lambda: consumer.committed_offset(REQUESTS_0) == 2)
+
+
+async def test_the_next_record_is_claimed_while_the_slots_are_busy_and_called_when_one_frees(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    store = InMemoryVersionStore()
+    runtime = _runtime(consumer, generator, publisher, store, max_in_flight=1)
+    async with running(runtime, stop_within_s=2):
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+        await until(lambda: generator.calls("p0") == 1)
+
+        await until(lambda: (MediaKind.IMAGE, "a1") in store.rows)  # claimed ahead
+        assert generator.calls("p1") == 0
+        assert runtime.busy_slots == 1
+
+        generator.open("p0", "p1")
+        await until(lambda: consumer.committed_offset(REQUESTS_0) == 2)
+    assert generator.calls("p1") == 1
+
+
+async def test_a_stopping_runtime_does_not_start_the_call_of_a_turn_still_waiting_for_a_slot(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    store = InMemoryVersionStore()
+    runtime = _runtime(consumer, generator, publisher, store, max_in_flight=1)
+    async with running(runtime, stop_within_s=2):
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+        await until(lambda: (MediaKind.IMAGE, "a1") in store.rows)
+
+        runtime.stop()
+        generator.open("p0", "p1")
+        await until(lambda: runtime.in_flight == 0)
+
+    assert generator.calls("p1") == 0
+    assert consumer.committed_offset(REQUESTS_0) == 1  # the second record is redelivered
+
+
+async def test_a_turn_still_waiting_for_a_slot_when_its_partition_is_revoked_calls_nothing(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    store = InMemoryVersionStore()
+    runtime = _runtime(consumer, generator, publisher, store, max_in_flight=1, rebalance_drain_s=5)
+    async with running(runtime, stop_within_s=2):
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+        await until(lambda: (MediaKind.IMAGE, "a1") in store.rows)  # claimed, waiting
+
+        consumer.rebalance([TIER_0])  # the request partition goes to another worker
+        await asyncio.sleep(0.05)
+        generator.open("p0", "p1")
+        await until(lambda: consumer.assignment == {TIER_0})
+        await asyncio.sleep(0.05)
+
+        assert generator.calls("p1") == 0  # the new owner runs it
+        assert consumer.committed_offset(REQUESTS_0) == 1
+
+
+async def test_a_turn_put_back_at_a_revocation_runs_once_when_the_partition_comes_back_unchanged(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    store = InMemoryVersionStore()
+    runtime = _runtime(
+        consumer, generator, publisher, store, max_in_flight=1, rebalance_drain_s=0.01
+    )
+    async with running(runtime, stop_within_s=2):
+        for n in range(2):
+            consumer.append(command_record(_command(n)), at=datetime.now(UTC))
+        await until(lambda: (MediaKind.IMAGE, "a1") in store.rows)
+
+        consumer.rebalance([REQUESTS_0, TIER_0])  # revoked and assigned straight back
+        await asyncio.sleep(0.05)
+        generator.open("p0", "p1")
+        await until(lambda: consumer.committed_offset(REQUESTS_0) == 2)
+
+    assert generator.calls("p0") == 1
+    assert generator.calls("p1") == 1
+
+
+async def test_a_turn_held_for_its_provider_is_dropped_at_a_rebalance_and_run_by_the_next_owner(
+    consumer: InMemoryConsumer, generator: GatedGenerator, publisher: InMemoryPublisher
+) -> None:
+    board = CircuitBoard()
+    await board.apply(_health("open"))
+    notice = waiting_notice(publisher, topics.events(), "lecturegen/image-worker")
+    holding = HoldingGenerator(generator, Holding(board, HoldSettings(recheck_s=0.05)), notice)
+    runtime = WorkerRuntime(
+        kind=MediaKind.IMAGE,
+        generator=holding,
+        store=InMemoryVersionStore(),
+        consumer=consumer,
+        publisher=publisher,
+        policy=POLICY,
+        settings=WorkerSettings(commit_interval_s=0, rebalance_drain_s=4),
+        held=holding,
+    )
+    async with running(runtime, stop_within_s=2):
+        consumer.append(command_record(_command(0)), at=datetime.now(UTC))
+        await until(lambda: holding.held_total == 1)
+
+        consumer.rebalance([TIER_0])  # not waited for: an outage may last half an hour
+        await until(lambda: consumer.assignment == {TIER_0}, within_s=1)
+        assert holding.held_total == 0
+        assert consumer.committed_offset(REQUESTS_0) in (None, 0)  # it is redone, not lost
+
+        consumer.rebalance([REQUESTS_0, TIER_0])  # back here, as the next owner
+        await board.apply(_health("closed"))
+        generator.open("p0")
+        await until(lambda: consumer.committed_offset(REQUESTS_0) == 1)
+    assert generator.calls("p0") == 1
+
+
+def _health(state: str) -> ProviderHealthChanged:
+    return ProviderHealthChanged(
+        provider="replicate",
+        model="m",
+        state=state,
+        since=datetime.now(UTC),
+        reason="test",
+        window=HealthWindow(attempts=0, failures=0, rate_limited=0),
+    )

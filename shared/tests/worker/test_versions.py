@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from typing import Any, cast
 
+import asyncpg
 import pytest
 
 from shared.media import MediaKind
@@ -323,5 +326,137 @@ async def test_the_migration_moves_a_table_of_the_first_version_into_the_workers
         await store.claim(other)
         await store.remember(other, "pred-2")
         assert (await store.claim(other)).resume_prediction_id == "pred-2"
+    finally:
+        await pool.close()
+
+
+# --- PostgreSQL: steps asked for at once share a batch ----------------------------------------
+
+
+class _CountingConnection:
+    def __init__(self, conn: Any, counter: _CountingPool) -> None:
+        self._conn = conn
+        self._counter = counter
+
+    async def fetch(self, query: str, *args: Any) -> Any:
+        self._counter.statements += 1
+        return await self._conn.fetch(query, *args)
+
+
+class _CountingPool:
+    """A pool that counts the statements run on the connections it lends."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.statements = 0
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[_CountingConnection]:
+        async with self._pool.acquire() as conn:
+            yield _CountingConnection(conn, self)
+
+
+@pytest.mark.integration
+async def test_steps_asked_for_at_once_cost_one_read_and_one_write_whatever_their_number(
+    pg_database: str,
+) -> None:
+    pool = await create_pool(pg_database, max_size=2)
+    try:
+        await create_schema(pool)
+        counting = _CountingPool(pool)
+        store = PostgresVersionStore(cast(asyncpg.Pool, counting))
+        claims = [Claim(MediaKind.IMAGE, f"b{n}", 1, 1, f"{REQUEST}{n}") for n in range(40)]
+
+        verdicts = await asyncio.gather(*(store.claim(c) for c in claims))
+        assert {c.verdict for c in verdicts} == {Verdict.PROCEED}
+        assert counting.statements == 2
+
+        await asyncio.gather(
+            *(store.settle(c, Ended(AssetStatus.GENERATED), f'["{c.asset_id}"]') for c in claims)
+        )
+        assert counting.statements == 3  # settle starts from the row it wrote: no read
+        await asyncio.gather(*(store.confirm(c) for c in claims))
+        assert counting.statements == 4
+
+        again = await asyncio.gather(*(store.claim(c) for c in claims))
+        assert {c.verdict for c in again} == {Verdict.ALREADY_DONE}
+    finally:
+        await pool.close()
+
+
+@pytest.mark.integration
+async def test_of_copies_of_a_command_judged_at_once_by_two_workers_exactly_one_proceeds(
+    pg_database: str,
+) -> None:
+    pool = await create_pool(pg_database, max_size=4)
+    try:
+        await create_schema(pool)
+        workers = [PostgresVersionStore(pool), PostgresVersionStore(pool)]
+        claims = [_claim(position=REQUEST + str(offset)) for offset in range(10, 20)]
+
+        verdicts = await asyncio.gather(*(workers[n % 2].claim(c) for n, c in enumerate(claims)))
+
+        assert sorted(c.verdict for c in verdicts) == sorted(
+            [Verdict.PROCEED] + [Verdict.DUPLICATE] * (len(claims) - 1)
+        )
+    finally:
+        await pool.close()
+
+
+class _SlowConnection:
+    """Each statement takes 50 ms; records which assets the statements under way touch."""
+
+    def __init__(self, conn: Any, pool: _SlowPool) -> None:
+        self._conn = conn
+        self._pool = pool
+
+    async def fetch(self, query: str, *args: Any) -> Any:
+        assets = set(args[1])
+        self._pool.overlaps |= assets & self._pool.under_way
+        self._pool.under_way |= assets
+        self._pool.most_at_once = max(self._pool.most_at_once, self._pool.statements + 1)
+        self._pool.statements += 1
+        try:
+            await asyncio.sleep(0.05)
+            return await self._conn.fetch(query, *args)
+        finally:
+            self._pool.statements -= 1
+            self._pool.under_way -= assets
+
+
+class _SlowPool:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.statements = 0
+        self.most_at_once = 0
+        self.under_way: set[str] = set()
+        self.overlaps: set[str] = set()
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[_SlowConnection]:
+        async with self._pool.acquire() as conn:
+            yield _SlowConnection(conn, self)
+
+
+@pytest.mark.integration
+async def test_two_batches_run_at_once_but_never_two_steps_of_one_asset(
+    pg_database: str,
+) -> None:
+    pool = await create_pool(pg_database, max_size=4)
+    try:
+        await create_schema(pool)
+        slow = _SlowPool(pool)
+        store = PostgresVersionStore(cast(asyncpg.Pool, slow))
+        first = asyncio.ensure_future(store.claim(_claim(position=REQUEST + "10")))
+        await asyncio.sleep(0.02)  # its batch is under way
+        later = [_claim(position=REQUEST + "11")] + [
+            Claim(MediaKind.IMAGE, f"other{n}", 1, 1, f"{REQUEST}{n}") for n in range(5)
+        ]
+        verdicts = await asyncio.gather(first, *(store.claim(c) for c in later))
+
+        assert slow.most_at_once == 2  # the other assets did not wait for the first batch
+        assert slow.overlaps == set()
+        assert [v.verdict for v in verdicts[:2]] == [Verdict.PROCEED, Verdict.DUPLICATE]
+        assert {v.verdict for v in verdicts[2:]} == {Verdict.PROCEED}
     finally:
         await pool.close()

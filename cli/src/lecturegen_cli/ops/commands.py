@@ -27,13 +27,17 @@ def status(
     starting, crashed (exited; being restarted), stopped, unreachable (Kafka, PostgreSQL) or
     orphaned (running without its supervisor; the run's phase then reads orphaned too). For
     consumers, lag is the number of records their consumer group has not yet processed (shown
-    on each replica of a scaled one). Exits 1 when any component is not running.
+    on each replica of a scaled one). Then the provider circuits the breaker has seen (closed,
+    open or half_open, for how long, the error rate that moved it). Exits 1 when any component
+    is not running (an open circuit is not a component's failure).
     """
-    from lecturegen_cli.ops.status import gather, run_phase
+    from lecturegen_cli.ops.circuits import circuits_json, circuits_table
+    from lecturegen_cli.ops.status import gather, provider_circuits, run_phase
     from lecturegen_cli.ops.status_view import status_table
 
     paths = RunPaths.from_env()
     state, rows = asyncio.run(gather(paths))
+    circuits = asyncio.run(provider_circuits(state, rows))
     healthy = all(r.state == "running" for r in rows)
     phase = run_phase(state) if state else None
     if as_json:
@@ -43,6 +47,7 @@ def status(
             "api_url": state.api_url if state else None,
             "provider": state.provider if state else None,
             "components": [r.to_json() for r in rows],
+            "circuits": circuits_json(circuits),
         }
         print(json.dumps(payload, indent=2))
     else:
@@ -56,6 +61,8 @@ def status(
                 highlight=False,
             )
         console.print(status_table(rows))
+        if circuits:
+            console.print(circuits_table(circuits))
     raise typer.Exit(0 if healthy else 1)
 
 

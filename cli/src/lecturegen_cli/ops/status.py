@@ -19,6 +19,8 @@ from lecturegen_cli.processes import is_alive
 from lecturegen_cli.sockets import accepts_connections
 from lecturegen_cli.state import ProcessRecord, ProcessState, RunState, read_state
 from shared import topics
+from shared.health.board import CircuitView
+from shared.health.follower import snapshot
 from shared.settings import KafkaSettings, PostgresSettings
 
 Alive = Callable[[int | None, int | None], bool]
@@ -123,6 +125,21 @@ async def gather(paths: RunPaths) -> tuple[RunState | None, list[ComponentStatus
             )
         )
     return state, rows
+
+
+async def provider_circuits(
+    state: RunState | None, rows: list[ComponentStatus]
+) -> dict[str, CircuitView]:
+    """The run's provider circuits from its health topic; empty when Kafka is away."""
+    if state is None or not any(r.name == "kafka" and r.state == "running" for r in rows):
+        return {}
+    kafka = KafkaSettings(
+        bootstrap_servers=state.kafka_bootstrap, topic_namespace=state.topic_namespace
+    )
+    try:
+        return await snapshot(kafka, within_s=10)
+    except (KafkaError, OSError, TimeoutError):
+        return {}
 
 
 def replica_labels(state: RunState) -> dict[str, str]:

@@ -123,6 +123,16 @@ DISPATCHER = _consumer("dispatcher", DispatcherSettings, _event_log)
 PROJECTOR = _consumer(
     "timeline-projector", ProjectorSettings, _event_log, stop_stage=2, offsets_in_postgres=True
 )
+PROVIDER_HEALTH = Component(
+    name="provider-health",
+    script="lecturegen-provider-health",
+    port_env="LECTUREGEN_PROVIDER_HEALTH_METRICS_PORT",
+    default_port=9106,
+    consumes=Consumes(
+        _event_log, "LECTUREGEN_PROVIDER_HEALTH_APP_ID", "lecturegen-provider-health"
+    ),
+)
+"""The circuit breaker the workers follow (decision 0019)."""
 
 WORKER_SETTINGS: dict[MediaKind, tuple[str, type[WorkerSettings]]] = {
     MediaKind.IMAGE: ("image-worker", ImageWorkerSettings),
@@ -148,5 +158,5 @@ WORKERS = tuple(_worker(kind) for kind in WORKER_SETTINGS)
 
 def pipeline(*, with_sim: bool) -> tuple[Component, ...]:
     """The processes of one run, in start order; the local provider only without a token."""
-    core = (PROJECTOR, DISPATCHER, *WORKERS, API)
+    core = (PROJECTOR, PROVIDER_HEALTH, DISPATCHER, *WORKERS, API)
     return (REPLICATE_SIM, *core) if with_sim else core

@@ -23,14 +23,17 @@ from api.observe import RequestObserver
 from api.openapi import problem_openapi
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
+from api.provider_waits import ProviderWaits
 from api.queries import ReadModel
-from api.routers import assets, catalog, lectures, media, ops, webhooks
+from api.routers import assets, catalog, lectures, media, ops, providers, webhooks
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from api.web import editor
 from api.webhook_inbox import open_webhook_inbox
 from shared import topics
 from shared.blobstore import open_blob_store
+from shared.health.board import CircuitBoard
+from shared.health.follower import following
 from shared.kafka import (
     EVENTS_MAX_MESSAGE_BYTES,
     TopicSettings,
@@ -72,6 +75,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         media.router,
         ops.router,
         catalog.router,
+        providers.router,
         editor.router,
         webhooks.router,
     )
@@ -114,6 +118,7 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
     broadcaster = Broadcaster(dsn)
     await broadcaster.start()
     stack.push_async_callback(broadcaster.close)
+    circuits = await stack.enter_async_context(following(settings.kafka, CircuitBoard()))
     http = httpx.AsyncClient(timeout=30)  # for an S3 blob store; unused by the filesystem one
     stack.push_async_callback(http.aclose)
     return Runtime(
@@ -122,6 +127,8 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
         events=EventLogWriter(producer, events, settings.source, max_bytes=max_bytes),
         broadcaster=broadcaster,
         blobs=open_blob_store(settings.blob, http),
+        circuits=circuits,
+        waits=ProviderWaits(pool),
     )
 
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from api.broadcaster import Broadcaster
 from api.claims import Claims
 from api.event_log import EventLogWriter
+from api.provider_waits import ProviderWaits
 from api.queries import ReadModel
+from shared.health.board import CircuitBoard
 from shared.ports import BlobStore
 
 
@@ -20,3 +22,5 @@ class Runtime:
     events: EventLogWriter
     broadcaster: Broadcaster
     blobs: BlobStore
+    circuits: CircuitBoard
+    waits: ProviderWaits

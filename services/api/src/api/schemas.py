@@ -171,6 +171,9 @@ class AssetView(_Response):
     retried_count: int
     error: ErrorInfo | None
     attempts: list[AttemptView] = Field(default_factory=list)
+    waiting_for: Literal["provider"] | None = Field(
+        None, description="`provider`: retrying, held while its model's circuit is open"
+    )
 
 
 class SegmentView(_Response):
@@ -203,6 +206,9 @@ class ClipView(_Response):
     error: ErrorInfo | None
     missing_reason: str | None
     media_url: str | None
+    waiting_for: Literal["provider"] | None = Field(
+        None, description="`provider`: retrying, held while its model's circuit is open"
+    )
 
 
 class TrackView(_Response):
@@ -243,3 +249,24 @@ class ModelChoice(_Response):
 
 class ModelCatalog(_Response):
     media: dict[MediaKind, ModelChoice]
+
+
+class ProviderState(_Response):
+    """One provider/model's circuit (decision 0019)."""
+
+    provider: str
+    model: str
+    state: Literal["closed", "open", "half_open"]
+    since: datetime | None = Field(description="when it entered `state`")
+    unavailable_since: datetime | None = Field(
+        None, description="when the current outage began (None while closed)"
+    )
+    error_rate: float = Field(
+        ge=0, le=1, description="failed share of the recent attempts, as of the last change"
+    )
+    reason: str
+    assets_waiting: int = Field(ge=0, description="assets held until the circuit lets them")
+
+
+class ProviderList(_Response):
+    providers: list[ProviderState]

@@ -157,3 +157,23 @@ async def open_streams(http: httpx.AsyncClient) -> float:
     metrics = (await http.get("/metrics")).text
     [line] = [x for x in metrics.splitlines() if x.startswith("lecturegen_api_sse_clients ")]
     return float(line.split()[1])
+
+
+async def test_an_asset_held_for_its_provider_says_so_in_its_sse_event(
+    http, lecture, emit, asset_events
+):
+    lecture_id = lecture["lecture_id"]
+    events = asset_events(lecture_id, lecture["assets"][0])
+    held = events.retrying(1).model_copy(
+        update={"retried_count": 0, "model": "acme/model", "waiting_for": "provider"}
+    )
+    await emit(events.started(1))
+    await emit(held)
+
+    path = f"/v1/lectures/{lecture_id}/events"
+    async with http.stream("GET", path) as response, aclosing(sse_messages(response)) as stream:
+        _, waiting = await take(stream, 2)
+
+    assert waiting["event"] == "asset.retrying"
+    data = json.loads(waiting["data"])
+    assert (data["waiting_for"], data["asset_status"]) == ("provider", "retrying")

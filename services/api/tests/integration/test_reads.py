@@ -114,6 +114,7 @@ async def test_the_timeline_has_a_clip_per_asset_whatever_its_status(
         "error",
         "missing_reason",
         "media_url",
+        "waiting_for",
     }
 
 

@@ -15,6 +15,7 @@ from shared.kafka.clients import (
     make_reader,
     max_message_bytes,
     medium_topics,
+    provider_health_topic,
     provider_predictions_topic,
     wait_for_leaders,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "make_reader",
     "max_message_bytes",
     "medium_topics",
+    "provider_health_topic",
     "provider_predictions_topic",
     "publish",
     "wait_for_leaders",

@@ -115,6 +115,16 @@ def provider_predictions_topic(namespace: str, settings: TopicSettings) -> Topic
     )
 
 
+def provider_health_topic(namespace: str, settings: TopicSettings) -> TopicSpec:
+    """Circuit states: compacted, so a reader from the start sees each circuit's last state."""
+    return TopicSpec(
+        topics.provider_health(namespace),
+        1,
+        settings.replication_factor,
+        {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+    )
+
+
 async def ensure_topics(admin: AIOKafkaAdminClient, specs: Iterable[TopicSpec]) -> list[str]:
     """Create the topics of `specs` that do not exist yet and wait until every partition of
     them has a leader (so that no client of this process meets `NotLeaderForPartitionError`

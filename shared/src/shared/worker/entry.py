@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 import httpx
 
+from shared import topics
 from shared.blobstore import open_blob_store
 from shared.consumer_lag import ConsumerLag
+from shared.health.board import CircuitBoard
+from shared.health.follower import following
 from shared.kafka import (
     TopicSettings,
     create_topics,
@@ -48,6 +51,13 @@ from shared.settings import (
 from shared.webhooks.metrics import register_webhook_metrics
 from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.worker_mode import open_webhook_wait
+from shared.worker.holding import (
+    Holding,
+    HoldingGenerator,
+    HoldSettings,
+    register_held_gauge,
+    waiting_notice,
+)
 from shared.worker.patient_store import PatientVersionStore
 from shared.worker.postgres_versions import PostgresVersionStore, create_pool, create_schema
 from shared.worker.runtime import WorkerRuntime
@@ -78,12 +88,24 @@ class WorkerConfig:
         )
 
 
+PRODUCER_BATCH_BYTES = 256 * 1024
+"""The worker's producer batches up to this much per partition (the client's default is
+16 KiB): many turns send at once, and with small batches most of a busy worker's time went
+into writing and decoding produce requests (decision 0031). Well under the smallest
+`max.message.bytes` of its topics (1 MiB)."""
+
+
 @contextlib.asynccontextmanager
 async def open_worker(
-    kind: MediaKind, generator: Generator, config: WorkerConfig, store: VersionStore | None = None
+    kind: MediaKind,
+    generator: Generator,
+    config: WorkerConfig,
+    store: VersionStore | None = None,
+    holding: Holding | None = None,
 ) -> AsyncIterator[WorkerRuntime]:
     """A runtime for `kind` over `generator`, with its topics, store (PostgreSQL unless one is
-    given), producer and consumer; everything it opened is closed on exit. Call `run()` on it."""
+    given), producer and consumer; everything it opened is closed on exit. Call `run()` on it.
+    With `holding` (provider health), attempts are held while their model's circuit is open."""
     ns = config.kafka.topic_namespace
     await create_topics(
         config.kafka,
@@ -100,9 +122,14 @@ async def open_worker(
             stack.push_async_callback(pool.close)
             await patiently(lambda: create_schema(pool))
             store = PatientVersionStore(PostgresVersionStore(pool))
-        producer = make_producer(config.kafka)
+        producer = make_producer(config.kafka, max_batch_size=PRODUCER_BATCH_BYTES)
         stack.push_async_callback(producer.stop)  # also closes a producer that failed to start
         await producer.start()
+        publisher = KafkaPublisher(producer)
+        held = None
+        if holding is not None:
+            notice = waiting_notice(publisher, topics.events(ns), f"lecturegen/{kind.value}-worker")
+            generator = held = HoldingGenerator(generator, holding, notice)
         group_id = config.worker.group(kind)
         consumer = make_consumer(
             config.kafka,
@@ -116,11 +143,14 @@ async def open_worker(
             generator=generator,
             store=store,
             consumer=consumer,
-            publisher=KafkaPublisher(producer),
+            publisher=publisher,
             policy=config.policy,
             settings=config.worker,
             namespace=ns,
+            held=held,
         )
+        if held is not None:
+            register_held_gauge(runtime.metrics.registry, held, kind.value)
         lag = ConsumerLag(runtime.metrics.registry, group_id)
         await stack.enter_async_context(lag.watching(lambda: consumer))
         yield runtime
@@ -170,7 +200,14 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
                 spec, provider, BlobSettings(), webhooks=webhooks, budget=budget
             )
         )
-        runtime = await stack.enter_async_context(open_worker(spec.kind, generator, config))
+        hold = HoldSettings()
+        holding = None
+        if hold.follow_provider_health:  # before the first record: it may start held
+            board = await stack.enter_async_context(following(config.kafka, CircuitBoard()))
+            holding = Holding(board, hold, spec.model_for)
+        runtime = await stack.enter_async_context(
+            open_worker(spec.kind, generator, config, holding=holding)
+        )
         register_budget_metrics(runtime.metrics.registry, budget, spec.kind)
         if webhooks is not None:
             register_webhook_metrics(runtime.metrics.registry, webhooks, spec.kind)

@@ -27,7 +27,8 @@ class ProcessKilled(BaseException):
 class InMemoryGenerator:
     """A `Generator` that answers from a script: for each prompt, the errors its attempts fail
     with, in order (None: that attempt succeeds); once the script is used up, attempts succeed.
-    Every attempt is recorded in `calls`; each takes `latency_s`.
+    Every attempt is recorded in `calls`; each takes `latency_s` from its start, saving a created
+    prediction's id included (a prediction runs at the provider from its creation on).
 
     Like a provider, it creates a prediction unless the attempt resumes one, and reports it
     through `Attempt.on_created`; `created` lists them. For a prompt in `killed_after_create`
@@ -53,12 +54,16 @@ class InMemoryGenerator:
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
         self.calls.append(attempt)
+        began = asyncio.get_running_loop().time()
         prompt = attempt.command.prompt
         prediction_id = attempt.resume_prediction_id or await self._create(attempt)
         step = self._seen[prompt]
         self._seen[prompt] += 1
         if self._latency_s:
-            await asyncio.sleep(self._latency_s)
+            # like a provider's prediction, which runs from its creation on: saving its id
+            # (`on_created`) does not make the attempt longer
+            elapsed = asyncio.get_running_loop().time() - began
+            await asyncio.sleep(max(0.0, self._latency_s - elapsed))
         steps = self._script.get(prompt, [])
         error = steps[step] if step < len(steps) else None
         debug = GenerationDebug(

@@ -114,11 +114,15 @@ class WorkerMetrics:
             self.resumed.labels(medium, source)
         for tier_ms in tiers_ms:
             self.retries.labels(medium, tier_label(tier_ms))
-        self.in_flight.labels(medium)
-        self.call_duration.labels(medium)
+        # the series every turn touches, looked up once (labels() takes a lock each time)
+        self._calls_in_flight = self.in_flight.labels(medium)
+        self._call_duration = self.call_duration.labels(medium)
+        self._attempts = {o: self.attempts.labels(medium, o) for o in OUTCOMES}
+        self._to_outcome = {o: self.request_to_outcome.labels(medium, o) for o in OUTCOMES}
 
     def attempt(self, outcome: str) -> None:
-        self.attempts.labels(self.kind.value, outcome).inc()
+        series = self._attempts.get(outcome) or self.attempts.labels(self.kind.value, outcome)
+        series.inc()
 
     def error(self, code: ErrorCode) -> None:
         self.errors.labels(self.kind.value, code.value).inc()
@@ -136,11 +140,14 @@ class WorkerMetrics:
         self.resumed.labels(self.kind.value, source).inc()
 
     def call_started(self) -> None:
-        self.in_flight.labels(self.kind.value).inc()
+        self._calls_in_flight.inc()
 
     def call_ended(self, seconds: float) -> None:
-        self.in_flight.labels(self.kind.value).dec()
-        self.call_duration.labels(self.kind.value).observe(seconds)
+        self._calls_in_flight.dec()
+        self._call_duration.observe(seconds)
 
     def finished(self, outcome: str, seconds: float) -> None:
-        self.request_to_outcome.labels(self.kind.value, outcome).observe(max(0.0, seconds))
+        series = self._to_outcome.get(outcome) or self.request_to_outcome.labels(
+            self.kind.value, outcome
+        )
+        series.observe(max(0.0, seconds))

@@ -149,6 +149,7 @@ class RetryScheduled(Outcome):
             delay_s=decision.delay_s,
             next_attempt_at=decision.due_at,
             error=f.error.info,
+            model=f.model,
         )
         again = writer.retry(
             f.record, f.command, f.attempt + 1, decision, f.error, f.failure.resume_prediction_id

@@ -43,6 +43,14 @@ class PartitionQueue:
             self._buffer.append(record)
             self.offsets.received(record.offset)
 
+    def put_back(self, record: Record) -> None:
+        """A record handed out by `take` that did not start after all: it goes back into the
+        buffer at its place (its offset is still not done)."""
+        at = 0
+        while at < len(self._buffer) and self._buffer[at].offset < record.offset:
+            at += 1
+        self._buffer.insert(at, record)
+
     @property
     def buffered(self) -> int:
         return len(self._buffer)
@@ -66,8 +74,10 @@ class PartitionQueue:
 
     def wants_pause(self, now: datetime, max_buffered: int) -> bool:
         """Whether fetching should stop: the head is waiting for its due time (nothing behind
-        it can start earlier), or enough records wait for a free slot already."""
-        return self.wake_at(now) is not None or len(self._buffer) >= max_buffered
+        it can start earlier), or enough records are held already, waiting for a free slot
+        or running (a turn past its provider call holds no slot, so without this bound a fast
+        provider would let them pile up)."""
+        return self.wake_at(now) is not None or self.offsets.in_progress >= max_buffered
 
     def _action(self, record: Record, now: datetime) -> HeadAction:
         if self.tier_ms is None:

@@ -7,20 +7,28 @@ another record of the asset got there first, it reads again and decides again. S
 of one asset judged at once (a duplicate fetched next to its original, in one worker or two)
 see each other, without a transaction spanning round trips.
 
-A turn costs four short statements: read and write for the claim, then one write each for
-settle and confirm, which start from the row this process wrote last; a fifth saves the
-prediction id when the provider has created one.
+Steps are batched (decision 0031): steps asked for while batches are under way wait for the
+next one (two run at once, on two connections), and a batch costs at most two statements
+whatever its size: one read of the rows the claims among it need afresh (`unnest` of the
+keys), one compare-and-set write of every row that changes (inserts and updates in one
+statement). Settle and confirm start from the row this process wrote last and need no read.
+One asset has at most one step in the batches under way; a second waits for a later batch,
+so steps of one asset apply in the order asked.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
 from shared import migrations
 from shared.migrations import ServiceSchema
+from shared.postgres import Connection
 from shared.status import AssetStatus
 from shared.worker.versions import (
     Claim,
@@ -43,27 +51,58 @@ _COLUMNS = (
     "latest_requested_version, attempt, claimed_by, terminal_version, outcome, "
     "pending_position, pending_plan, inflight_version, inflight_attempt, inflight_prediction_id"
 )
-_SELECT = f"SELECT {_COLUMNS}, revision FROM {_TABLE} WHERE kind = $1 AND asset_id = $2"
-_INSERT = f"""
-INSERT INTO {_TABLE} (kind, asset_id, {_COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-ON CONFLICT (kind, asset_id) DO NOTHING
-RETURNING revision
+_SELECT = f"""
+SELECT t.kind, t.asset_id, {", ".join(f"t.{c}" for c in _COLUMNS.split(", "))}, t.revision
+FROM {_TABLE} t JOIN unnest($1::text[], $2::text[]) AS k(kind, asset_id)
+    ON t.kind = k.kind AND t.asset_id = k.asset_id
 """
-_UPDATE = f"""
-UPDATE {_TABLE} SET
-    latest_requested_version = $3, attempt = $4, claimed_by = $5, terminal_version = $6,
-    outcome = $7, pending_position = $8, pending_plan = $9, inflight_version = $10,
-    inflight_attempt = $11, inflight_prediction_id = $12,
-    revision = revision + 1, updated_at = now()
-WHERE kind = $1 AND asset_id = $2 AND revision = $13
-RETURNING revision
+_WRITE = f"""
+WITH v AS (
+    SELECT * FROM unnest(
+        $1::text[], $2::text[], $3::integer[], $4::integer[], $5::text[], $6::integer[],
+        $7::text[], $8::text[], $9::text[], $10::integer[], $11::integer[], $12::text[],
+        $13::bigint[]
+    ) AS v(kind, asset_id, {_COLUMNS}, revision)
+),
+inserted AS (
+    INSERT INTO {_TABLE} (kind, asset_id, {_COLUMNS})
+    SELECT kind, asset_id, {_COLUMNS} FROM v WHERE v.revision IS NULL
+    ON CONFLICT (kind, asset_id) DO NOTHING
+    RETURNING kind, asset_id, revision
+),
+updated AS (
+    UPDATE {_TABLE} t SET
+        latest_requested_version = v.latest_requested_version, attempt = v.attempt,
+        claimed_by = v.claimed_by, terminal_version = v.terminal_version, outcome = v.outcome,
+        pending_position = v.pending_position, pending_plan = v.pending_plan,
+        inflight_version = v.inflight_version, inflight_attempt = v.inflight_attempt,
+        inflight_prediction_id = v.inflight_prediction_id,
+        revision = t.revision + 1, updated_at = now()
+    FROM v
+    WHERE t.kind = v.kind AND t.asset_id = v.asset_id AND t.revision = v.revision
+    RETURNING t.kind, t.asset_id, t.revision
+)
+SELECT * FROM inserted UNION ALL SELECT * FROM updated
 """
 
-R = TypeVar("R")
 _Key = tuple[str, str]
 _Known = tuple[VersionRow | None, int | None]
 """A row as last read or written, and its revision (None: there is no row)."""
+_BATCHES_AT_ONCE = 2
+"""Batches under way at once, each on its own connection: the next one is collected and
+sent while the one before waits for its answer."""
+_Rule = Callable[[VersionRow | None], tuple[Any, VersionRow | None]]
+
+
+@dataclass(slots=True)
+class _Step:
+    """A rule to apply to one asset's row in the next batch, and who waits for its answer."""
+
+    key: _Key
+    rule: _Rule
+    fresh: bool
+    """Read the row first instead of starting from the one this process wrote last."""
+    answer: asyncio.Future[Any]
 
 
 async def create_schema(pool: asyncpg.Pool) -> None:
@@ -92,6 +131,10 @@ class PostgresVersionStore:
         self._pool = pool
         self._known: dict[_Key, _Known] = {}
         """The rows of assets this process is working on, as it last wrote them."""
+        self._steps: deque[_Step] = deque()
+        self._runners: set[asyncio.Task[None]] = set()
+        self._busy: set[_Key] = set()
+        """Assets with a step in a batch under way."""
 
     async def claim(self, claim: Claim) -> Claimed:
         def rule(row: VersionRow | None) -> tuple[Claimed, VersionRow | None]:
@@ -99,7 +142,7 @@ class PostgresVersionStore:
 
         # always read afresh: a stale row could turn a record away that should run, or
         # miss the prediction a killed process saved
-        claimed = await self._apply(claim, rule, await self._load(claim))
+        claimed: Claimed = await self._apply(claim, rule, fresh=True)
         if claimed.verdict not in (Verdict.PROCEED, Verdict.RESEND):
             self._known.pop(_key(claim), None)  # no settle or confirm follows
         return claimed
@@ -108,7 +151,7 @@ class PostgresVersionStore:
         def rule(row: VersionRow | None) -> tuple[None, VersionRow | None]:
             return None, remember(row, claim, prediction_id)
 
-        await self._apply(claim, rule, self._known.get(_key(claim)))
+        await self._apply(claim, rule)
 
     async def settle(self, claim: Claim, result: Settlement, unsent: str) -> None:
         def rule(row: VersionRow | None) -> tuple[None, VersionRow | None]:
@@ -116,60 +159,128 @@ class PostgresVersionStore:
                 raise LookupError(f"no claim for {claim.kind} asset {claim.asset_id}")
             return None, settle(row, claim, result, unsent)
 
-        await self._apply(claim, rule, self._known.get(_key(claim)))
+        await self._apply(claim, rule)
 
     async def confirm(self, claim: Claim) -> None:
         def rule(row: VersionRow | None) -> tuple[None, VersionRow | None]:
             return None, None if row is None else confirm(row, claim.position)
 
         try:
-            await self._apply(claim, rule, self._known.get(_key(claim)))
+            await self._apply(claim, rule)
         finally:
             self._known.pop(_key(claim), None)
 
-    async def _apply(
-        self,
-        claim: Claim,
-        rule: Callable[[VersionRow | None], tuple[R, VersionRow | None]],
-        known: _Known | None,
-    ) -> R:
-        """Apply `rule` to the row and write its result if the row did not change meanwhile;
-        otherwise read it again and apply the rule again."""
-        key = _key(claim)
-        while True:
-            row, revision = known if known is not None else await self._load(claim)
-            answer, new = rule(row)
-            if new is None or new == row:
-                self._known[key] = (row, revision)
-                return answer
-            written = await self._write(key, new, revision)
-            if written is not None:
-                self._known[key] = (new, written)
-                return answer
-            known = None  # someone else wrote first: read again
+    async def _apply(self, claim: Claim, rule: _Rule, fresh: bool = False) -> Any:
+        """Apply `rule` to the asset's row in the next batch; its answer once written."""
+        step = _Step(_key(claim), rule, fresh, asyncio.get_running_loop().create_future())
+        self._steps.append(step)
+        # a runner whose coroutine returned is done at once, before its callback drops it
+        if sum(not runner.done() for runner in self._runners) < _BATCHES_AT_ONCE:
+            runner = asyncio.create_task(self._run_batches(), name="version-batches")
+            self._runners.add(runner)
+            runner.add_done_callback(self._runners.discard)
+        return await step.answer
 
-    async def _load(self, claim: Claim) -> _Known:
-        found = await self._pool.fetchrow(_SELECT, *_key(claim))
-        if found is None:
-            return None, None
-        return _row(found), int(found["revision"])
+    async def _run_batches(self) -> None:
+        """Run batches until no step is left that another batch under way does not hold up
+        (that batch's runner takes those when it is done)."""
+        while batch := self._next_batch():
+            keys = {step.key for step in batch}
+            self._busy |= keys
+            try:
+                async with self._pool.acquire() as conn:
+                    await self._run_batch(conn, batch)
+            except Exception as exc:
+                for step in batch:
+                    if not step.answer.done():
+                        step.answer.set_exception(exc)
+            finally:
+                self._busy -= keys
 
-    async def _write(self, key: _Key, row: VersionRow, revision: int | None) -> int | None:
-        values = (
-            row.latest_requested_version,
-            row.attempt,
-            row.claimed_by,
-            row.terminal_version,
-            None if row.outcome is None else row.outcome.value,
-            row.pending_position,
-            row.unsent,
-            *_inflight_values(row.inflight),
-        )
-        if revision is None:
-            written = await self._pool.fetchval(_INSERT, *key, *values)
-        else:
-            written = await self._pool.fetchval(_UPDATE, *key, *values, revision)
-        return None if written is None else int(written)
+    def _next_batch(self) -> list[_Step]:
+        """The waiting steps, one per asset and none of an asset in a batch under way (the
+        others wait for a later batch, in order); steps whose caller gave up are dropped."""
+        batch: dict[_Key, _Step] = {}
+        later: deque[_Step] = deque()
+        for step in self._steps:
+            if step.answer.done():
+                continue
+            if step.key in batch or step.key in self._busy:
+                later.append(step)
+            else:
+                batch[step.key] = step
+        self._steps = later
+        return list(batch.values())
+
+    async def _run_batch(self, conn: Connection, batch: list[_Step]) -> None:
+        """Apply every step of `batch` and write what changed; a step that lost a race to
+        another writer is read again and applied again, until none is left."""
+        while batch:
+            unread = [s.key for s in batch if s.fresh or s.key not in self._known]
+            if unread:
+                await self._load(conn, unread)
+            writes: list[tuple[_Step, Any, VersionRow, int | None]] = []
+            for step in batch:
+                row, revision = self._known.get(step.key, (None, None))
+                try:
+                    result, new = step.rule(row)
+                except Exception as exc:
+                    step.answer.set_exception(exc)
+                    continue
+                if new is None or new == row:
+                    _resolve(step, result)
+                else:
+                    writes.append((step, result, new, revision))
+            written = await self._write(conn, [(s.key, new, rev) for s, _, new, rev in writes])
+            batch = []
+            for step, result, new, _ in writes:
+                revision = written.get(step.key)
+                if revision is None:  # someone else wrote first: read again, decide again
+                    step.fresh = True
+                    batch.append(step)
+                else:
+                    self._known[step.key] = (new, revision)
+                    _resolve(step, result)
+
+    async def _load(self, conn: Connection, keys: list[_Key]) -> None:
+        """Read the rows of `keys` into `_known` (no row: known to be absent)."""
+        found = await conn.fetch(_SELECT, [k for k, _ in keys], [a for _, a in keys])
+        for key in keys:
+            self._known[key] = (None, None)
+        for r in found:
+            self._known[(r["kind"], r["asset_id"])] = (_row(r), int(r["revision"]))
+
+    async def _write(
+        self, conn: Connection, writes: list[tuple[_Key, VersionRow, int | None]]
+    ) -> dict[_Key, int]:
+        """Write each row if its revision is still the given one (None: if there is no row);
+        the new revisions of those written."""
+        if not writes:
+            return {}
+        columns: list[list[Any]] = [[] for _ in range(13)]
+        for (kind, asset_id), row, revision in writes:
+            values = (
+                kind,
+                asset_id,
+                row.latest_requested_version,
+                row.attempt,
+                row.claimed_by,
+                row.terminal_version,
+                None if row.outcome is None else row.outcome.value,
+                row.pending_position,
+                row.unsent,
+                *_inflight_values(row.inflight),
+                revision,
+            )
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+        found = await conn.fetch(_WRITE, *columns)
+        return {(r["kind"], r["asset_id"]): int(r["revision"]) for r in found}
+
+
+def _resolve(step: _Step, result: Any) -> None:
+    if not step.answer.done():
+        step.answer.set_result(result)
 
 
 def _key(claim: Claim) -> _Key:

@@ -2,8 +2,11 @@
 once, produce what each turn says, and commit only what is done (DESIGN §4, §6).
 
 One consumer (one group) reads the request topic and every tier topic. Fetched records wait
-in their partition's `PartitionQueue`; whenever a slot is free the runtime starts the next
-ready record, taking one per partition in turn. A turn (`shared.worker.turn`) ends only when
+in their partition's `PartitionQueue`; the runtime starts the next ready record, taking one
+per partition in turn, while fewer than twice `max_in_flight` turns have yet to finish their
+provider call. A turn (`shared.worker.turn`) makes its idempotency claim first and only then
+waits for one of the `max_in_flight` slots, which it holds for the provider call alone; so
+the next call starts as soon as a slot is free, its claim already made. A turn ends only when
 everything it wrote is acknowledged; only then is its offset done, and a partition's offset
 is committed up to its first record that is not done.
 """
@@ -15,6 +18,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
@@ -59,6 +63,7 @@ class WorkerRuntime:
         namespace: str = "",
         metrics: WorkerMetrics | None = None,
         clock: Clock = utc_now,
+        held: HeldTurns | None = None,
     ) -> None:
         self.kind = kind
         self.metrics = metrics or WorkerMetrics(kind, tiers_ms=policy.tiers_ms)
@@ -81,8 +86,13 @@ class WorkerRuntime:
         self._queues: dict[TopicPartition, PartitionQueue] = {}
         self._retired: dict[TopicPartition, PartitionQueue] = {}
         self._in_flight: dict[asyncio.Task[None], PartitionQueue] = {}
-        self._waiting: set[asyncio.Task[None]] = set()
-        """Running turns that gave their slot back: they only wait for a webhook."""
+        self._released: set[asyncio.Task[None]] = set()
+        """Running turns that gave their slot back: they only wait for a webhook, or only
+        save and send their outcome."""
+        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._slot_of: dict[asyncio.Task[None], _TurnSlot] = {}
+        self._holding = 0
+        """Turns holding a slot now."""
         self._committer = Committer(
             consumer, settings.commit_interval_s, lambda: self._queues, self._fail
         )
@@ -92,6 +102,10 @@ class WorkerRuntime:
         self._wake_pending = False
         self._paused: set[TopicPartition] = set()
         """Partitions this runtime paused in the current assignment."""
+        self._held = held
+        """The running turns held for their provider (`shared.worker.holding`): once they
+        take every slot, nothing more is fetched (the rest waits in Kafka); at a rebalance
+        they are dropped, not waited for."""
         self._fatal: BaseException | None = None
         self._running = False
 
@@ -111,8 +125,14 @@ class WorkerRuntime:
 
     @property
     def busy_slots(self) -> int:
-        """Slots taken: running turns, less those that only wait for a webhook."""
-        return len(self._in_flight) - len(self._waiting)
+        """Slots taken: turns in their provider call (and not only waiting for a webhook)."""
+        return self._holding
+
+    @property
+    def _ahead(self) -> int:
+        """Running turns that have not given a slot back: claiming, waiting for a slot, or
+        in their call."""
+        return len(self._in_flight) - len(self._released)
 
     def stop(self) -> None:
         """Stop fetching; `run` lets running turns finish (up to the grace period) and returns."""
@@ -156,11 +176,12 @@ class WorkerRuntime:
             return
         now = self._clock()
         queues = list(self._queues.values())
+        limit = 2 * self._settings.max_in_flight  # the calls, and as many claims ahead of them
         started = True
-        while started and self.busy_slots < self._settings.max_in_flight:
+        while started and self._ahead < limit:
             started = False
             for queue in queues:  # one record per partition per round: no partition starves
-                if self.busy_slots >= self._settings.max_in_flight:
+                if self._ahead >= limit:
                     break
                 for record, action in queue.take(now, 1):
                     self._start(queue, record, action)
@@ -168,31 +189,32 @@ class WorkerRuntime:
         self._adjust_fetching(now)
 
     def _start(self, queue: PartitionQueue, record: Record, action: Run | Hop) -> None:
-        task = asyncio.create_task(self._turn(queue, record, action), name=record.position)
+        slot = None if isinstance(action, Hop) else _TurnSlot(self, record)
+        task = asyncio.create_task(self._turn(queue, record, action, slot), name=record.position)
         self._in_flight[task] = queue
+        if slot is not None:
+            self._slot_of[task] = slot
         task.add_done_callback(self._turn_done)
 
-    async def _turn(self, queue: PartitionQueue, record: Record, action: Run | Hop) -> None:
+    async def _turn(
+        self, queue: PartitionQueue, record: Record, action: Run | Hop, slot: _TurnSlot | None
+    ) -> None:
         if isinstance(action, Hop):
             await self._turns.hop(record, action.tier_ms)
-        else:
-            await self._turns.run(record, on_waiting=self._give_slot_back)
+        elif slot is not None:  # `_start` gives every Run a slot
+            try:
+                await self._turns.run(record, slot)
+            finally:
+                slot.give_back()
         # Everything the turn wrote is acknowledged: its offset may be committed. (A queue
         # that was revoked meanwhile is no longer committed from: the new owner redoes it.)
         queue.offsets.done(record.offset)
         self._committer.wanted()
 
-    def _give_slot_back(self) -> None:
-        """The running turn only waits for its prediction's webhook: start another record.
-        Its offset still waits for its outcome, as any running turn's does."""
-        task = asyncio.current_task()
-        if task in self._in_flight and task not in self._waiting:
-            self._waiting.add(task)
-            self._wake()
-
     def _turn_done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
-        self._waiting.discard(task)
+        self._released.discard(task)
+        self._slot_of.pop(task, None)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error(
                 "worker turn failed; stopping", exc_info=exc, extra={"record": task.get_name()}
@@ -216,11 +238,17 @@ class WorkerRuntime:
         self._wake_pending = False
         self._schedule()
 
+    @property
+    def paused(self) -> frozenset[TopicPartition]:
+        """The partitions whose fetching is paused now."""
+        return frozenset(self._paused)
+
     def _adjust_fetching(self, now: datetime) -> None:
         paused = self._paused
         wake: datetime | None = None
+        stalled = self._held is not None and self._held.held_total >= self._settings.max_in_flight
         for tp, queue in self._queues.items():
-            if queue.wants_pause(now, self._settings.max_buffered_per_partition):
+            if stalled or queue.wants_pause(now, self._settings.max_buffered_per_partition):
                 if tp not in paused:
                     self._consumer.pause(tp)
                     paused.add(tp)
@@ -261,6 +289,17 @@ class WorkerRuntime:
         # provider again. The group waits for this, so the wait is bounded.
         leaving = set(gone.values())
         running = [task for task, queue in self._in_flight.items() if queue in leaving]
+        # Turns that have not taken a slot yet (claiming, or waiting for one) call no provider
+        # for a partition that is no longer ours: they stop, and their records go back to
+        # their partition's buffer, to run from there if the partition comes back unchanged.
+        unstarted = [t for t in running if (s := self._slot_of.get(t)) and not s.taken]
+        for task in unstarted:
+            task.cancel()
+            self._in_flight[task].put_back(self._slot_of[task].record)
+        if unstarted:
+            await asyncio.wait(unstarted)
+        running = [task for task in running if task not in unstarted]
+        dropped = self._drop_held(running)
         if running:
             _, late = await asyncio.wait(running, timeout=self._settings.rebalance_drain_s)
             if late:
@@ -269,7 +308,19 @@ class WorkerRuntime:
                     len(late),
                 )
         await self._committer.commit(gone)
-        self._retired = gone
+        # a queue whose turn was dropped has a record nobody runs: it must not be kept
+        self._retired = {tp: q for tp, q in gone.items() if q not in dropped}
+
+    def _drop_held(self, running: list[asyncio.Task[None]]) -> set[PartitionQueue]:
+        """Cancel the turns of `running` held for their provider (they have called nothing
+        that must finish): the next owner runs their records from the committed offset,
+        instead of this process waiting out an outage or running them a second time."""
+        if self._held is None:
+            return set()
+        held = [task for task in running if self._held.holds(task)]
+        for task in held:
+            task.cancel()
+        return {self._in_flight[task] for task in held}
 
     async def _assigned(self, assigned: Iterable[TopicPartition]) -> None:
         retired, self._retired = self._retired, {}
@@ -312,6 +363,56 @@ class WorkerRuntime:
             await asyncio.wait(list(self._in_flight))
         await self._committer.commit(self._queues)
         await self._consumer.stop()
+
+
+class _TurnSlot:
+    """One turn's `Slot`: taken after the claim, given back when the call no longer needs the
+    provider (or when the turn ends). Once the runtime is stopping, a turn that has not
+    started its call yet is cancelled instead: its record is redelivered later."""
+
+    def __init__(self, runtime: WorkerRuntime, record: Record) -> None:
+        self._runtime = runtime
+        self.record = record
+        self._held = False
+        self._given_back = False
+
+    @property
+    def taken(self) -> bool:
+        """Whether the turn got as far as its slot (it may have given it back since)."""
+        return self._held or self._given_back
+
+    async def take(self) -> None:
+        runtime = self._runtime
+        await runtime._slots.acquire()
+        self._held = True
+        runtime._holding += 1
+        if runtime._stopping.is_set():
+            self.give_back()
+            raise asyncio.CancelledError
+
+    def give_back(self) -> None:
+        """Let another turn call the provider; its offset still waits for its outcome, as
+        any running turn's does."""
+        if self._given_back:
+            return
+        self._given_back = True
+        runtime = self._runtime
+        if self._held:
+            runtime._slots.release()
+            runtime._holding -= 1
+        task = asyncio.current_task()
+        if task in runtime._in_flight:
+            runtime._released.add(task)
+        runtime._wake()
+
+
+class HeldTurns(Protocol):
+    """What the runtime asks of `shared.worker.holding.HoldingGenerator`."""
+
+    @property
+    def held_total(self) -> int: ...
+
+    def holds(self, task: asyncio.Task[Any]) -> bool: ...
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]

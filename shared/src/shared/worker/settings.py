@@ -27,7 +27,7 @@ class WorkerSettings(ServiceSettings):
 
     max_in_flight: int = Field(32, ge=1, description="provider calls running at once")
     max_buffered_per_partition: int = Field(
-        500, ge=1, description="fetched records held per partition before it is paused"
+        500, ge=1, description="records held per partition (fetched or running) before it is paused"
     )
     group_id: str | None = Field(
         None, description="consumer group; default `lecturegen-<medium>-worker`"

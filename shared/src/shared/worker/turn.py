@@ -2,8 +2,9 @@
 
 Read top-down, `Turns.run` is the whole path of one request: decode (a poison record goes to
 the dead-letter topic) → idempotency claim, which also says whether to resume a prediction or
-create one (or to re-send saved records, or to skip) → `asset.attempt-started` → provider
-call, whose new prediction is saved before it is waited for → the outcome
+create one (or to re-send saved records, or to skip) → a provider slot (`Slot`) →
+`asset.attempt-started` → provider call, whose new prediction is saved before it is waited
+for; the slot is given back when the call returns → the outcome
 (`shared.worker.outcomes`: its records, its status, its accounting) → save its records with
 the new state → send them and await the acks → confirm → count and log. The runtime marks
 the offset done only after `run` returns.
@@ -17,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from shared import headers as h
 from shared import topics
@@ -38,6 +40,30 @@ log = logging.getLogger("shared.worker")
 
 _SAVE_BEFORE_WAITING_S = 1.0
 """How long a call waits for its new prediction's id to be saved before it goes on anyway."""
+
+
+class Slot(Protocol):
+    """A turn's place among the provider calls a runtime lets run at once."""
+
+    async def take(self) -> None:
+        """Wait for a free place; the claim is made already, the call comes next."""
+        ...
+
+    def give_back(self) -> None:
+        """The turn no longer needs the provider: it only waits for a webhook, or its call
+        returned. Safe to call more than once."""
+        ...
+
+
+class _Unlimited:
+    async def take(self) -> None:
+        return None
+
+    def give_back(self) -> None:
+        return None
+
+
+_UNLIMITED = _Unlimited()
 
 
 class PoisonRecordError(Exception):
@@ -75,9 +101,9 @@ class Turns:
         self._metrics = metrics
         self._clock = clock
 
-    async def run(self, record: Record, on_waiting: Callable[[], None] | None = None) -> None:
-        """Handle one request or retry record, all the way to acknowledged output;
-        `on_waiting` is the attempt's `Attempt.on_waiting`."""
+    async def run(self, record: Record, slot: Slot | None = None) -> None:
+        """Handle one request or retry record, all the way to acknowledged output; a record
+        the claim lets proceed takes `slot` for its provider call (none: no limit)."""
         try:
             request = self._read(record)
         except PoisonRecordError as exc:
@@ -107,7 +133,9 @@ class Turns:
             log.info("request skipped: %s", verdict.value, extra=_fields(request))
             return
         resume = self._resumption(request, claim, claimed)
-        await self._attempt(record, request, claim, resume, on_waiting)
+        slot = slot or _UNLIMITED
+        await slot.take()
+        await self._attempt(record, request, claim, resume, slot)
 
     async def hop(self, record: Record, tier_ms: int) -> None:
         """Write a retry that is not due yet through tier `tier_ms` once more."""
@@ -164,7 +192,7 @@ class Turns:
         request: _Request,
         claim: Claim,
         resume: str | None,
-        on_waiting: Callable[[], None] | None,
+        slot: Slot,
     ) -> None:
         command, number = request.command, request.attempt
         started = self._writer.attempt_started(command, number, self._clock())
@@ -179,9 +207,10 @@ class Turns:
                 number,
                 resume,
                 on_created=self._remembering(claim, saving),
-                on_waiting=on_waiting,
+                on_waiting=slot.give_back,
             )
             result = await self._call(attempt)
+            slot.give_back()  # what is left of the turn does not need the provider
             # the created prediction's id is saved before the outcome (never after it)
             await asyncio.gather(*saving)
             outcome = self._outcome(record, request, result)

@@ -8,12 +8,22 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, Path, Response
 
 from api.claims import KeyedClaim, KeyTakenError, VersionTakenError
-from api.deps import ClaimsDep, Events, Metrics, Reads, SettingsDep, read_your_writes, require_token
+from api.deps import (
+    ClaimsDep,
+    Events,
+    Metrics,
+    Reads,
+    SettingsDep,
+    Waits,
+    read_your_writes,
+    require_token,
+)
 from api.event_log import EventLogUnavailableError, EventTooLargeError
 from api.logs import request_id_var
 from api.model_inputs import input_errors
 from api.outages import retry_later
 from api.problems import FieldError, ProblemError, invalid, not_found, responses, too_large
+from api.provider_waits import mark_asset
 from api.regeneration import RegenerationPendingError, next_version, regeneration_event
 from api.schemas import AssetView, RegenerateRequest, RegenerationAccepted
 from api.views import asset_view
@@ -44,11 +54,12 @@ REPLAYED_HEADER = "Idempotent-Replayed"
     responses=responses(404, 422, 503),
     dependencies=[Depends(read_your_writes)],
 )
-async def get_asset(asset_id: AssetId, reads: Reads) -> AssetView:
+async def get_asset(asset_id: AssetId, reads: Reads, waits: Waits) -> AssetView:
     row = await reads.asset(asset_id)
     if row is None:
         raise not_found("asset", asset_id)
-    return asset_view(row, await reads.attempts(asset_id))
+    view = asset_view(row, await reads.attempts(asset_id))
+    return mark_asset(view, await waits.among([asset_id]))
 
 
 @router.post(

@@ -1,0 +1,1 @@
+"""The fleet-wide circuit breaker over the event log."""

@@ -1,0 +1,3 @@
+from provider_health.main import main
+
+main()

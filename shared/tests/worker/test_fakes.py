@@ -1,0 +1,41 @@
+"""The in-memory generator times its attempts as a provider would."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from shared.events import GenerateAsset
+from shared.media import MediaKind
+from shared.ports import Attempt
+from shared.worker.fakes import InMemoryGenerator
+
+
+def _command() -> GenerateAsset:
+    return GenerateAsset(
+        command_id="c1",
+        lecture_id="l1",
+        asset_id="a1",
+        kind=MediaKind.IMAGE,
+        segment_id="s1",
+        prompt_version=1,
+        prompt="p",
+        model="m",
+        requested_at=datetime.now(UTC),
+        correlation_id="corr",
+    )
+
+
+async def test_saving_the_created_prediction_does_not_make_an_attempt_longer() -> None:
+    generator = InMemoryGenerator(MediaKind.IMAGE, latency_s=0.3)
+
+    async def slow_save(prediction_id: str) -> None:
+        await asyncio.sleep(0.2)
+
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    result = await generator.generate(Attempt(_command(), 1, on_created=slow_save))
+    took = loop.time() - began
+
+    assert result.ok
+    assert 0.3 <= took < 0.45  # the prediction ran while its id was saved
