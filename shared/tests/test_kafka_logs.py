@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiokafka.client import AIOKafkaClient
-from aiokafka.errors import NodeNotReadyError
+from aiokafka.errors import NodeNotReadyError, NotLeaderForPartitionError
 
 from shared.kafka_logs import KafkaLogFilter, install
 from shared.outages import Outage
@@ -52,4 +52,19 @@ async def test_a_new_connection_to_the_broker_ends_the_outage(kafka_bootstrap: s
         await client.bootstrap()
     finally:
         await client.close()
+    assert not watch.down
+
+
+def test_a_leader_not_ready_yet_is_a_warning_and_no_outage() -> None:
+    watch = Outage("kafka", confirm_after_s=0)
+    record = _record(
+        "aiokafka.consumer.fetcher",
+        logging.ERROR,
+        "Failed fetch offsets from %s: %s",
+        1,
+        NotLeaderForPartitionError("TopicPartition(topic='t', partition=1)"),
+    )
+
+    assert KafkaLogFilter(watch).filter(record)
+    assert (record.levelno, record.levelname) == (logging.WARNING, "WARNING")
     assert not watch.down

@@ -7,8 +7,11 @@ record reports a failure to the Kafka outage and is dropped. A new connection to
 proves it reachable and ends the outage: aiokafka logs nothing we could take for that, so
 `install` also wraps the one function every aiokafka client opens its connections with
 (connections are opened rarely, never per request). So an outage reads as one warning, a
-reminder now and then, and one line when the broker is back. Other aiokafka warnings pass
-as they are.
+reminder now and then, and one line when the broker is back.
+
+A partition whose leader is not ready yet (a topic just created, a leader moving to another
+broker) makes aiokafka log an error although it retries by itself: such a record passes as a
+warning. Other aiokafka records pass as they are.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from aiokafka.errors import (
     CoordinatorNotAvailableError,
     KafkaConnectionError,
     KafkaTimeoutError,
+    LeaderNotAvailableError,
     NodeNotReadyError,
     NotCoordinatorForGroupError,
+    NotLeaderForPartitionError,
     RequestTimedOutError,
 )
 
@@ -40,6 +45,9 @@ _CONNECTION_ERRORS = (
     OSError,
     asyncio.TimeoutError,
 )
+_LEADER_ERRORS = (NotLeaderForPartitionError, LeaderNotAvailableError)
+"""A leader not ready (yet) for a partition: aiokafka refreshes its metadata and retries."""
+
 _CONNECTION_MESSAGES = frozenset(
     {
         # aiokafka's templates that carry no exception of their own
@@ -63,7 +71,14 @@ class KafkaLogFilter(logging.Filter):
         if _about_connection(record):
             self._watch.failed(_reason(record))
             return False
+        if record.levelno > logging.WARNING and _about_a_leader(record):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
+
+
+def _about_a_leader(record: logging.LogRecord) -> bool:
+    args = record.args if isinstance(record.args, tuple) else ()
+    return any(isinstance(arg, _LEADER_ERRORS) for arg in args)
 
 
 def _about_connection(record: logging.LogRecord) -> bool:
