@@ -38,11 +38,11 @@ import httpx
 import pydantic
 from pydantic import v1 as pydantic_v1
 from replicate.client import Client
-from replicate.exceptions import ReplicateException
+from replicate.exceptions import ReplicateError, ReplicateException
 from replicate.prediction import Prediction
 
 from shared.blobstore import BlobStoreError, sniff_content_type
-from shared.errors import GenerationError, redact
+from shared.errors import ErrorCode, GenerationError, redact
 from shared.ports import Attempt, BlobStore
 from shared.providers.budget import AccountBudget, Call
 from shared.providers.classify import PROVIDER, classify_exception, classify_prediction
@@ -74,6 +74,9 @@ PROVIDER_ERRORS = (
 _TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 _PROMPT_PREVIEW = 120
 MAX_OWN_THROTTLES = 10
+READ_PATIENCE_S = 6.0
+"""How long one check of a running prediction may take, the client's retries of 5xx answers
+included, before the provider counts as unavailable for this attempt."""
 """Creates answered 429 because of this process's own rate that one attempt sends again (after
 the budget's hold) before the 429 counts as the attempt's failure."""
 
@@ -201,8 +204,20 @@ class _AttemptRun:
             while prediction.status not in _TERMINAL:
                 await asyncio.sleep(self.poll_delay(schedule, checks))
                 checks += 1
-                prediction = await self.gen._client.predictions.async_get(prediction.id)
+                prediction = await self.check(prediction.id)
         return prediction
+
+    async def check(self, prediction_id: str) -> Prediction:
+        """Read the prediction once. The client retries a 5xx answer for up to about half a
+        minute; a provider that does not answer within `READ_PATIENCE_S` fails the attempt as
+        unavailable instead (the prediction is resumed by the next one), so that an outage
+        shows in the event log, and to the circuit breaker, within seconds."""
+        try:
+            async with asyncio.timeout(READ_PATIENCE_S):
+                return await self.gen._client.predictions.async_get(prediction_id)
+        except TimeoutError:
+            detail = f"Replicate did not answer a read of {prediction_id} in {READ_PATIENCE_S:g}s."
+            raise ReplicateError(title="Service Unavailable", status=503, detail=detail) from None
 
     def poll_delay(self, schedule: PollSchedule, checks: int) -> float:
         budget = self.gen._budget
@@ -211,8 +226,15 @@ class _AttemptRun:
         return next_poll_s(schedule, checks, budget.polling, budget.reads_per_s())
 
     async def finished(self, ref: ModelRef) -> Prediction | GenerationError:
-        """The prediction once it has ended; a new one if the first one's output expired."""
+        """The prediction once it has ended; a new one if the first one's output expired, or
+        if the one this attempt resumed had failed transiently while no attempt watched it."""
+        resuming = self.prediction_id is not None
         prediction = await self.wait(await self.start(ref))
+        if resuming and self.failed_transiently(prediction):
+            # what this retry is for: the old failure (an outage it ended in, say) is not news
+            # about the provider now, and must not be taken for this attempt's own
+            self.prediction_id = None
+            prediction = await self.wait(await self.start(ref))
         if not await self.output_expired(prediction):
             return prediction
         self.prediction_id = None  # gone for good: make a new one
@@ -220,6 +242,14 @@ class _AttemptRun:
         if await self.output_expired(prediction):
             return self.expired_error(prediction.id)
         return prediction
+
+    def failed_transiently(self, prediction: Prediction) -> bool:
+        if prediction.status != "failed":
+            return False
+        error = classify_prediction(
+            prediction.status, prediction.error, prediction.output, context=self.context()
+        )
+        return error is not None and error.code is ErrorCode.TRANSIENT_PROVIDER_ERROR
 
     async def output_expired(self, prediction: Prediction) -> bool:
         """Whether a succeeded prediction without output lost it to expiry (`data_removed`),
