@@ -160,8 +160,8 @@ async def open_streams(http: httpx.AsyncClient) -> float:
 
 
 async def test_an_asset_held_for_its_provider_says_so_in_its_sse_event(
-    http, lecture, emit, asset_events
-):
+    http: httpx.AsyncClient, lecture: dict[str, Any], emit: Emit, asset_events: type[AssetEvents]
+) -> None:
     lecture_id = lecture["lecture_id"]
     events = asset_events(lecture_id, lecture["assets"][0])
     held = events.retrying(1).model_copy(

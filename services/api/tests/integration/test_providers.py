@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from api.settings import ApiSettings
@@ -13,6 +14,8 @@ from shared import topics
 from shared.envelope import encode, envelop
 from shared.events import HealthWindow, ProviderHealthChanged
 from shared.kafka import make_producer
+
+from ..conftest import AssetEvents, Emit
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +52,11 @@ async def _publish_open(settings: ApiSettings, model: str) -> None:
 
 
 async def test_an_open_circuit_and_the_asset_held_by_it_are_visible(
-    client, projector, emit, asset_events, api_settings
+    client: httpx.AsyncClient,
+    projector: None,
+    emit: Emit,
+    asset_events: type[AssetEvents],
+    api_settings: ApiSettings,
 ) -> None:
     accepted = (await client.post("/v1/lectures", json=LECTURE)).json()
     lecture_id = accepted["lecture_id"]
