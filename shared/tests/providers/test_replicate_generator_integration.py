@@ -35,6 +35,7 @@ from shared.providers import (
     replicate_client,
 )
 from shared.providers.client import last_retry_after
+from shared.providers.replicate_generator import READ_PATIENCE_S
 from shared.results import GenerationFailed, GenerationResult, GenerationSucceeded
 from shared.settings import ProviderSettings
 from video_worker.medium import VIDEO
@@ -397,6 +398,52 @@ async def test_resuming_a_prediction_the_server_no_longer_knows_is_transient(
     assert (result.error.code, result.error.retryable) == (ErrorCode.TRANSIENT_PROVIDER_ERROR, True)
     assert result.resume_prediction_id is None
     assert await creates(sim_http, "meadow") == 0
+
+
+async def test_resuming_a_prediction_that_failed_transiently_makes_a_new_one_at_once(
+    make_generator: Generate, sim_http: httpx.AsyncClient
+) -> None:
+    payload = IMAGE.build_input(command(IMAGE, "a lagoon [[sim:transient x1]]"))
+    created = await sim_http.post(
+        "/v1/models/black-forest-labs/flux-schnell/predictions",
+        json={"input": payload},
+        headers={"Prefer": "wait=10"},
+    )
+    old = created.json()
+    assert old["status"] == "failed"  # while no attempt watched it (an outage, say)
+
+    asset = command(IMAGE, "a lagoon [[sim:transient x1]]")
+    result = succeeded(
+        await make_generator(IMAGE).generate(Attempt(asset, 2, resume_prediction_id=old["id"]))
+    )
+    assert result.debug.prediction_id != old["id"]
+    assert await creates(sim_http, "a lagoon") == 2
+
+
+async def test_a_provider_that_does_not_answer_a_read_fails_the_attempt_within_seconds(
+    make_generator: Generate, sim_http: httpx.AsyncClient
+) -> None:
+    asset = command(IMAGE, "a reef [[sim:latency=5]]")
+    created = await sim_http.post(
+        "/v1/models/black-forest-labs/flux-schnell/predictions",
+        json={"input": IMAGE.build_input(asset)},
+    )
+    prediction_id = created.json()["id"]
+    (await sim_http.post("/sim/faults", json={"mode": "outage", "for_s": 60})).raise_for_status()
+    try:
+        started = time.monotonic()
+        result = failed(
+            await make_generator(IMAGE).generate(
+                Attempt(asset, 2, resume_prediction_id=prediction_id)
+            )
+        )
+        took_s = time.monotonic() - started
+    finally:
+        (await sim_http.delete("/sim/faults")).raise_for_status()
+    assert (result.error.code, result.error.retryable) == (ErrorCode.TRANSIENT_PROVIDER_ERROR, True)
+    assert result.resume_prediction_id == prediction_id  # the next attempt resumes it
+    assert took_s < READ_PATIENCE_S + 3  # not the client's half a minute of retries
+    assert await creates(sim_http, "a reef") == 1
 
 
 # --- expired outputs ----------------------------------------------------------------------

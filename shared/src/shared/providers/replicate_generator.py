@@ -153,9 +153,8 @@ class _AttemptRun:
 
     async def start(self, ref: ModelRef) -> Prediction:
         """Poll the prediction to resume, or create one."""
-        client = self.gen._client
         if self.prediction_id is not None:
-            return await client.predictions.async_get(self.prediction_id)
+            return await self.check(self.prediction_id)
         prediction = await self.create(ref)
         self.prediction_id = prediction.id
         if self.attempt.on_created is not None:
