@@ -27,6 +27,8 @@ from typing import Any, TextIO
 
 import faust
 
+from provider_health.recovery_fix import keep_records_fetched_during_recovery
+
 WINDOW_S = 10.0
 STEP_S = 5.0
 
@@ -111,6 +113,8 @@ def main() -> None:
     # faust takes over sys.stdout; the progress lines keep a copy of the real one to themselves
     progress = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     app = build(bootstrap, app_id, source, sink, Path(marker), progress)
+    # as the job does: without it a restart now and then loses the record it must handle first
+    keep_records_fetched_during_recovery()
     from faust.worker import Worker
 
     Worker(app, loglevel="WARNING", stdout=sys.stderr).execute_from_commandline()

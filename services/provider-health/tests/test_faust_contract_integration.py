@@ -8,15 +8,14 @@ The test waits on what the app says it did (see `faust_probe_app.py`) and on the
 group committed, never on fixed times, within one budget below the suite's timeout. A failure
 names the step and shows every line the app said, with when.
 
-A faust defect this test meets now and then (about one run in eight here, more under load):
-a restarted app says `ready`, then handles nothing while a record waits for it; it is reported
-as a stall after `STALL_S`. A task dump of a stalled app showed recovery complete and the fetcher
-past the waiting record (offset 4, read offset 4), which it had handed to the agent's queue: the
-record was fetched, then lost before the agent saw it, and is never fetched again. Faust resumes
-flow control at the end of recovery, and resuming clears the stream queues, so a record fetched
-during the last step of recovery is the likely loss. Seeking before resuming the partitions did
-not cure it; static membership (`consumer_group_instance_id`) made restarts fast, but then a
-waiting record was skipped, so the app keeps plain group membership.
+A faust defect this test found (the cause of its old flakiness): after a restart, a record
+fetched between the two resumes of flow control around table recovery was emptied from its
+stream queue by the second one, after the fetch position had passed it, so the app said `ready`
+and never handled it (a stall; with a record behind it, a skip). A task dump of a stalled app
+showed it. The probe app, like the job, installs `provider_health.recovery_fix`; without it
+about one run in four here stalled (the test names a stall after `STALL_S`), with it 13 of 13
+passed. Static membership (`consumer_group_instance_id`) would make restarts faster (no wait for
+the dead member's session) but skipped a record in a trial, so the app keeps plain membership.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from faust.worker import Worker
 
 from provider_health.job import build
 from provider_health.metrics import HealthMetrics
+from provider_health.recovery_fix import keep_records_fetched_during_recovery
 from provider_health.settings import BreakerSettings, ProviderHealthSettings
 from shared.kafka import TopicSettings, create_topics, events_topic, provider_health_topic
 from shared.observability import ProbeServer, configure_logging
@@ -38,6 +39,7 @@ def serve(settings: ProviderHealthSettings, kafka: KafkaSettings) -> None:
         )
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keep_records_fetched_during_recovery()
     metrics = HealthMetrics()
     app = build(
         settings,
