@@ -10,7 +10,7 @@ import pytest
 from shared.envelope import envelop
 from shared.events import LectureCreated
 from shared.settings import PostgresSettings
-from timeline_projector import generations
+from timeline_projector import feed_indexes, generations
 from timeline_projector.rebuild import rebuild
 from timeline_projector.replay_processes import ReplayProcessError, replay_in_processes
 from timeline_projector.synthetic import synthetic_log
@@ -306,6 +306,37 @@ async def test_a_rebuild_applied_in_separate_processes_switches_to_identical_vie
     conn = await projection.connect()
     try:
         assert await stored_rows(conn, "lecturegen_g2") == expected_rows(log)
+        assert await feed_indexes.present(conn, "lecturegen_g2") == set(feed_indexes.CONSTRAINTS)
+    finally:
+        await conn.close()
+
+
+async def test_replay_processes_that_outgrow_their_working_sets_index_the_feed_and_match(
+    kafka_bootstrap: str, pg_database: str, unique_name: str
+) -> None:
+    settings = make_settings(
+        kafka_bootstrap,
+        pg_database,
+        unique_name,
+        rebuild_processes=2,
+        rebuild_process_min_records=1,
+        rebuild_batch_size=50,
+        rebuild_working_set_rows=80,
+    )
+    projection = Projection(settings)
+    await projection.create_topic()
+    log = list(synthetic_log(10, seed=32))
+    await projection.produce(log)
+
+    async with projection.running():
+        await projection.wait_caught_up()
+        report = await rebuild(settings, dry_run=False)
+
+    assert (report.verified, report.switched, report.differences) == (True, True, ())
+    assert report.working_set_loads > 0
+    conn = await projection.connect()
+    try:
+        assert await feed_indexes.present(conn, "lecturegen_g2") == set(feed_indexes.CONSTRAINTS)
     finally:
         await conn.close()
 

@@ -29,7 +29,7 @@ from shared.advisory_locks import PROJECTION_REBUILD, PROJECTION_SWITCH
 from shared.kafka import make_admin
 from shared.kafka.records import Record
 from shared.postgres import Connection
-from timeline_projector import generations, store, verify
+from timeline_projector import feed_indexes, generations, store, verify
 from timeline_projector.batch import apply_records
 from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
@@ -100,11 +100,13 @@ async def rebuild(
             live = await migrate(conn)
             await generations.drop_stale(conn, keep={live.number, *await _latest_retired(conn)})
             new = await create_generation(conn)
+            await feed_indexes.drop(conn, new.schema)  # built once the replay is done
             log.info("rebuild started", extra={"generation": new.number, "dry_run": dry_run})
             replayer = Replayer(settings, conn, new.schema, progress, metrics)
             try:
                 await replayer.start()
                 await replayer.replay_to(await replayer.end_offsets())
+                await replayer.index_feed(conn)
                 report = await _verify_and_switch(
                     settings, conn, replayer, live, new, dry_run, force
                 )
@@ -158,6 +160,7 @@ class Replayer:
         self.total = 0
         self.rejected = 0
         self.seconds = 0.0
+        self._feed_indexed = False
 
     async def start(self, positions: dict[int, int] | None = None) -> None:
         """Assign every partition of the log at its beginning, or only those of `positions`
@@ -309,6 +312,13 @@ class Replayer:
         for queue in queues:
             await queue.put(None)
 
+    async def index_feed(self, conn: Connection) -> None:
+        """Make sure the feed of this generation has its indexes (a rebuild drops them from a
+        new generation and builds them once, see `feed_indexes`)."""
+        if not self._feed_indexed:
+            await feed_indexes.restore(conn, self._schema)
+            self._feed_indexed = True
+
     def _pending(self, targets: dict[int, int]) -> list[TopicPartition]:
         return [
             tp for tp in self._partitions if self.position[tp.partition] < targets[tp.partition]
@@ -321,6 +331,8 @@ class Replayer:
         heap: _LongLivedHeap,
     ) -> None:
         while (records := await queue.get()) is not None:
+            if not self.working_set.complete:
+                await self.index_feed(conn)  # this batch loads rows, the feed's among them
             async with conn.transaction():
                 result = await apply_records(
                     conn,
