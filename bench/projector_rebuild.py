@@ -137,9 +137,8 @@ class BackendCpu:
         return sum(self.seconds.values()) - sum(self.before.values())
 
     def mark(self) -> None:
-        """Remember `total` now (as of the last sample), once."""
-        if self.at_mark is None:
-            self.at_mark = self.total
+        """Remember `total` now (as of the last sample)."""
+        self.at_mark = self.total
 
 
 @contextlib.asynccontextmanager
@@ -217,8 +216,10 @@ async def main(events: int, batch: int, workers: int, processes: int) -> None:
             async with backend_cpu(dsn) as postgres_cpu:
 
                 def progress(done: int, total: int) -> None:
+                    # The last report comes when the replay (rows held back and the feed's
+                    # indexes included) and its catch-up are over, before the verification.
                     if done >= total:
-                        postgres_cpu.mark()  # the replay is over: then the verification
+                        postgres_cpu.mark()
 
                 report = await rebuild(settings, dry_run=True, progress=progress)
             cpu_s = _python_cpu_s() - cpu_before

@@ -33,6 +33,7 @@ from timeline_projector import feed_indexes, generations, store, verify
 from timeline_projector.batch import apply_records
 from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
+from timeline_projector.held_rows import HeldRows, HeldRowsError
 from timeline_projector.metrics import ProjectorMetrics
 from timeline_projector.migrate import create_generation, migrate
 from timeline_projector.replay_processes import replay_in_processes
@@ -99,13 +100,25 @@ async def rebuild(
         try:
             live = await migrate(conn)
             await generations.drop_stale(conn, keep={live.number, *await _latest_retired(conn)})
-            new = await create_generation(conn)
-            await feed_indexes.drop(conn, new.schema)  # built once the replay is done
+            new = await _new_generation(conn)
             log.info("rebuild started", extra={"generation": new.number, "dry_run": dry_run})
             replayer = Replayer(settings, conn, new.schema, progress, metrics)
             try:
                 await replayer.start()
-                await replayer.replay_to(await replayer.end_offsets())
+                try:
+                    await replayer.replay_to(await replayer.end_offsets(), hold=True)
+                except HeldRowsError:
+                    log.warning(
+                        "a row held back cannot be stored: replaying again, batch by batch",
+                        exc_info=True,
+                        extra={"generation": new.number},
+                    )
+                    await replayer.stop()
+                    await generations.drop(conn, new, state="discarded")
+                    new = await _new_generation(conn)
+                    replayer = Replayer(settings, conn, new.schema, progress, metrics)
+                    await replayer.start()
+                    await replayer.replay_to(await replayer.end_offsets())
                 await replayer.index_feed(conn)
                 report = await _verify_and_switch(
                     settings, conn, replayer, live, new, dry_run, force
@@ -120,6 +133,14 @@ async def rebuild(
     report = replace(report, seconds=time.perf_counter() - started)
     log.info("rebuild finished", extra={"report": report})
     return report
+
+
+async def _new_generation(conn: Connection) -> Generation:
+    """An empty generation to replay into, its feed without indexes until the replay needs
+    them (`feed_indexes`)."""
+    new = await create_generation(conn)
+    await feed_indexes.drop(conn, new.schema)
+    return new
 
 
 class Replayer:
@@ -209,7 +230,12 @@ class Replayer:
         return {tp.partition: offset for tp, offset in ends.items()}
 
     async def replay_to(
-        self, targets: dict[int, int], *, parallel: bool = True, processes: bool = True
+        self,
+        targets: dict[int, int],
+        *,
+        parallel: bool = True,
+        processes: bool = True,
+        hold: bool = False,
     ) -> None:
         """Apply every record below `targets` (next offsets by partition) not applied yet.
 
@@ -218,7 +244,9 @@ class Replayer:
         same rows); and with `processes` too, when at least `rebuild_process_min_records` are
         left, among `rebuild_processes` processes (`replay_processes`). Without, every batch
         goes through this replayer's connection: as its own transaction, or as a savepoint
-        when that connection is inside one.
+        when that connection is inside one. With `hold`, rows later batches may change again
+        are held back while the working set is complete and written before this returns
+        (`held_rows`; `HeldRowsError` when PostgreSQL cannot store one of them).
         """
         targets = {p: max(targets.get(p, 0), self.position[p]) for p in self.position}
         left = sum(targets[p] - self.position[p] for p in targets)
@@ -234,7 +262,7 @@ class Replayer:
             and left >= max(1, config.rebuild_process_min_records)
         ):
             try:
-                await self._replay_in_processes(targets)
+                await self._replay_in_processes(targets, hold)
             finally:
                 self.seconds += time.perf_counter() - started
             return
@@ -249,10 +277,13 @@ class Replayer:
             queues: list[asyncio.Queue[list[Record] | None]] = [
                 asyncio.Queue(maxsize=1) for _ in conns
             ]
-            async with asyncio.TaskGroup() as group:
-                for conn, queue in zip(conns, queues, strict=True):
-                    group.create_task(self._apply_from(queue, conn, heap))
-                group.create_task(self._fetch_into(queues, targets))
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for conn, queue in zip(conns, queues, strict=True):
+                        group.create_task(self._apply_from(queue, conn, heap, hold))
+                    group.create_task(self._fetch_into(queues, targets))
+            except* HeldRowsError as failed:
+                raise failed.exceptions[0] from None  # for the rebuild to replay again
             self.done = total  # offsets without a record (compaction, markers) count as done
             self._report()
         finally:
@@ -261,7 +292,7 @@ class Replayer:
                 await conn.close()
             self.seconds += time.perf_counter() - started
 
-    async def _replay_in_processes(self, targets: dict[int, int]) -> None:
+    async def _replay_in_processes(self, targets: dict[int, int], hold: bool) -> None:
         first = self.done
 
         def progress(done: int) -> None:
@@ -271,7 +302,7 @@ class Replayer:
         spans = {p: (self.position[p], targets[p]) for p in targets}
         untouched = self.working_set.complete and self.position == self.beginning
         shared = await replay_in_processes(
-            self._settings, self._schema, spans, complete=untouched, progress=progress
+            self._settings, self._schema, spans, complete=untouched, hold=hold, progress=progress
         )
         self.rejected += shared.rejected
         self.done = self.total
@@ -329,7 +360,9 @@ class Replayer:
         queue: asyncio.Queue[list[Record] | None],
         conn: Connection,
         heap: _LongLivedHeap,
+        hold: bool,
     ) -> None:
+        held = HeldRows() if hold else None
         while (records := await queue.get()) is not None:
             if not self.working_set.complete:
                 await self.index_feed(conn)  # this batch loads rows, the feed's among them
@@ -341,11 +374,15 @@ class Replayer:
                     records,
                     notify=False,
                     working_set=self.working_set,
+                    held=held,
                 )
             heap.settle()
             self.rejected += result.rejected
             self.done += len(records)
             self._report()
+        if held:
+            async with conn.transaction():
+                await held.write(conn, self._schema)
 
     def _report(self) -> None:
         self._progress(self.done, self.total)
