@@ -1,7 +1,7 @@
 """Rows a rebuild's replay holds back and writes once, not once per batch that changes them.
 
 An asset's events are spread over the log, so a replay in batches of 10,000 records wrote
-each asset row three times or so, each time merged over the last (PostgreSQL's largest part
+each asset row about twice, the second time merged over the first (PostgreSQL's largest part
 of a replay). While its working set is complete (decision 0034), a replay keeps the rows
 that later batches may change again (lectures, assets, attempts, feed counters) and writes
 each batch's feed and segment rows only; the rows held back are written once it ends, or
