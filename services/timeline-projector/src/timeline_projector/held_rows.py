@@ -60,10 +60,12 @@ class HeldRows:
         self.rows = taken
 
     async def write(self, conn: Connection, schema: str) -> Writes:
-        """Write every row held and stop holding them; return them."""
+        """Write every row held and stop holding them; return them. None of them is stored
+        yet (a worker holds rows only while its working set is complete, and writes them only
+        here), so they are appended, not merged."""
         taken, self.rows = self.rows, Writes()
         try:
-            await store.write(conn, schema, taken)
+            await store.insert_new(conn, schema, taken)
         except asyncpg.DataError as exc:
             raise HeldRowsError(f"a row held back cannot be stored: {exc}") from exc
         return taken
