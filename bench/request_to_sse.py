@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import math
 import os
 import shutil
 import subprocess
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from _results import record
@@ -95,11 +98,22 @@ def lecture(run: str, i: int) -> dict[str, Any]:
     }
 
 
+class Timed(NamedTuple):
+    """One lecture, in milliseconds after its 202: when its stream opened (not 404), when its
+    `asset.generated` arrived on it, and the event times (their CloudEvents `time`, this
+    machine's clock) of its `asset.attempt-started` and `asset.generated`."""
+
+    opened: float
+    arrived: float
+    started: float
+    generated: float
+
+
 async def follow(
     client: httpx.AsyncClient, token: str, accepted: dict[str, Any], timeout_s: float = 60
-) -> tuple[float, float]:
+) -> tuple[float, float, dict[str, float]]:
     """Read the lecture's stream until its `asset.generated`: (when the stream opened, when
-    the event came), perf_counter seconds."""
+    the event came), perf_counter seconds, and the events' own times by type, epoch seconds."""
     deadline = time.perf_counter() + timeout_s
     lecture_id = accepted["lecture_id"]
     while time.perf_counter() < deadline:
@@ -117,26 +131,34 @@ async def follow(
             stream.raise_for_status()
             opened = time.perf_counter()
             parser = SseParser()
+            times: dict[str, float] = {}
             async for line in stream.aiter_lines():
                 message = parser.feed(line)
-                if message is not None and message.event == "asset.generated":
-                    return opened, time.perf_counter()
+                if message is None:
+                    continue
+                sent = json.loads(message.data).get("time")
+                if sent is not None:
+                    times.setdefault(message.event, datetime.fromisoformat(sent).timestamp())
+                if message.event == "asset.generated":
+                    return opened, time.perf_counter(), times
     raise TimeoutError(f"no asset.generated for lecture {lecture_id} within {timeout_s} s")
 
 
-async def post_and_follow(
-    client: httpx.AsyncClient, token: str, body: dict[str, Any]
-) -> tuple[float, float]:
-    """Milliseconds from the 202 to the lecture's stream opening (not 404), and to its
-    `asset.generated` on the stream."""
+async def post_and_follow(client: httpx.AsyncClient, token: str, body: dict[str, Any]) -> Timed:
+    """The lecture's timings after its 202."""
     response = await client.post(
         "/v1/lectures", json=body, headers={"Authorization": f"Bearer {token}"}
     )
-    accepted_at = time.perf_counter()
+    accepted_at, accepted_epoch = time.perf_counter(), time.time()
     if response.status_code != 202:
         raise RuntimeError(f"POST /v1/lectures: {response.status_code} {response.text}")
-    opened, arrived = await follow(client, token, response.json())
-    return (opened - accepted_at) * 1000, (arrived - accepted_at) * 1000
+    opened, arrived, times = await follow(client, token, response.json())
+    return Timed(
+        opened=(opened - accepted_at) * 1000,
+        arrived=(arrived - accepted_at) * 1000,
+        started=(times.get("asset.attempt-started", math.nan) - accepted_epoch) * 1000,
+        generated=(times["asset.generated"] - accepted_epoch) * 1000,
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -172,11 +194,28 @@ async def main(rate: float, seconds: float) -> None:
             await asyncio.to_thread(stack.stop)
         # Kept when the run failed, for its logs; removed (media and all) when it worked.
         shutil.rmtree(stack.home, ignore_errors=True)
-    opens, waits = [o for o, _ in timed], [w for _, w in timed]
+    opens, waits = [t.opened for t in timed], [t.arrived for t in timed]
     print(
         f"202 → stream open (not 404), ms: p50 {percentile(opens, 0.5):.0f}, "
         f"p99 {percentile(opens, 0.99):.0f}"
     )
+    stages = {
+        "202 → attempt started (API, dispatcher, worker's pick-up)": [
+            t.started for t in timed if not math.isnan(t.started)
+        ],
+        "attempt started → generated (the worker's call to the provider)": [
+            t.generated - t.started for t in timed if not math.isnan(t.started)
+        ],
+        "generated → on the SSE stream (projector, notification, API)": [
+            t.arrived - t.generated for t in timed
+        ],
+    }
+    for stage, values in stages.items():
+        if values:
+            print(
+                f"  {stage}, ms: p50 {percentile(values, 0.5):.0f}, "
+                f"p99 {percentile(values, 0.99):.0f}"
+            )
     p50, p99 = percentile(waits, 0.5), percentile(waits, 0.99)
     print(
         f"{len(waits)} lectures at {rate:g}/s: 202 → asset.generated on SSE, ms: "

@@ -214,7 +214,18 @@ def test_the_json_shape_matches_the_api_contract() -> None:
         "error",
         "missing_reason",
         "media_url",
+        "waiting_for",
     }
+
     assert clip["status"] == "failed"
     assert clip["error"]["code"] == "SENSITIVE_CONTENT"
     json.dumps(body)
+
+
+def test_a_clip_says_its_asset_waits_for_the_provider_as_its_view_row_does() -> None:
+    held = TimelineAsset.from_row(asset_row(status="retrying", waiting_for="provider"))
+
+    timeline = assemble_timeline("lec", 15.0, SEGMENTS, [held])
+
+    clip = next(c for track in timeline.tracks for c in track.clips)
+    assert (clip.status, clip.as_json()["waiting_for"]) == (AssetStatus.RETRYING, "provider")

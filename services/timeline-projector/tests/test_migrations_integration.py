@@ -1,4 +1,5 @@
 import asyncio
+import json
 from typing import Any, TypeVar
 
 import asyncpg
@@ -113,3 +114,48 @@ async def test_a_timeline_built_from_the_views_has_a_clip_for_every_asset_whatev
                 assert (clip.error is None) == (row.error is None)
     finally:
         await conn.close()
+
+
+async def test_adding_waiting_for_marks_the_assets_whose_newest_event_held_them(
+    pg_database: str,
+) -> None:
+    """Views projected before the `waiting_for` column get it from their feed."""
+    first, added = load("projection")[:2]
+    assert added.version == "0002_asset_waiting_for"
+    conn = await asyncpg.connect(pg_database)
+    try:
+        await conn.execute("CREATE SCHEMA before_waiting; SET search_path TO before_waiting")
+        await conn.execute(first.sql)
+        feeds: list[tuple[str, str, list[str | None]]] = [
+            ("held", "retrying", ["provider"]),
+            ("released", "retrying", ["provider", None]),
+            ("done", "generated", ["provider"]),
+        ]
+        for asset_id, status, waiting in feeds:
+            await conn.execute(
+                "INSERT INTO assets (asset_id, lecture_id, kind, position, status, prompt, "
+                "model, params, prompt_version, retried_count, attempts, created_at, "
+                "updated_at, last_event_id) "
+                "VALUES ($1, 'l1', 'image', 0, $2, 'p', 'm', '{}', 1, 0, 1, now(), now(), 'e')",
+                asset_id,
+                status,
+            )
+            for seq, said in enumerate(waiting):
+                await conn.execute(
+                    "INSERT INTO lecture_event_feed VALUES ('l1', "
+                    "(SELECT count(*) + 1 FROM lecture_event_feed), $1, 'asset.retrying', $2, "
+                    "1, true, $3::jsonb, now())",
+                    f"{asset_id}-{seq}",
+                    asset_id,
+                    json.dumps({"waiting_for": said}),
+                )
+        await conn.execute(added.sql)
+        marked = await conn.fetch("SELECT asset_id, waiting_for FROM assets ORDER BY asset_id")
+    finally:
+        await conn.close()
+
+    assert {row["asset_id"]: row["waiting_for"] for row in marked} == {
+        "done": None,
+        "held": "provider",
+        "released": None,
+    }

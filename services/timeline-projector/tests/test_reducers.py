@@ -171,6 +171,21 @@ def test_retrying_stores_the_error_and_the_retried_count() -> None:
     assert asset.error == TRANSIENT.model_dump(mode="json")
 
 
+def test_a_held_retry_says_the_asset_waits_for_its_provider_until_its_next_event() -> None:
+    log = Log()
+    log.add(created())
+    log.add(started(1))
+    log.add(retrying(1))
+    assert log.asset().waiting_for is None
+
+    log.add(retrying(1).model_copy(update={"waiting_for": "provider", "retried_count": 0}))
+    held = log.asset()
+    log.add(started(2))
+
+    assert (held.status, held.waiting_for) == ("retrying", "provider")
+    assert (log.asset().status, log.asset().waiting_for) == ("pending", None)
+
+
 def test_attempt_started_moves_a_retrying_asset_back_to_pending() -> None:
     log = Log()
     log.add(created())

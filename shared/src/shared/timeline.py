@@ -48,6 +48,7 @@ class TimelineAsset:
     status: AssetStatus
     error: ErrorInfo | None = None
     media_key: str | None = None
+    waiting_for: str | None = None
 
     @classmethod
     def from_row(cls, row: AssetRow) -> TimelineAsset:
@@ -59,6 +60,7 @@ class TimelineAsset:
             status=read_status(row.status),
             error=None if row.error is None else ErrorInfo.model_validate(row.error),
             media_key=row.media_blob_key,
+            waiting_for=row.waiting_for,
         )
 
 
@@ -75,6 +77,8 @@ class Clip:
     error: ErrorInfo | None
     missing_reason: str | None
     media_url: str | None
+    waiting_for: str | None = None
+    """`provider`: `retrying`, held while its model's circuit is open."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -87,6 +91,7 @@ class Clip:
             "error": None if self.error is None else self.error.model_dump(mode="json"),
             "missing_reason": self.missing_reason,
             "media_url": self.media_url,
+            "waiting_for": self.waiting_for,
         }
 
 
@@ -172,4 +177,5 @@ def _clip(
         error=asset.error,
         missing_reason=missing,
         media_url=media_url(asset.media_key) if playable and asset.media_key else None,
+        waiting_for=asset.waiting_for,
     )

@@ -23,7 +23,6 @@ from api.observe import RequestObserver
 from api.openapi import problem_openapi
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
-from api.provider_waits import ProviderWaits
 from api.queries import ReadModel
 from api.routers import assets, catalog, lectures, media, ops, providers, webhooks
 from api.runtime import Runtime
@@ -128,7 +127,6 @@ async def _open(settings: ApiSettings, stack: AsyncExitStack) -> Runtime:
         broadcaster=broadcaster,
         blobs=open_blob_store(settings.blob, http),
         circuits=circuits,
-        waits=ProviderWaits(pool),
     )
 
 

@@ -14,7 +14,6 @@ from api.claims import Claims
 from api.event_log import EventLogWriter
 from api.metrics import ApiMetrics
 from api.problems import ProblemError
-from api.provider_waits import ProviderWaits
 from api.queries import ReadModel
 from api.runtime import Runtime
 from api.settings import ApiSettings
@@ -75,13 +74,8 @@ def _circuits(runtime: RuntimeDep) -> CircuitBoard:
     return runtime.circuits
 
 
-def _waits(runtime: RuntimeDep) -> ProviderWaits:
-    return runtime.waits
-
-
 Reads = Annotated[ReadModel, Depends(_reads)]
 Circuits = Annotated[CircuitBoard, Depends(_circuits)]
-Waits = Annotated[ProviderWaits, Depends(_waits)]
 ClaimsDep = Annotated[Claims, Depends(_claims)]
 Events = Annotated[EventLogWriter, Depends(_events)]
 BroadcasterDep = Annotated[Broadcaster, Depends(_broadcaster)]

@@ -88,6 +88,14 @@ class ReadModel:
             counts[read_status(row["status"])] += row["n"]
         return counts
 
+    async def waiting_by_model(self) -> dict[str, int]:
+        """How many assets wait for their provider (`waiting_for` set), per model."""
+        rows = await self._fetch_records(
+            f"SELECT model, count(*) AS n FROM {ASSETS.qualified()} "
+            f"WHERE waiting_for IS NOT NULL GROUP BY model"
+        )
+        return {row["model"]: int(row["n"]) for row in rows}
+
     async def recent_lectures(
         self, limit: int, before: tuple[datetime, str] | None
     ) -> list[LectureRow]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from api.broadcaster import Broadcaster
 from api.claims import Claims
 from api.event_log import EventLogWriter
-from api.provider_waits import ProviderWaits
 from api.queries import ReadModel
 from shared.health.board import CircuitBoard
 from shared.ports import BlobStore
@@ -23,4 +22,3 @@ class Runtime:
     broadcaster: Broadcaster
     blobs: BlobStore
     circuits: CircuitBoard
-    waits: ProviderWaits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from api.schemas import (
     AssetView,
@@ -43,6 +44,7 @@ def asset_view(row: AssetRow, attempts: Sequence[AttemptRow] = ()) -> AssetView:
         retried_count=row.retried_count,
         error=_error(row.error),
         attempts=[attempt_view(attempt) for attempt in attempts],
+        waiting_for=_waiting_for(row.waiting_for),
     )
 
 
@@ -101,6 +103,10 @@ def timeline_view(
             for track in timeline.tracks
         ],
     )
+
+
+def _waiting_for(value: str | None) -> Literal["provider"] | None:
+    return "provider" if value == "provider" else None
 
 
 def _error(value: Json | None) -> ErrorInfo | None:

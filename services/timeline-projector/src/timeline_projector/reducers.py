@@ -186,6 +186,7 @@ def _moved(
     base = current if same_version and current is not None else _fresh(current, event, env)
     # One replacement per event: rows are wide and replay speed matters.
     changes = _UPDATE[type(event)](base, event, error)
+    changes.setdefault("waiting_for", None)  # only a held `asset.retrying` says it waits
     changes["status"] = _VALUE[status]
     changes["prompt_version"] = event.prompt_version
     changes["updated_at"] = env.time
@@ -244,6 +245,7 @@ def _retrying(row: AssetRow, event: Any, error: Json | None) -> AssetUpdate:
         "error": error,
         "retried_count": event.retried_count,
         "attempts": max(row.attempts, event.attempt),
+        "waiting_for": event.waiting_for,
     }
 
 

@@ -93,6 +93,8 @@ class AssetRow(NamedTuple):
     created_at: datetime
     updated_at: datetime
     last_event_id: str
+    waiting_for: str | None = None
+    """`provider` while the asset is `retrying`, held because its model's circuit is open."""
 
 
 NEW_VERSION: Mapping[str, Any] = {
@@ -105,6 +107,7 @@ NEW_VERSION: Mapping[str, Any] = {
     "attempts": 0,
     "provider": None,
     "prediction_id": None,
+    "waiting_for": None,
 }
 """The columns of an `AssetRow` that belong to one version, as each version starts: no error,
 no media, no attempts yet."""

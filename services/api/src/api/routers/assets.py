@@ -14,7 +14,6 @@ from api.deps import (
     Metrics,
     Reads,
     SettingsDep,
-    Waits,
     read_your_writes,
     require_token,
 )
@@ -23,7 +22,6 @@ from api.logs import request_id_var
 from api.model_inputs import input_errors
 from api.outages import retry_later
 from api.problems import FieldError, ProblemError, invalid, not_found, responses, too_large
-from api.provider_waits import mark_asset
 from api.regeneration import RegenerationPendingError, next_version, regeneration_event
 from api.schemas import AssetView, RegenerateRequest, RegenerationAccepted
 from api.views import asset_view
@@ -54,12 +52,11 @@ REPLAYED_HEADER = "Idempotent-Replayed"
     responses=responses(404, 422, 503),
     dependencies=[Depends(read_your_writes)],
 )
-async def get_asset(asset_id: AssetId, reads: Reads, waits: Waits) -> AssetView:
+async def get_asset(asset_id: AssetId, reads: Reads) -> AssetView:
     row = await reads.asset(asset_id)
     if row is None:
         raise not_found("asset", asset_id)
-    view = asset_view(row, await reads.attempts(asset_id))
-    return mark_asset(view, await waits.among([asset_id]))
+    return asset_view(row, await reads.attempts(asset_id))
 
 
 @router.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query
@@ -16,7 +16,6 @@ from api.deps import (
     Metrics,
     Reads,
     SettingsDep,
-    Waits,
     read_your_writes,
     require_stream_token,
     require_token,
@@ -27,7 +26,6 @@ from api.logs import request_id_var
 from api.outages import retry_later
 from api.plan import plan_lecture
 from api.problems import FieldError, invalid, not_found, responses, too_large
-from api.provider_waits import mark_asset, mark_lecture, mark_timeline
 from api.schemas import (
     AssetList,
     AssetRef,
@@ -38,7 +36,6 @@ from api.schemas import (
 )
 from api.views import asset_view, lecture_view, timeline_view
 from shared.ids import new_id
-from shared.read_model.rows import AssetRow
 from shared.status import AssetStatus
 
 router = APIRouter(
@@ -94,14 +91,13 @@ async def create_lecture(
     responses=READ_RESPONSES,
     dependencies=[Depends(read_your_writes)],
 )
-async def get_lecture(lecture_id: LectureId, reads: Reads, waits: Waits) -> LectureView:
+async def get_lecture(lecture_id: LectureId, reads: Reads) -> LectureView:
     lecture = await reads.lecture(lecture_id)
     if lecture is None:
         raise not_found("lecture", lecture_id)
     segments = await reads.segments(lecture_id)
     assets = await reads.assets(lecture_id)
-    view = lecture_view(lecture, segments, assets, await reads.counts(lecture_id))
-    return mark_lecture(view, await waits.among(_retrying(assets)))
+    return lecture_view(lecture, segments, assets, await reads.counts(lecture_id))
 
 
 @router.get(
@@ -110,14 +106,13 @@ async def get_lecture(lecture_id: LectureId, reads: Reads, waits: Waits) -> Lect
     responses=READ_RESPONSES,
     dependencies=[Depends(read_your_writes)],
 )
-async def get_timeline(lecture_id: LectureId, reads: Reads, waits: Waits) -> TimelineView:
+async def get_timeline(lecture_id: LectureId, reads: Reads) -> TimelineView:
     lecture = await reads.lecture(lecture_id)
     if lecture is None:
         raise not_found("lecture", lecture_id)
     segments = await reads.segments(lecture_id)
     assets = await reads.assets(lecture_id)
-    view = timeline_view(lecture, segments, assets)
-    return mark_timeline(view, await waits.among(_retrying(assets)))
+    return timeline_view(lecture, segments, assets)
 
 
 @router.get(
@@ -129,21 +124,12 @@ async def get_timeline(lecture_id: LectureId, reads: Reads, waits: Waits) -> Tim
 async def list_assets(
     lecture_id: LectureId,
     reads: Reads,
-    waits: Waits,
     status: Annotated[AssetStatus | None, Query(description="only assets in this status")] = None,
 ) -> AssetList:
     if await reads.lecture(lecture_id) is None:
         raise not_found("lecture", lecture_id)
     rows = await reads.assets(lecture_id, status)
-    waiting = await waits.among(_retrying(rows))
-    return AssetList(
-        lecture_id=lecture_id, assets=[mark_asset(asset_view(row), waiting) for row in rows]
-    )
-
-
-def _retrying(rows: Sequence[AssetRow]) -> list[str]:
-    """The ids of the assets that are retrying: only those can wait for their provider."""
-    return [row.asset_id for row in rows if row.status == AssetStatus.RETRYING.value]
+    return AssetList(lecture_id=lecture_id, assets=[asset_view(row) for row in rows])
 
 
 async def _resume_point(

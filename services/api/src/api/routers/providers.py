@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from api.deps import Circuits, Waits, require_token
+from api.deps import Circuits, Reads, require_token
 from api.problems import responses
 from api.schemas import ProviderList, ProviderState
 from shared.health.outcomes import split_key
@@ -24,8 +24,8 @@ router = APIRouter(
     summary="Every provider/model the circuit breaker has seen: state, since, error rate, "
     "assets waiting",
 )
-async def list_providers(circuits: Circuits, waits: Waits) -> ProviderList:
-    waiting = await waits.by_model()
+async def list_providers(circuits: Circuits, reads: Reads) -> ProviderList:
+    waiting = await reads.waiting_by_model()
     providers = []
     for key, view in sorted(circuits.views().items()):
         provider, model = split_key(key)

@@ -15,6 +15,7 @@ export function assetState(asset) {
     retriedCount: asset.retried_count,
     attempt: null,
     nextAttemptAt: null,
+    waitingFor: asset.waiting_for || null,
   };
 }
 
@@ -28,6 +29,7 @@ export function initialState(asset) {
     contentType: null,
     error: null,
     retriedCount: 0,
+    waitingFor: null,
   };
 }
 
@@ -43,6 +45,8 @@ export function applyEvent(state, type, data) {
   if (data.asset_status) state.status = data.asset_status;
   if (data.asset_prompt_version) state.promptVersion = data.asset_prompt_version;
   if (data.applied === false) return state;
+  // Only a held `asset.retrying` says the asset waits for its provider; any later event ends it.
+  state.waitingFor = type === "asset.retrying" ? data.waiting_for || null : null;
   switch (type) {
     case "asset.regeneration-requested":
       Object.assign(state, {

@@ -162,9 +162,10 @@ class LecturePage {
   detailsOf(state) {
     const lines = [];
     if (state.status === "pending" || state.status === "retrying") {
+      if (state.waitingFor === "provider") lines.push(h("strong", { class: "waiting-for" }, "waiting for the provider to recover"));
       if (state.attempt) lines.push(h("span", { class: "attempt" }, `attempt ${state.attempt}`));
       if (state.error) lines.push(h("span", { class: "last-error" }, `last error: ${state.error.code} — ${state.error.message}`));
-      if (state.nextAttemptAt) lines.push(h("span", { class: "next-try" }, `next try at ${formatTime(state.nextAttemptAt)}`));
+      if (state.nextAttemptAt && !state.waitingFor) lines.push(h("span", { class: "next-try" }, `next try at ${formatTime(state.nextAttemptAt)}`));
       if (!lines.length) lines.push(h("span", {}, "waiting for a worker"));
     } else if (state.status === "needs_prompt_update") {
       lines.push(h("strong", {}, "The provider rejected the prompt."));
@@ -245,7 +246,9 @@ function happened(type, data) {
   switch (type) {
     case "asset.regeneration-requested": return `regeneration requested, version ${data.prompt_version}`;
     case "asset.attempt-started": return `attempt ${data.attempt} started`;
-    case "asset.retrying": return `attempt ${data.attempt} failed${code}; next try at ${formatTime(data.next_attempt_at)}`;
+    case "asset.retrying": return data.waiting_for === "provider"
+      ? `attempt ${data.attempt} held${code}: the provider is unavailable; it runs once the provider is back, without spending a retry`
+      : `attempt ${data.attempt} failed${code}; next try at ${formatTime(data.next_attempt_at)}`;
     case "asset.generated": return `generated after ${data.attempts} attempt${data.attempts === 1 ? "" : "s"}`;
     case "asset.failed": return `failed${code}`;
     case "asset.needs-prompt-update": return `prompt rejected${code}`;
