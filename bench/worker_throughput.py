@@ -50,6 +50,7 @@ from shared.media import MediaKind
 from shared.settings import KafkaSettings, PostgresSettings, RetrySettings
 from shared.testing.databases import fresh_database
 from shared.worker import WorkerConfig, WorkerSettings, open_worker
+from shared.worker.collector import settle_collector
 from shared.worker.fakes import InMemoryGenerator
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.versions import InMemoryVersionStore
@@ -136,7 +137,7 @@ async def _run_worker(runtime: WorkerRuntime, generator: InMemoryGenerator, coun
     task = asyncio.create_task(runtime.run())
     try:
         while _completed(runtime) < count:
-            if first_call is None and generator.calls:
+            if first_call is None and generator.call_count:
                 first_call = time.monotonic()
                 cpu_at_first_call = time.process_time()
             if task.done():
@@ -154,12 +155,12 @@ async def bench_worker(
 ) -> Measured:
     """From the first provider call to the last outcome, for `count` requests."""
     run = uuid.uuid4().hex[:8]
-    commands = _commands(count, run)
-    generator = InMemoryGenerator(KIND, latency_s=latency_s)
+    # like a provider, the fake keeps nothing of the calls it answered
+    generator = InMemoryGenerator(KIND, latency_s=latency_s, record_calls=False)
     config = _config(kafka, dsn, f"bench-{run}", in_flight)
     store = InMemoryVersionStore() if memory else None
     async with open_worker(KIND, generator, config, store) as runtime:
-        await _publish(kafka, commands)
+        await _publish(kafka, _commands(count, run))
         return await _run_worker(runtime, generator, count)
 
 
@@ -225,6 +226,9 @@ async def main(requests: int, makespan_requests: int, in_flight: int) -> None:
     server = PostgresSettings().dsn
     async with fresh_database(server, f"bench_{uuid.uuid4().hex[:8]}") as dsn:
         async with _namespace(base) as kafka:
+            # as a worker process does once it started (`shared.worker.entry.serve`); the
+            # bare loop runs in the same process, with the same collector
+            settle_collector()
             bare = await bench_bare(kafka, requests)
             pg = await bench_worker(kafka, dsn, requests, in_flight, 0.0, memory=False)
             memory = await bench_worker(kafka, dsn, requests, in_flight, 0.0, memory=True)
