@@ -123,3 +123,37 @@ async def test_a_killed_job_restarts_with_its_circuit_still_open(
     half, _ = await next_state(reader, 60)
     assert half.state == "half_open"
     assert half.unavailable_since == opened.unavailable_since
+
+
+async def test_a_few_assets_failing_on_every_attempt_do_not_open_it_but_many_assets_do(
+    health_process: HealthProcess, kafka_io: KafkaIO
+) -> None:
+    events, producer, reader = kafka_io
+    health_process.start()
+    # two assets the model fails six times each (MIN_FRESH_ASSETS is 3 under FAST_BREAKER)
+    await _emit(producer, events, generated(0), *(failed(i) for i in (1, 2) * 6))
+    await _emit(producer, events, failed(3))  # a third failing asset: now it looks like one
+
+    opened, _ = await next_state(reader, 90)
+    assert opened.state == "open"
+    assert (opened.window.attempts, opened.window.failures) == (14, 13)
+    assert "3 of 4 assets" in opened.reason
+
+
+async def test_a_killed_job_remembers_the_assets_that_failed_in_the_window(
+    health_process: HealthProcess, kafka_io: KafkaIO
+) -> None:
+    events, producer, reader = kafka_io
+    health_process.env["LECTUREGEN_BREAKER_WINDOW_S"] = "60"
+    health_process.start()
+    await _emit(producer, events, failed(0), failed(1))
+    await asyncio.sleep(6)  # judged, committed and in the changelogs: still closed
+
+    health_process.kill()
+    health_process.start()
+    # two more failing assets make four, three of them fresh: only a job that recovered the
+    # window's assets and the circuit's fresh ones opens now
+    await _emit(producer, events, failed(2), failed(3))
+    opened, _ = await next_state(reader, 90)
+    assert opened.state == "open"
+    assert "4 of 4 assets" in opened.reason

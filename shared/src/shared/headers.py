@@ -19,5 +19,9 @@ DLT_REASON = "lg_dlt_reason"
 CORRELATION_ID = "ce_correlationid"
 PREDICTION_ID = "lg_prediction_id"
 """The provider prediction of the failed attempt, so a retry can poll instead of re-create."""
+WAITING_SINCE = "lg_waiting_since"
+"""ISO time the asset began waiting for its provider in the current outage (a retry of an
+attempt that waited and failed while its circuit was open): `MEDIA_GENERATION_MAX_OUTAGE_S`
+counts from there, across retries and worker restarts (decision 0019)."""
 WEBHOOK_ID = "lg_webhook_id"
 """The `webhook-id` of the delivery a provider completion record came from."""

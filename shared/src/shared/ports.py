@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from shared.events import GenerateAsset
@@ -27,6 +28,11 @@ class Attempt:
     on_waiting: Callable[[], None] | None = None
     """Called once the prediction runs and the attempt only waits for its webhook: the caller
     may give the attempt's slot to other work meanwhile. Not called when polling."""
+    ready_at: datetime | None = None
+    """When the record asked for this attempt: a request's write time, a retry's due time."""
+    waiting_since: datetime | None = None
+    """When the asset began waiting for its provider in an outage, as the retry record of an
+    earlier attempt that waited says (`headers.WAITING_SINCE`)."""
 
 
 class Generator(Protocol):

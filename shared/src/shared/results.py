@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from shared.errors import GenerationError
@@ -49,6 +50,9 @@ class GenerationFailed:
     resume_prediction_id: str | None = None
     """Set when the prediction may still finish (the deadline cut our wait): the next attempt
     polls it instead of creating another, so a retry never pays twice."""
+    waiting_since: datetime | None = None
+    """Set when the attempt waited for its provider in an outage and failed while its circuit
+    was still not closed: when the asset began waiting, for the retry to carry on."""
     ok: Literal[False] = False
 
 

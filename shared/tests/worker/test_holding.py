@@ -60,13 +60,14 @@ class Clock:
         return self.now
 
 
-async def _set(board: CircuitBoard, state: str) -> None:
+async def _set(board: CircuitBoard, state: str, since: datetime = T0) -> None:
+    """`state` since `since`, in an outage that began at T0."""
     await board.apply(
         ProviderHealthChanged(
             provider="replicate",
             model="acme/painter",
             state=state,
-            since=T0,
+            since=since,
             reason="test",
             window=HealthWindow(attempts=0, failures=0, rate_limited=0),
             unavailable_since=None if state == "closed" else T0,
@@ -79,10 +80,11 @@ def _holding(
 ) -> tuple[HoldingGenerator, list[GenerationError]]:
     notices: list[GenerationError] = []
 
-    async def notify(attempt: Attempt, error: GenerationError, now: datetime) -> None:
+    async def notify(attempt: Attempt, error: GenerationError, now: datetime, model: str) -> None:
+        assert model == "acme/painter"
         notices.append(error)
 
-    holding = Holding(board, SETTINGS)
+    holding = Holding(board, SETTINGS, lambda command: command.model or "acme/painter")
     return HoldingGenerator(inner, holding, notify, clock=clock or Clock()), notices
 
 
@@ -188,3 +190,73 @@ async def test_the_held_gauge_counts_attempts_held_right_now(command: CommandFac
     await _set(board, "closed")
     await task
     assert registry.get_sample_value("lecturegen_worker_held_attempts", {"medium": "image"}) == 0
+
+
+async def test_a_second_failure_of_the_same_attempt_while_the_circuit_is_open_spends_a_retry(
+    command: CommandFactory,
+) -> None:
+    board, inner = CircuitBoard(), Scripted(DOWN, DOWN, OK)
+    await _set(board, "half_open")
+    gen, notices = _holding(inner, board)
+
+    task = asyncio.create_task(gen.generate(Attempt(command(), 1)))
+    await asyncio.sleep(0.05)
+    assert inner.calls == 1  # the first failure is forgiven: held
+    await _set(board, "half_open", T0 + timedelta(seconds=10))  # the job tries probes again
+    result = await asyncio.wait_for(task, 1)
+
+    assert inner.calls == 2
+    assert not result.ok
+    assert result.error.code is DOWN.error.code
+    assert result.waiting_since == T0  # the retry carries when the asset began waiting
+    assert len(notices) == 1
+
+
+async def test_the_wait_counts_from_when_the_outage_began_not_from_when_this_process_held_it(
+    command: CommandFactory,
+) -> None:
+    # a worker (re)started 61 s into an outage, given a request written before it began
+    board, inner, clock = CircuitBoard(), Scripted(OK), Clock()
+    await _set(board, "open")
+    clock.now = T0 + timedelta(seconds=61)
+    gen, _ = _holding(inner, board, clock)
+
+    result = await gen.generate(Attempt(command(), 1, ready_at=T0 - timedelta(seconds=5)))
+
+    assert not result.ok
+    assert result.error.provider_code == CIRCUIT_OPEN
+    assert inner.calls == 0
+
+
+async def test_a_request_due_during_the_outage_waits_from_when_it_was_due(
+    command: CommandFactory,
+) -> None:
+    board, inner, clock = CircuitBoard(), Scripted(OK), Clock()
+    await _set(board, "open")
+    clock.now = T0 + timedelta(seconds=61)
+    gen, _ = _holding(inner, board, clock)
+
+    task = asyncio.create_task(
+        gen.generate(Attempt(command(), 1, ready_at=T0 + timedelta(seconds=30)))
+    )
+    await asyncio.sleep(0.05)
+    assert not task.done()  # waited 31 s of 60
+    await _set(board, "closed")
+
+    assert await task is OK
+
+
+async def test_a_retry_carries_on_the_wait_of_the_attempt_before_it(
+    command: CommandFactory,
+) -> None:
+    board, inner, clock = CircuitBoard(), Scripted(OK), Clock()
+    await _set(board, "open")
+    clock.now = T0 + timedelta(seconds=100)
+    gen, _ = _holding(inner, board, clock)
+    began = T0 + timedelta(seconds=20)
+
+    attempt = Attempt(command(), 3, ready_at=T0 + timedelta(seconds=95), waiting_since=began)
+    result = await gen.generate(attempt)
+
+    assert not result.ok
+    assert "did not recover within 80 s" in result.error.message

@@ -1,10 +1,11 @@
 """The faust job: the event log in, circuit states out (decision 0019, 0028).
 
-Stage 1 (`observe`) reads the event log, keeps only what a provider call said
-(`shared.health.outcomes`) and forwards it keyed by `provider/model` with the event's own
-timestamp (faust's `forward` would restamp it with the wall clock). Stage 2 (`decide`) counts
-outcomes per key in hopping windows, runs the pure breaker (`shared.health.breaker`), keeps
-each circuit in a table, and publishes every state change to the compacted health topic.
+Stage 1 (`observe`) reads the event log, keeps only what a provider call said and of which
+asset (`shared.health.outcomes`) and forwards it keyed by `provider/model` with the event's
+own timestamp (faust's `forward` would restamp it with the wall clock). Stage 2 (`decide`)
+counts outcomes and keeps a bounded sample of the distinct assets tried per key in hopping
+windows, runs the pure breaker (`shared.health.breaker`), keeps each circuit in a table, and
+publishes every state change to the compacted health topic.
 Both tables have changelogs, so a restarted job goes on where it stopped. A timer sends a
 tick through stage 2 for every open circuit, since tables are written only while handling a
 record and an outage sends no records at all.
@@ -20,12 +21,19 @@ from typing import Any
 import faust
 
 from provider_health.metrics import HealthMetrics
-from provider_health.records import TICK, dump_circuit, health_changed, load_circuit
+from provider_health.records import (
+    TICK,
+    dump_circuit,
+    dump_observation,
+    health_changed,
+    load_circuit,
+    load_observation,
+)
 from provider_health.settings import ProviderHealthSettings
 from shared import topics
 from shared.envelope import decode
 from shared.events import PayloadError
-from shared.health.breaker import Outcome, Thresholds, Window, observe, tick
+from shared.health.breaker import Outcome, Thresholds, Window, add_asset, observe, tick
 from shared.health.outcomes import observe_event
 from shared.settings import KafkaSettings
 
@@ -63,11 +71,13 @@ def build(
     size, step = timedelta(seconds=thresholds.window_s), timedelta(seconds=thresholds.step_s)
     lookback = thresholds.window_s - thresholds.step_s
 
-    def hopping(name: str) -> Any:
-        table = app.Table(name, default=int, partitions=settings.partitions)
+    def hopping(name: str, default: type = int) -> Any:
+        table = app.Table(name, default=default, partitions=settings.partitions)
         return table.hopping(size, step, expires=size * 4).relative_to_stream()
 
     attempts, failures, limited = hopping("attempts"), hopping("failures"), hopping("limited")
+    assets = hopping("assets", dict)
+    """Per window, a sample of the distinct assets tried: token → failed (at most 64)."""
     circuits = app.Table("circuits", default=dict, partitions=settings.partitions)
 
     def window(key: str) -> Window:
@@ -75,6 +85,7 @@ def build(
             attempts[key].delta(lookback),
             failures[key].delta(lookback),
             limited[key].delta(lookback),
+            assets[key].delta(lookback),
         )
 
     @app.agent(events)
@@ -88,7 +99,7 @@ def build(
             if seen is not None:
                 await observed.send(
                     key=seen.key.encode(),
-                    value=seen.outcome.value.encode(),
+                    value=dump_observation(seen),
                     timestamp=event.message.timestamp,
                 )
 
@@ -103,14 +114,16 @@ def build(
                     counts = window(key)
                     after = tick(before, now, thresholds)
                 else:
-                    outcome = Outcome(event.value.decode())
+                    outcome, asset = load_observation(event.value)
                     attempts[key] += 1
                     if outcome is Outcome.FAILED:
                         failures[key] += 1
                     elif outcome is Outcome.RATE_LIMITED:
                         limited[key] += 1
+                    if outcome is not Outcome.RATE_LIMITED:
+                        assets[key].apply(add_asset, (asset, outcome is Outcome.FAILED))
                     counts = window(key)
-                    after = observe(before, outcome, counts, now, thresholds)
+                    after = observe(before, outcome, counts, now, thresholds, asset)
                 if after == before:
                     continue
                 circuits[key] = dump_circuit(after)

@@ -9,8 +9,8 @@ from typing import Any
 
 from shared.envelope import encode, envelop
 from shared.events import HealthWindow, ProviderHealthChanged
-from shared.health.breaker import Circuit, State, Window
-from shared.health.outcomes import split_key
+from shared.health.breaker import Circuit, Outcome, State, Window
+from shared.health.outcomes import Observation, split_key
 from shared.kafka import Headers
 
 SOURCE = "lecturegen/provider-health"
@@ -18,12 +18,24 @@ TICK = b"tick"
 """The value of a tick record on the re-keyed topic: time passed, no outcome."""
 
 
+def dump_observation(seen: Observation) -> bytes:
+    """The value of an outcome on the re-keyed topic: `<outcome> <asset token>`."""
+    return f"{seen.outcome.value} {seen.asset}".encode()
+
+
+def load_observation(value: bytes) -> tuple[Outcome, str]:
+    """The outcome and asset token of a re-keyed record (a bare outcome, as written before
+    assets were counted, has no asset)."""
+    outcome, _, asset = value.decode().partition(" ")
+    return Outcome(outcome), asset
+
+
 def dump_circuit(circuit: Circuit) -> dict[str, Any]:
     return {
         "state": circuit.state.value,
         "since": _iso(circuit.since),
         "unavailable_since": _iso(circuit.unavailable_since),
-        "fresh_failures": circuit.fresh_failures,
+        "fresh_assets": list(circuit.fresh_assets),
         "probes_ok": circuit.probes_ok,
         "reason": circuit.reason,
     }
@@ -36,7 +48,7 @@ def load_circuit(data: dict[str, Any] | None) -> Circuit:
         State(data["state"]),
         _time(data.get("since")),
         _time(data.get("unavailable_since")),
-        int(data.get("fresh_failures", 0)),
+        tuple(str(token) for token in data.get("fresh_assets", ())),
         int(data.get("probes_ok", 0)),
         str(data.get("reason", "")),
     )

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.health.breaker import Thresholds
+from shared.health.breaker import ASSET_SAMPLE, Thresholds
 from shared.settings import metrics_host
 
 _DEFAULT = Thresholds()
@@ -48,9 +48,23 @@ class BreakerSettings(BaseSettings):
 
     window_s: float = Field(_DEFAULT.window_s, gt=0)
     step_s: float = Field(_DEFAULT.step_s, gt=0)
-    min_attempts: int = Field(_DEFAULT.min_attempts, ge=1)
-    failure_rate: float = Field(_DEFAULT.failure_rate, gt=0, le=1)
-    min_fresh_failures: int = Field(_DEFAULT.min_fresh_failures, ge=1)
+    min_assets: int = Field(
+        _DEFAULT.min_assets,
+        ge=1,
+        le=ASSET_SAMPLE,
+        description="distinct assets tried in the window before their failing share counts",
+    )
+    failure_rate: float = Field(
+        _DEFAULT.failure_rate,
+        gt=0,
+        le=1,
+        description="share of the window's distinct assets that failed at which it opens",
+    )
+    min_fresh_assets: int = Field(
+        _DEFAULT.min_fresh_assets,
+        ge=1,
+        description="distinct assets failed since the circuit last closed that opening needs",
+    )
     open_for_s: float = Field(_DEFAULT.open_for_s, gt=0)
     probes: int = Field(_DEFAULT.probes, ge=1)
 

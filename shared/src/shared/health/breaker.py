@@ -1,14 +1,18 @@
 """The circuit breaker of one (provider, model), as pure decisions (decision 0019).
 
-`observe` takes one attempt's outcome with the window's counts after it; `tick` moves an open
-circuit to half-open once it has been open long enough. Both return the circuit unchanged
-when nothing happens, so a caller publishes only when the result differs from its input.
+It judges by distinct assets, not attempts: an outage fails many assets once, an asset the
+model chokes on fails one asset many times. `observe` takes one attempt's outcome and its
+asset with the window after it; `tick` moves an open circuit to half-open once it has been
+open long enough. Both return the circuit unchanged when nothing happens, so a caller
+publishes only when the result differs from its input.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 
@@ -29,23 +33,70 @@ class Outcome(enum.StrEnum):
     """A 429: the account's budget, not the provider's health."""
 
 
+ASSET_SAMPLE = 64
+"""The most assets a window keeps: the ones with the smallest tokens (a bottom-k sample), so
+that past this many distinct assets its failing share is that of a uniform sample."""
+
+AssetSample = Mapping[str, int]
+"""A window's assets: token (`asset_token`) → 1 if it failed in the window, else 0."""
+
+
+def asset_token(asset_id: str, prompt_version: int) -> str:
+    """A short uniform hash of an asset version: what windows and circuits keep of it."""
+    digest = hashlib.blake2b(f"{asset_id}#{prompt_version}".encode(), digest_size=6)
+    return digest.hexdigest()
+
+
+def add_asset(sample: AssetSample, asset: tuple[str, bool]) -> dict[str, int]:
+    """`sample` with `asset` (token, failed) tried once more, kept to `ASSET_SAMPLE`."""
+    token, failed = asset
+    merged = dict(sample)
+    merged[token] = max(merged.get(token, 0), int(failed))
+    if len(merged) > ASSET_SAMPLE:
+        for dropped in sorted(merged)[ASSET_SAMPLE:]:
+            del merged[dropped]
+    return merged
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Counts over the last `Thresholds.window_s` seconds."""
+    """What the last `Thresholds.window_s` seconds saw: attempts counted (shown on the health
+    topic) and the distinct assets tried (what the breaker judges by)."""
 
     attempts: int = 0
     failures: int = 0
     rate_limited: int = 0
+    assets: AssetSample = field(default_factory=dict)
 
     @property
     def error_rate(self) -> float:
+        """Failed share of the attempts."""
         return self.failures / self.attempts if self.attempts else 0.0
 
-    def add(self, outcome: Outcome) -> Window:
+    @property
+    def tried_assets(self) -> int:
+        """Distinct assets that called the provider (at most `ASSET_SAMPLE`)."""
+        return len(self.assets)
+
+    @property
+    def failing_assets(self) -> int:
+        """Of those, the ones that failed at least once."""
+        return sum(self.assets.values())
+
+    @property
+    def failing_share(self) -> float:
+        return self.failing_assets / self.tried_assets if self.assets else 0.0
+
+    def add(self, outcome: Outcome, asset: str) -> Window:
+        """The window after one more outcome of `asset` (a token)."""
+        assets = self.assets
+        if outcome is not Outcome.RATE_LIMITED:  # a 429 says nothing of the provider
+            assets = add_asset(assets, (asset, outcome is Outcome.FAILED))
         return Window(
             self.attempts + 1,
             self.failures + (outcome is Outcome.FAILED),
             self.rate_limited + (outcome is Outcome.RATE_LIMITED),
+            assets,
         )
 
 
@@ -57,14 +108,15 @@ class Thresholds:
     """How far back the counts reach."""
     step_s: float = 5.0
     """How often a new window starts (the hopping table's step)."""
-    min_attempts: int = 8
-    """Attempts the window must hold before its error rate counts: two failures in two calls
-    say nothing about a provider."""
+    min_assets: int = 8
+    """Distinct assets the window must have tried before their failing share counts: two
+    failing assets out of two say nothing about a provider. At most `ASSET_SAMPLE`."""
     failure_rate: float = 0.5
-    """The error rate at which the circuit opens."""
-    min_fresh_failures: int = 4
-    """Failures since the circuit last closed that opening also needs: the window still holds
-    the outage's failures just after a recovery, and they must not reopen it."""
+    """The share of the window's assets that failed at which the circuit opens."""
+    min_fresh_assets: int = 4
+    """Distinct assets failed since the circuit last closed that opening also needs: the
+    window still holds the outage's failures just after a recovery, and they must not reopen
+    it; nor may a few assets that fail on every attempt open it."""
     open_for_s: float = 5.0
     """How long an open circuit lets nothing through before it tries probes."""
     probes: int = 2
@@ -81,32 +133,37 @@ class Circuit:
     unavailable_since: datetime | None = None
     """When it first opened in this outage (kept through open ↔ half-open, cleared on close):
     how long waiting assets have waited for the provider."""
-    fresh_failures: int = 0
-    """Failures since it last closed."""
+    fresh_assets: tuple[str, ...] = ()
+    """Tokens of distinct assets that failed since it last closed (kept up to the number
+    opening needs)."""
     probes_ok: int = 0
     """Successful probes in this half-open state."""
     reason: str = ""
 
 
 def observe(
-    circuit: Circuit, outcome: Outcome, window: Window, now: datetime, th: Thresholds
+    circuit: Circuit,
+    outcome: Outcome,
+    window: Window,
+    now: datetime,
+    th: Thresholds,
+    asset: str = "",
 ) -> Circuit:
-    """The circuit after one outcome; `window` already counts it."""
+    """The circuit after one outcome of `asset` (a token); `window` already counts it."""
     failed = outcome is Outcome.FAILED
     if circuit.state is State.CLOSED:
-        fresh = circuit.fresh_failures + failed
+        if not failed:
+            return circuit
+        fresh = circuit.fresh_assets
+        if asset not in fresh and len(fresh) < th.min_fresh_assets:
+            fresh = (*fresh, asset)
         if (
-            failed
-            and window.attempts >= th.min_attempts
-            and window.error_rate >= th.failure_rate
-            and fresh >= th.min_fresh_failures
+            window.tried_assets >= th.min_assets
+            and window.failing_share >= th.failure_rate
+            and len(fresh) >= th.min_fresh_assets
         ):
-            reason = (
-                f"{window.failures} of {window.attempts} attempts failed "
-                f"in the last {th.window_s:g} s"
-            )
-            return Circuit(State.OPEN, now, now, fresh, 0, reason)
-        return replace(circuit, fresh_failures=fresh) if failed else circuit
+            return Circuit(State.OPEN, now, now, fresh, 0, _opened_because(window, th))
+        return replace(circuit, fresh_assets=fresh)
     if circuit.state is State.HALF_OPEN:
         if failed:
             return replace(
@@ -115,7 +172,7 @@ def observe(
         if outcome is Outcome.SUCCEEDED:
             ok = circuit.probes_ok + 1
             if ok >= th.probes:
-                return Circuit(State.CLOSED, now, None, 0, 0, f"{ok} probes succeeded")
+                return Circuit(State.CLOSED, now, None, (), 0, f"{ok} probes succeeded")
             return replace(circuit, probes_ok=ok)
     return circuit  # open: late results of calls made before it opened change nothing
 
@@ -131,3 +188,11 @@ def tick(circuit: Circuit, now: datetime, th: Thresholds) -> Circuit:
             circuit, state=State.HALF_OPEN, since=now, probes_ok=0, reason="trying probes"
         )
     return circuit
+
+
+def _opened_because(window: Window, th: Thresholds) -> str:
+    sampled = " sampled" if window.tried_assets >= ASSET_SAMPLE else ""
+    return (
+        f"{window.failing_assets} of {window.tried_assets}{sampled} assets tried in the last "
+        f"{th.window_s:g} s failed ({window.failures} of {window.attempts} attempts)"
+    )

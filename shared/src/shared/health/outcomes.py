@@ -17,7 +17,7 @@ from shared.events import (
     AssetRetrying,
     Payload,
 )
-from shared.health.breaker import Outcome
+from shared.health.breaker import Outcome, asset_token
 
 CIRCUIT_OPEN = "CIRCUIT_OPEN"
 """`provider_code` of a failure decided by the breaker, not answered by a provider."""
@@ -30,6 +30,8 @@ class Observation:
     provider: str
     model: str
     outcome: Outcome
+    asset: str = ""
+    """The asset version's token (`asset_token`): the breaker counts distinct assets."""
 
     @property
     def key(self) -> str:
@@ -49,14 +51,15 @@ def split_key(key: str) -> tuple[str, str]:
 def observe_event(payload: Payload) -> Observation | None:
     """The observation an event carries, or None when it carries none."""
     if isinstance(payload, AssetGenerated):
-        return Observation(payload.provider or UNKNOWN_PROVIDER, payload.model, Outcome.SUCCEEDED)
+        provider = payload.provider or UNKNOWN_PROVIDER
+        return Observation(provider, payload.model, Outcome.SUCCEEDED, _token(payload))
     if isinstance(payload, AssetNeedsPromptUpdate):
-        return _with(payload.error, payload.model, Outcome.SUCCEEDED)
+        return _with(payload, payload.error, payload.model, Outcome.SUCCEEDED)
     if isinstance(payload, AssetRetrying | AssetFailed):
         outcome = _outcome(payload.error)
         if outcome is None or payload.model is None:
             return None
-        return _with(payload.error, payload.model, outcome)
+        return _with(payload, payload.error, payload.model, outcome)
     return None
 
 
@@ -70,5 +73,12 @@ def _outcome(error: ErrorInfo) -> Outcome | None:
     return None
 
 
-def _with(error: ErrorInfo, model: str, outcome: Outcome) -> Observation:
-    return Observation(error.provider or UNKNOWN_PROVIDER, model, outcome)
+_AssetOutcome = AssetGenerated | AssetNeedsPromptUpdate | AssetRetrying | AssetFailed
+
+
+def _with(payload: _AssetOutcome, error: ErrorInfo, model: str, outcome: Outcome) -> Observation:
+    return Observation(error.provider or UNKNOWN_PROVIDER, model, outcome, _token(payload))
+
+
+def _token(payload: _AssetOutcome) -> str:
+    return asset_token(payload.asset_id, payload.prompt_version)

@@ -3,10 +3,14 @@
 `HoldingGenerator` wraps the provider edge. While a model's circuit is open an attempt is held
 before it calls (its turn keeps its slot and its offset, so once every slot holds, the worker
 takes nothing more and its partitions fill and pause: the rest waits in Kafka). In half-open
-only `probes_per_model` attempts at a time call. A failure while the circuit is not closed is
-the provider's, not the asset's: the attempt is held and called again, and spends no retry.
-Each hold is announced as `asset.retrying` with `waiting_for: provider`. An attempt held longer
-than `MEDIA_GENERATION_MAX_OUTAGE_S` ends `failed` with a message that says why.
+only `probes_per_model` attempts at a time call. An attempt's first failure while the circuit
+is not closed is taken for the provider's: the attempt is held and called again, and spends no
+retry. A second failure of the same attempt is the asset's own as much as the provider's: it
+goes to the retry policy like any failure, whatever the circuit says, and its retry carries
+when the asset began waiting. Each hold is announced as `asset.retrying` with `waiting_for:
+provider`. An asset that has waited longer than `MEDIA_GENERATION_MAX_OUTAGE_S`, counted from
+when it began waiting in this outage (`shared.health.gate.waiting_since`), ends `failed` with
+a message that says why.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from shared.errors import ErrorCode, GenerationError
 from shared.events import AssetRetrying, GenerateAsset
 from shared.health.board import CircuitBoard, CircuitView
 from shared.health.breaker import State
-from shared.health.gate import Admission, admit
+from shared.health.gate import Admission, admit, waiting_since
 from shared.health.outcomes import CIRCUIT_OPEN, circuit_key
 from shared.kafka import Outgoing, Publisher, publish
 from shared.ports import Attempt, Generator
@@ -35,8 +39,9 @@ from shared.results import GenerationDebug, GenerationFailed, GenerationResult
 
 log = logging.getLogger("shared.worker")
 
-HoldNotice = Callable[[Attempt, GenerationError, datetime], Awaitable[None]]
-"""Announce that `attempt` is held after `error` (or, before any call, a circuit-open error)."""
+HoldNotice = Callable[[Attempt, GenerationError, datetime, str], Awaitable[None]]
+"""Announce that `attempt` (sent to the model named last) is held after `error` (or, before
+any call, a circuit-open error)."""
 
 _OUTAGE_CODES = (ErrorCode.TRANSIENT_PROVIDER_ERROR, ErrorCode.UNKNOWN, ErrorCode.RATE_LIMITED)
 
@@ -108,18 +113,24 @@ class HoldingGenerator:
         self._held_tasks: set[asyncio.Task[Any]] = set()
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
-        key = circuit_key(self._provider, self._model_of(attempt.command))
-        held_since: datetime | None = None
-        """When this attempt was first held (its wait is measured from then)."""
+        model = self._model_of(attempt.command)
+        key = circuit_key(self._provider, model)
+        since: datetime | None = None
+        """When the asset began waiting in this outage (set once it finds the circuit open)."""
+        forgiven = False
+        """Whether this attempt has had its one failure that spends no retry."""
         holding = False
         """Whether it is held right now (counted in `held`), rather than calling."""
+        announced = False
         try:
             while True:
                 now = self._clock()
-                waited = 0.0 if held_since is None else (now - held_since).total_seconds()
                 view = self._board.view(key)
                 if view == self._failed_under.get(key):
                     view = replace(view, state=State.OPEN)  # hold until the job has judged it
+                if view.state is not State.CLOSED and since is None:
+                    since = self._waiting_since(attempt, view, now)
+                waited = 0.0 if since is None else (now - since).total_seconds()
                 admission = admit(
                     view.state,
                     self._probes.get(key, 0),
@@ -132,9 +143,9 @@ class HoldingGenerator:
                 if admission is Admission.WAIT:
                     if not holding:
                         holding = self._hold(key, +1)
-                    if held_since is None:
-                        held_since = now
-                        await self._notify(attempt, _circuit_open(key), now)
+                    if not announced:
+                        announced = True
+                        await self._notify(attempt, _circuit_open(key), now, model)
                     await self._board.wait_for_change(self._settings.recheck_s)
                     continue
                 if holding:
@@ -146,15 +157,26 @@ class HoldingGenerator:
                 if failed_under.state is State.CLOSED:
                     return result  # an ordinary failure: the retry policy decides
                 self._failed_under[key] = failed_under
+                now = self._clock()
+                since = since or self._waiting_since(attempt, failed_under, now)
+                if forgiven:
+                    # the same asset failed again: its own failures spend its retries
+                    return replace(result, waiting_since=since)
                 # the provider is known to be down: this failure is not the asset's
-                held_since = held_since or now
+                forgiven = announced = True
                 holding = self._hold(key, +1)
-                await self._notify(attempt, result.error, self._clock())
+                await self._notify(attempt, result.error, now, model)
                 attempt = replace(attempt, resume_prediction_id=result.resume_prediction_id)
                 await self._board.wait_for_change(self._settings.recheck_s)
         finally:
             if holding:
                 self._hold(key, -1)
+
+    @staticmethod
+    def _waiting_since(attempt: Attempt, view: CircuitView, now: datetime) -> datetime:
+        """`view` is not closed, so it is a state the health topic published: it has a `since`."""
+        outage_began = view.unavailable_since or view.since
+        return waiting_since(attempt.waiting_since, attempt.ready_at, outage_began, now)
 
     @property
     def held_total(self) -> int:
@@ -230,7 +252,7 @@ def register_held_gauge(registry: CollectorRegistry, held: HoldingGenerator, med
 def waiting_notice(publisher: Publisher, events_topic: str, source: str) -> HoldNotice:
     """A `HoldNotice` that writes `asset.retrying` (`waiting_for: provider`) to the event log."""
 
-    async def notify(attempt: Attempt, error: GenerationError, now: datetime) -> None:
+    async def notify(attempt: Attempt, error: GenerationError, now: datetime, model: str) -> None:
         command = attempt.command
         payload = AssetRetrying(
             lecture_id=command.lecture_id,
@@ -244,7 +266,7 @@ def waiting_notice(publisher: Publisher, events_topic: str, source: str) -> Hold
             delay_s=0.0,
             next_attempt_at=now,
             error=error.info,
-            model=command.model,
+            model=model,
             waiting_for="provider",
         )
         value, headers = encode(

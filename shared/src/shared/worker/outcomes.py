@@ -151,8 +151,15 @@ class RetryScheduled(Outcome):
             error=f.error.info,
             model=f.model,
         )
+        failure = f.failure
         again = writer.retry(
-            f.record, f.command, f.attempt + 1, decision, f.error, f.failure.resume_prediction_id
+            f.record,
+            f.command,
+            f.attempt + 1,
+            decision,
+            f.error,
+            failure.resume_prediction_id,
+            failure.waiting_since,
         )
         return [writer.event(f.command, retrying, f.now), again]
 

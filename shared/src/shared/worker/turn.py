@@ -33,6 +33,7 @@ from shared.results import GenerationDebug, GenerationFailed, GenerationResult
 from shared.retry import RetryPolicy, decide
 from shared.worker.metrics import WorkerMetrics
 from shared.worker.outcomes import Finished, Outcome, outcome_of
+from shared.worker.tiers import due_header
 from shared.worker.versions import Claim, Claimed, Verdict, VersionStore
 from shared.worker.writer import Writer
 
@@ -75,6 +76,10 @@ class _Request:
     command: GenerateAsset
     attempt: int
     resume_prediction_id: str | None
+    ready_at: datetime | None = None
+    """A request's write time, a retry's due time."""
+    waiting_since: datetime | None = None
+    """When the asset began waiting for its provider, as its retry record says."""
 
 
 class Turns:
@@ -155,7 +160,7 @@ class Turns:
                 f"a {command.kind.value} request on the {self._writer.kind.value} worker"
             )
         if record.topic == self._requests_topic:
-            return _Request(command, 1, None)
+            return _Request(command, 1, None, record.written_at)
         raw = record.header(h.ATTEMPT)
         try:
             attempt = int(raw or "")
@@ -165,7 +170,13 @@ class Turns:
             ) from None
         if attempt < 2:
             raise PoisonRecordError(f"retry record with attempt {attempt}")
-        return _Request(command, attempt, record.header(h.PREDICTION_ID))
+        return _Request(
+            command,
+            attempt,
+            record.header(h.PREDICTION_ID),
+            due_header(record) or record.written_at,
+            _time_header(record, h.WAITING_SINCE),
+        )
 
     async def _resend(self, request: _Request, claim: Claim, unsent: str) -> None:
         """Send the records a turn of this very record saved before it was cut short."""
@@ -208,6 +219,8 @@ class Turns:
                 resume,
                 on_created=self._remembering(claim, saving),
                 on_waiting=slot.give_back,
+                ready_at=request.ready_at,
+                waiting_since=request.waiting_since,
             )
             result = await self._call(attempt)
             slot.give_back()  # what is left of the turn does not need the provider
@@ -283,6 +296,16 @@ class Turns:
         number = request.attempt
         decision = None if result.ok else decide(result.error, number, self._policy, now)
         return outcome_of(Finished(record, request.command, number, result, now), decision)
+
+
+def _time_header(record: Record, name: str) -> datetime | None:
+    """A header's ISO time with its zone, or None when it is missing or unreadable."""
+    raw = record.header(name)
+    try:
+        at = datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+    return at if at is not None and at.tzinfo is not None else None
 
 
 def _fields(request: _Request) -> dict[str, object]:

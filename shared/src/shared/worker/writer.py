@@ -60,6 +60,7 @@ class Writer:
         decision: Retry,
         error: GenerationError,
         prediction_id: str | None,
+        waiting_since: datetime | None = None,
     ) -> Outgoing:
         """The request again, on the tier `decision` chose, for attempt `next_attempt`."""
         updates = {
@@ -70,6 +71,7 @@ class Writer:
             h.ERROR_MESSAGE: error.message[:2000],
             h.CORRELATION_ID: command.correlation_id,
             h.PREDICTION_ID: prediction_id,
+            h.WAITING_SINCE: None if waiting_since is None else waiting_since.isoformat(),
             **record.provenance(),
         }
         return Outgoing(
