@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,12 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from lecturegen_cli.stack.private_run import QUICK_TEST_SETTINGS, PrivateRun, private_env
+from shared.read_model.tables import FEED
 from shared.testing.databases import fresh_database
 from shared.testing.infra import Endpoint
 
@@ -139,6 +143,47 @@ class Stack(PrivateRun):
         self.killed_api_pid = int(self.state()["processes"]["api"]["pid"])
         os.kill(self.killed_api_pid, signal.SIGKILL)
 
+    @contextmanager
+    def restarts_held(self) -> Iterator[None]:
+        """Within the block the supervisor is paused (SIGSTOP), so a process that dies stays
+        down until the block ends; then it carries on and restarts it as after any crash."""
+        supervisor = int(self.state()["supervisor_pid"])
+        os.kill(supervisor, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(supervisor, signal.SIGCONT)
+
+    def api_listens(self) -> bool:
+        """Whether the API's port accepts a connection."""
+        address = urlsplit(self.api_url)
+        try:
+            socket.create_connection((address.hostname, address.port), timeout=2).close()
+        except OSError:
+            return False
+        return True
+
+    def events_since(self, lecture_id: str, since: datetime) -> int:
+        """How many events of the lecture's feed happened after `since`, read from the view
+        store (the API may be down)."""
+
+        async def count() -> int:
+            connection = await asyncpg.connect(self.env["DATABASE_URL"])
+            try:
+                found = await connection.fetchval(
+                    f"SELECT count(*) FROM {FEED.qualified()} WHERE lecture_id = $1"
+                    " AND (data->>'time')::timestamptz > $2",
+                    lecture_id,
+                    since,
+                )
+            finally:
+                await connection.close()
+            return int(found)
+
+        # on a thread of its own: Playwright's sync API owns this thread's loop
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            return thread.submit(asyncio.run, count()).result()
+
     def wait_for_api_restart(self) -> None:
         def back() -> bool:
             api = self.state()["processes"]["api"]
@@ -170,6 +215,9 @@ def stack(
                 "MEDIA_GENERATION_RETRY_BASE_DELAY_S": "1",
                 "LECTUREGEN_API_HEARTBEAT_S": "2",
                 "LECTUREGEN_API_GRACEFUL_SHUTDOWN_S": "1",
+                # a webhook lost while the API is down: the worker reads the prediction
+                # soon, so the run goes on without the API
+                "LECTUREGEN_WEBHOOK_FALLBACK_POLL_S": "2",
             },
         )
         the_stack = Stack(env, home)

@@ -239,11 +239,20 @@ def test_an_api_restart_while_the_page_is_open_misses_and_doubles_no_update(
     expect(connection).to_have_text("live", timeout=LIVE_S)
     expect(page.locator(".activity li").first).to_be_visible(timeout=LIVE_S)
 
-    down_at = datetime.now(UTC)
-    stack.kill_api()
-
-    expect(connection).to_have_text("reconnecting…")
+    # The API stays down until the pipeline has moved on without it, then comes back: the
+    # page must show what happened meanwhile, once each, however long the outage lasted.
+    with stack.restarts_held():
+        stack.kill_api()
+        wait_until(lambda: not stack.api_listens(), timeout_s=30, what="the API's port to close")
+        down_at = datetime.now(UTC)
+        expect(connection).to_have_text("reconnecting…")
+        wait_until(
+            lambda: stack.events_since(lecture_id, down_at) > 0,
+            timeout_s=60,
+            what="an event while the API is down (did the run end before the restart?)",
+        )
     stack.wait_for_api_restart()
+    wait_until(stack.api_listens, timeout_s=60, what="the API's port to open again")
     expect(connection).to_have_text("live", timeout=LIVE_S)
     live_again_at = datetime.now(UTC)
     wait_until(lambda: all_terminal(page), timeout_s=90, what="every clip to end")

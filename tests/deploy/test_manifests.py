@@ -1,7 +1,8 @@
 """The deployment files (deploy/compose, deploy/kubernetes, deploy/prometheus, deploy/grafana)
-against the code they deploy: every file parses, every metric queried is one the services
-export, every variable set is one a settings class reads, topics are the ones `shared.topics`
-builds, and every probe, scrape and autoscaler points where the process really listens."""
+against the code they deploy: every service runs in each of them, every file parses, every
+metric queried is one the services export, every variable set is one a settings class reads,
+topics are the ones `shared.topics` builds, and every probe, scrape and autoscaler points where
+the process really listens."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from provider_health.settings import ProviderHealthSettings
 from replicate_sim.main import OPTIONS as SIM_OPTIONS
 from shared import topics
 from shared.consumer_lag import ConsumerLag
-from shared.kafka import EVENTS_MAX_MESSAGE_BYTES, TopicSettings
+from shared.kafka import EVENTS_MAX_MESSAGE_BYTES, TopicSettings, provider_health_topic
 from shared.media import MediaKind
 from shared.settings import KafkaSettings, RetrySettings
 from shared.worker.metrics import WorkerMetrics
@@ -64,6 +65,14 @@ PACKAGES = {
     *(w.split("-")[1] + "_worker" for w in WORKERS),
 }
 """The packages whose settings classes (all imported above) name the variables we may set."""
+SERVICE_SCRIPTS = {
+    name
+    for path in REPO.glob("services/*/pyproject.toml")
+    for name in tomllib.loads(path.read_text())["project"].get("scripts", {})
+}
+"""The console script of every service under services/: the process its container runs."""
+LOCAL_ONLY = {"lecturegen-replicate-sim"}
+"""The local stand-in for Replicate: compose runs it under profile `sim`, Kubernetes never."""
 EXPORTER_METRICS = {"kafka_consumergroup_lag", "kafka_consumergroup_lag_sum"}
 """Consumer-group lag, from the Kafka exporter (danielqsj/kafka_exporter, as Strimzi runs it)."""
 SAMPLE_SUFFIXES = {
@@ -201,6 +210,14 @@ def listen_address(script: str) -> tuple[str, int]:
     return worker.metrics_host, worker.metrics_port
 
 
+def test_every_service_runs_in_compose_and_in_kubernetes() -> None:
+    in_compose = {s["command"][0] for s in APP_SERVICES.values()}
+    in_kubernetes = {container(d)["command"][0] for d in DEPLOYMENTS.values()}
+    assert len(SERVICE_SCRIPTS) >= 9
+    assert in_compose == SERVICE_SCRIPTS
+    assert in_kubernetes == SERVICE_SCRIPTS - LOCAL_ONLY
+
+
 def test_every_yaml_and_json_file_under_deploy_parses() -> None:
     paths = [
         p
@@ -248,7 +265,7 @@ def test_kafka_topics_are_exactly_those_shared_topics_builds_for_the_configured_
 ) -> None:
     environment(CONFIG["data"])
     policy = RetrySettings().policy()
-    wanted = {topics.events()}
+    wanted = {topics.events(), topics.provider_health()}
     for kind in MediaKind:
         wanted |= {topics.requests(kind), topics.dead_letter(kind)}
         wanted |= set(topics.retry_tiers(kind, policy.tiers_ms).values())
@@ -260,6 +277,10 @@ def test_kafka_topics_are_exactly_those_shared_topics_builds_for_the_configured_
     assert KAFKA_TOPICS[topics.events()]["config"]["retention.ms"] == "-1"
     events_config = KAFKA_TOPICS[topics.events()]["config"]
     assert events_config["max.message.bytes"] == str(EVENTS_MAX_MESSAGE_BYTES)
+    health = provider_health_topic("", TopicSettings())
+    health_topic = KAFKA_TOPICS[health.name]
+    assert health_topic["partitions"] == health.partitions
+    assert health_topic["config"] == {"min.insync.replicas": "2", **health.config}
 
 
 @pytest.mark.parametrize("source", ["kubernetes", "compose"])
@@ -352,29 +373,17 @@ def test_local_prometheus_scrapes_every_process_at_its_default_port(
     environment({})
     [prometheus] = documents(DEPLOY / "prometheus" / "prometheus.yml")
     jobs = {j["job_name"]: j["static_configs"] for j in prometheus["scrape_configs"]}
-    scripts = {
-        "lecturegen-api",
-        "lecturegen-dispatcher",
-        "lecturegen-timeline-projector",
-        "lecturegen-provider-health",
-        *WORKERS,
-    }
-    assert set(jobs) == scripts
+    assert set(jobs) == SERVICE_SCRIPTS - LOCAL_ONLY
     for script, [static] in jobs.items():
         assert static["targets"] == [f"127.0.0.1:{listen_address(script)[1]}"]
         assert static["labels"]["component"]
 
 
 def test_containers_run_console_scripts_the_workspace_installs() -> None:
-    scripts = {
-        name
-        for path in REPO.glob("services/*/pyproject.toml")
-        for name in tomllib.loads(path.read_text())["project"].get("scripts", {})
-    }
     commands = [s["command"][0] for s in APP_SERVICES.values()]
     commands += [container(d)["command"][0] for d in DEPLOYMENTS.values()]
-    assert len(commands) == 15
-    assert set(commands) <= scripts
+    assert len(commands) == 17
+    assert set(commands) <= SERVICE_SCRIPTS
 
 
 def test_each_kustomization_lists_every_manifest_of_its_folder() -> None:

@@ -2,22 +2,32 @@
 the provider-health service is (decision 0028): raw values and headers in, a re-keyed forward
 that keeps the record's own timestamp, a hopping-window count and a plain count that both
 come back from their changelogs after a SIGKILL, and offsets (concurrency 1) that are never
-committed past a record that was not handled."""
+committed past a record that was not handled.
+
+The test waits on what the app says it did (see `faust_probe_app.py`) and on the offsets its
+group committed, never on fixed times, within one budget below the suite's timeout. A failure
+names the step and shows every line the app said, with when.
+
+Known faust defect this test meets now and then: after a restart, `Recovery` resumes the stream
+partitions before it seeks them to their committed offsets, and a record already waiting there
+can be dropped (faust-streaming issue 216 and PR 217 fixed the same order in another branch of
+recovery). It shows as a restarted app that says `ready` and then nothing while a record waits
+(reported as a stall, after `STALL_S`), or as a record that is skipped.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import cast
+from typing import NoReturn, cast
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.kafka import TopicSpec, create_topics
 from shared.settings import KafkaSettings
@@ -25,31 +35,105 @@ from shared.settings import KafkaSettings
 pytestmark = pytest.mark.integration
 
 APP = Path(__file__).with_name("faust_probe_app.py")
-COMMIT_INTERVAL_S = 2.8
-"""faust's default `broker_commit_interval`."""
+BUDGET_S = 270.0
+"""What the whole test may take, below the suite's per-test timeout, so that a slow machine
+fails here with a message saying where it stood. Unloaded, it takes about 30 s, most of it
+the restarted app waiting for the dead one's session (10 s) to end before it joins."""
+STALL_S = 60.0
+"""How long an app that said `ready` may say nothing while a record waits for it."""
+
+
+class Deadline:
+    """The test's one time budget, shared by its waits: a slow step may use what others left."""
+
+    def __init__(self, budget_s: float) -> None:
+        self.budget_s = budget_s
+        self.at = time.monotonic() + budget_s
+
+    def left(self) -> float:
+        return max(0.0, self.at - time.monotonic())
 
 
 class ProbeApp:
-    """The probe app as a child process."""
+    """The probe app as a child process, and the lines it said about its progress."""
 
-    def __init__(self, bootstrap: str, app_id: str, source: str, sink: str, marker: Path):
-        self.args = [sys.executable, str(APP), bootstrap, app_id, source, sink, str(marker)]
-        self.process: subprocess.Popen[bytes] | None = None
+    def __init__(
+        self, bootstrap: str, app_id: str, source: str, sink: str, marker: Path, deadline: Deadline
+    ) -> None:
+        self.args = [str(APP), bootstrap, app_id, source, sink, str(marker)]
+        self.deadline = deadline
+        self.process: asyncio.subprocess.Process | None = None
+        self.runs = 0
+        self.said: list[str] = []
+        self.history: list[str] = []
+        self._started_at = 0.0
+        self._last_said_at = 0.0
+        self._reading: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(self.args, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    async def start(self) -> None:
+        self.runs += 1
+        self.said = []
+        self._started_at = self._last_said_at = time.monotonic()
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *self.args,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        self._reading = asyncio.create_task(self._listen(self.process, self.runs))
 
-    def kill(self) -> None:
+    async def _listen(self, process: asyncio.subprocess.Process, run: int) -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            line = raw.decode().strip()
+            if run == self.runs:
+                self.said.append(line)
+                self._last_said_at = time.monotonic()
+            self.history.append(f"run {run} at {time.monotonic() - self._started_at:.1f} s: {line}")
+
+    async def says(self, line: str, doing: str) -> None:
+        """Return once the running app has said `line`; fail saying `doing` if it does not."""
+        while line not in self.said:
+            self.check(f"it did not say {line!r}", doing)
+            await asyncio.sleep(0.1)
+
+    def check(self, what: str, doing: str) -> None:
+        """Fail, saying `what` while `doing`, if the app that should make progress has exited,
+        stalled or run out of the test's budget."""
+        if self.process is None or self.process.returncode is not None:
+            self.fail(f"it exited: {what}", doing)
+        silent_s = time.monotonic() - self._last_said_at
+        if "ready" in self.said and silent_s > STALL_S:
+            self.fail(f"it stalled, ready but silent for {silent_s:.0f} s: {what}", doing)
+        if not self.deadline.left():
+            self.fail(what, doing)
+
+    async def exits(self, doing: str) -> int:
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
+        try:
+            return await asyncio.wait_for(self.process.wait(), self.deadline.left())
+        except TimeoutError:
+            self.fail("it did not exit", doing)
 
-    def stop(self) -> int:
+    def fail(self, what: str, doing: str) -> NoReturn:
+        took = time.monotonic() - self._started_at
+        where = f"{took:.0f} s into run {self.runs}, test budget {self.deadline.budget_s:.0f} s"
+        pytest.fail(
+            f"{doing}: {what} ({where}); the app said:\n" + "\n".join(self.history),
+            pytrace=False,
+        )
+
+    async def kill(self) -> None:
         assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            return self.process.wait(30)
-        return self.process.returncode
+        if self.process.returncode is None:
+            self.process.kill()
+        await asyncio.wait_for(self.process.wait(), 10)
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.terminate()
+        return await self.exits("stopping the app with SIGTERM")
 
 
 async def _send(
@@ -63,50 +147,82 @@ async def _send(
 
 
 async def _read(
-    consumer: AIOKafkaConsumer, count: int, timeout_s: float
+    consumer: AIOKafkaConsumer, count: int, app: ProbeApp, doing: str
 ) -> list[dict[str, object]]:
     got: list[dict[str, object]] = []
-    deadline = time.monotonic() + timeout_s
-    while len(got) < count and time.monotonic() < deadline:
+    while len(got) < count:
+        app.check(f"it wrote {len(got)} of {count} counts: {got}", doing)
         batch = await consumer.getmany(timeout_ms=500)
         for records in batch.values():
             got.extend(json.loads(r.value) for r in records)
     return got
 
 
+async def _committed_all(
+    admin: AIOKafkaAdminClient, reader: AIOKafkaConsumer, app: ProbeApp, topics: list[str]
+) -> None:
+    """Return once the app's group has committed every record of `topics` as handled."""
+    group = app.args[2]
+    partitions = [
+        TopicPartition(t["topic"], p["partition"])
+        for t in await admin.describe_topics(topics)
+        for p in t["partitions"]
+    ]
+    while True:
+        ends: dict[TopicPartition, int] = await reader.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        behind = {
+            f"{tp.topic}[{tp.partition}]": (committed[tp].offset if tp in committed else None, end)
+            for tp, end in ends.items()
+            if end and (tp not in committed or committed[tp].offset < end)
+        }
+        if not behind:
+            return
+        if not app.deadline.left():
+            app.fail(f"committed offsets behind the ends: {behind}", "waiting for the commits")
+        await asyncio.sleep(0.2)
+
+
 async def test_faust_counts_windows_recovers_and_commits_safely(
     kafka_bootstrap: str, unique_name: str, tmp_path: Path
 ) -> None:
-    source, sink = f"probe-in-{unique_name}", f"probe-out-{unique_name}"
+    source, sink, app_id = (
+        f"probe-in-{unique_name}",
+        f"probe-out-{unique_name}",
+        f"probe-{unique_name}",
+    )
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap)
     await create_topics(kafka, [TopicSpec(source, 3), TopicSpec(sink, 1)])
-    app = ProbeApp(kafka_bootstrap, f"probe-{unique_name}", source, sink, tmp_path / "died")
+    app = ProbeApp(kafka_bootstrap, app_id, source, sink, tmp_path / "died", Deadline(BUDGET_S))
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     reader = AIOKafkaConsumer(sink, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await producer.start()
     await reader.start()
+    await admin.start()
     t0 = time.time() - 120  # event time, well before now: windows follow the records' own time
     try:
-        app.start()
+        await app.start()
         for i in range(4):
             await _send(producer, source, f"a{i}", "a", t0 + i)
         await _send(producer, source, "b0", "b", t0 + 1)
-        first = await _read(reader, 5, 120)
+        first = await _read(reader, 5, app, "counting the first records")
         by_value = {r["value"]: r for r in first}
         assert by_value["a3"]["total"] == 4
         assert by_value["a3"]["recent"] == 4
         assert by_value["b0"]["total"] == 1
 
-        await asyncio.sleep(COMMIT_INTERVAL_S * 2)  # committed: what follows is handled once
-        app.kill()  # no flush, no clean exit: the tables must come back from their changelogs
+        # committed, both the input and the re-keyed stage: what follows is handled once
+        await _committed_all(admin, reader, app, [source, f"{app_id}-keyed"])
+        await app.kill()  # no flush, no clean exit: the tables must come back from their changelogs
         # handled by the restarted app: the first one kills it once more before it is handled
         await _send(producer, source, "a4", "a", t0 + 4, die=b"once")
-        app.start()
-        await asyncio.to_thread(app.process.wait, 120)  # type: ignore[union-attr]
-        assert (tmp_path / "died").exists()
-        app.start()
+        await app.start()
+        await app.says("dying a4", "the restarted app reaching its planned crash")
+        assert await app.exits("the restarted app crashing") == 9
+        await app.start()
         await _send(producer, source, "a5", "a", t0 + 30)  # 26 s after a4: a4 is out of window
-        rest = await _read(reader, 2, 120)
+        rest = await _read(reader, 2, app, "counting after the crash")
         by_value = {r["value"]: r for r in rest}
         assert set(by_value) == {"a4", "a5"}, rest
         # a4 was handled at all: its offset was not committed while it was unhandled. The
@@ -120,9 +236,10 @@ async def test_faust_counts_windows_recovers_and_commits_safely(
         assert a4_recent >= 5, "the window was not restored from its changelog"
         assert by_value["a5"]["total"] == a4_total + 1
         assert by_value["a5"]["recent"] == 1, "the hopping window kept records older than its size"
-        assert app.stop() == 0
+        assert await app.stop() == 0
     finally:
-        if app.process is not None and app.process.poll() is None:
-            app.kill()
+        if app.process is not None and app.process.returncode is None:
+            await app.kill()
+        await admin.close()
         await reader.stop()
         await producer.stop()

@@ -46,6 +46,7 @@ def build(
     kafka: KafkaSettings,
     metrics: HealthMetrics,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    replication_factor: int = 1,
 ) -> faust.App:
     ns = kafka.topic_namespace
     app_id = f"{ns}{settings.app_id}"
@@ -54,6 +55,9 @@ def build(
         broker=f"kafka://{kafka.bootstrap_servers}",
         store="memory://",
         topic_partitions=settings.partitions,
+        # faust makes its own topics (re-keyed stream, changelogs): as many replicas as every
+        # other topic, or a cluster with min.insync.replicas 2 refuses their writes
+        topic_replication_factor=replication_factor,
         broker_session_timeout=10,
         consumer_auto_offset_reset=settings.start_from,
         web_enabled=False,

@@ -39,7 +39,13 @@ def serve(settings: ProviderHealthSettings, kafka: KafkaSettings) -> None:
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     metrics = HealthMetrics()
-    app = build(settings, BreakerSettings().thresholds(), kafka, metrics)
+    app = build(
+        settings,
+        BreakerSettings().thresholds(),
+        kafka,
+        metrics,
+        replication_factor=topic_settings.replication_factor,
+    )
     probe = ProbeServer(
         metrics.registry, lambda: True, settings.metrics_host, settings.metrics_port
     )
