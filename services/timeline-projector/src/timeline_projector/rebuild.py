@@ -1,7 +1,9 @@
 """Rebuild: replay the whole event log into a new generation, verify it, switch to it.
 
 1. Create generation N+1 (an empty schema with every migration applied).
-2. Replay the log from the beginning up to its end offsets at start, batch by batch.
+2. Replay the log from the beginning up to its end offsets at start, batch by batch (rows
+   that later batches may change again are written once, at the end, and so are the feed's
+   indexes: `held_rows`, `feed_indexes`).
 3. Wait until the live projector has applied at least as much, catch up to where it is.
 4. In one transaction holding the switch lock (live batches wait for it, briefly): catch up
    the last few events, compare offsets and the checksums of every view table, and, when
