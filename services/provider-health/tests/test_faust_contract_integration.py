@@ -8,11 +8,15 @@ The test waits on what the app says it did (see `faust_probe_app.py`) and on the
 group committed, never on fixed times, within one budget below the suite's timeout. A failure
 names the step and shows every line the app said, with when.
 
-Known faust defect this test meets now and then: after a restart, `Recovery` resumes the stream
-partitions before it seeks them to their committed offsets, and a record already waiting there
-can be dropped (faust-streaming issue 216 and PR 217 fixed the same order in another branch of
-recovery). It shows as a restarted app that says `ready` and then nothing while a record waits
-(reported as a stall, after `STALL_S`), or as a record that is skipped.
+A faust defect this test meets now and then (about one run in eight here, more under load):
+a restarted app says `ready`, then handles nothing while a record waits for it; it is reported
+as a stall after `STALL_S`. A task dump of a stalled app showed recovery complete and the fetcher
+past the waiting record (offset 4, read offset 4), which it had handed to the agent's queue: the
+record was fetched, then lost before the agent saw it, and is never fetched again. Faust resumes
+flow control at the end of recovery, and resuming clears the stream queues, so a record fetched
+during the last step of recovery is the likely loss. Seeking before resuming the partitions did
+not cure it; static membership (`consumer_group_instance_id`) made restarts fast, but then a
+waiting record was skipped, so the app keeps plain group membership.
 """
 
 from __future__ import annotations
@@ -147,15 +151,17 @@ async def _send(
 
 
 async def _read(
-    consumer: AIOKafkaConsumer, count: int, app: ProbeApp, doing: str
+    consumer: AIOKafkaConsumer, until: set[str], app: ProbeApp, doing: str
 ) -> list[dict[str, object]]:
+    """The counts the app writes, up to the first of each record of `until`."""
     got: list[dict[str, object]] = []
-    while len(got) < count:
-        app.check(f"it wrote {len(got)} of {count} counts: {got}", doing)
+    while not until <= {r["value"] for r in got}:
+        app.check(f"it wrote {got}, not yet {sorted(until)}", doing)
         batch = await consumer.getmany(timeout_ms=500)
         for records in batch.values():
             got.extend(json.loads(r.value) for r in records)
-    return got
+    last = max(next(i for i, r in enumerate(got) if r["value"] == v) for v in until)
+    return got[: last + 1]
 
 
 async def _committed_all(
@@ -206,7 +212,7 @@ async def test_faust_counts_windows_recovers_and_commits_safely(
         for i in range(4):
             await _send(producer, source, f"a{i}", "a", t0 + i)
         await _send(producer, source, "b0", "b", t0 + 1)
-        first = await _read(reader, 5, app, "counting the first records")
+        first = await _read(reader, {"a3", "b0"}, app, "counting the first records")
         by_value = {r["value"]: r for r in first}
         assert by_value["a3"]["total"] == 4
         assert by_value["a3"]["recent"] == 4
@@ -222,20 +228,18 @@ async def test_faust_counts_windows_recovers_and_commits_safely(
         assert await app.exits("the restarted app crashing") == 9
         await app.start()
         await _send(producer, source, "a5", "a", t0 + 30)  # 26 s after a4: a4 is out of window
-        rest = await _read(reader, 2, app, "counting after the crash")
-        by_value = {r["value"]: r for r in rest}
-        assert set(by_value) == {"a4", "a5"}, rest
-        # a4 was handled at all: its offset was not committed while it was unhandled. The
-        # counts came back from the changelogs (a lost table would count from 1 again); a
-        # crash may count a record twice (at-least-once, decision 0028), never fewer.
-        a4_total, a4_recent = (
-            cast(int, by_value["a4"]["total"]),
-            cast(int, by_value["a4"]["recent"]),
-        )
+        rest = await _read(reader, {"a5"}, app, "counting after the crash")
+        # a4 was handled at all: its offset was not committed while it was unhandled. A crash
+        # may count a record twice (at-least-once, decision 0028), so a4 may come twice; its
+        # counts came back from the changelogs (a lost table would count from 1 again).
+        *a4, a5 = rest
+        assert a4, f"a4 was skipped: {rest}"
+        assert {r["value"] for r in a4} == {"a4"}, rest
+        a4_total, a4_recent = cast(int, a4[0]["total"]), cast(int, a4[0]["recent"])
         assert a4_total >= 5, "the table was not restored from its changelog"
         assert a4_recent >= 5, "the window was not restored from its changelog"
-        assert by_value["a5"]["total"] == a4_total + 1
-        assert by_value["a5"]["recent"] == 1, "the hopping window kept records older than its size"
+        assert a5["total"] == cast(int, a4[-1]["total"]) + 1
+        assert a5["recent"] == 1, "the hopping window kept records older than its size"
         assert await app.stop() == 0
     finally:
         if app.process is not None and app.process.returncode is None:

@@ -35,9 +35,11 @@ from shared.providers import (
     replicate_client,
 )
 from shared.providers.client import last_retry_after
-from shared.providers.replicate_generator import READ_PATIENCE_S
+from shared.providers.reads import READ_PATIENCE_S
+from shared.providers.webhook_wait import WebhookWait
 from shared.results import GenerationFailed, GenerationResult, GenerationSucceeded
 from shared.settings import ProviderSettings
+from shared.webhooks.completions import CompletionBoard
 from video_worker.medium import VIDEO
 
 SHORT_DEADLINE_S = 1.0
@@ -444,6 +446,46 @@ async def test_a_provider_that_does_not_answer_a_read_fails_the_attempt_within_s
     assert result.resume_prediction_id == prediction_id  # the next attempt resumes it
     assert took_s < READ_PATIENCE_S + 3  # not the client's half a minute of retries
     assert await creates(sim_http, "a reef") == 1
+
+
+async def test_a_provider_that_does_not_answer_a_webhook_waits_read_fails_it_within_seconds(
+    provider: Client,
+    downloads: httpx.AsyncClient,
+    store: FilesystemBlobStore,
+    sim_url: str,
+    sim_http: httpx.AsyncClient,
+) -> None:
+    # webhook mode: no webhook comes (nothing listens where it is sent), so the wait reads the
+    # prediction after `fallback_poll_s`; the outage begins once the prediction is made
+    webhooks = WebhookWait("http://127.0.0.1:9/v1/webhooks/replicate", CompletionBoard(), 0.2, 8)
+    settings = ProviderSettings(api_token="test-token", base_url=sim_url, deadline_s=60)
+    generator = ReplicateGenerator(
+        provider,
+        IMAGE,
+        store,
+        downloads,
+        ReplicateOptions.from_settings(settings),
+        webhooks=webhooks,
+    )
+    made: list[str] = []
+
+    async def outage_begins(prediction_id: str) -> None:
+        made.append(prediction_id)
+        outage = await sim_http.post("/sim/faults", json={"mode": "outage", "for_s": 60})
+        outage.raise_for_status()
+
+    asset = command(IMAGE, "an atoll [[sim:latency=30]]")
+    try:
+        started = time.monotonic()
+        result = failed(await generator.generate(Attempt(asset, 1, on_created=outage_begins)))
+        took_s = time.monotonic() - started
+    finally:
+        (await sim_http.delete("/sim/faults")).raise_for_status()
+    assert (result.error.code, result.error.retryable) == (ErrorCode.TRANSIENT_PROVIDER_ERROR, True)
+    assert webhooks.fallback_reads == 1  # the read, not the webhook wait, ended the attempt
+    assert result.resume_prediction_id == made[0]  # the next attempt resumes it
+    assert took_s < READ_PATIENCE_S + 3  # not the client's half a minute of retries
+    assert await creates(sim_http, "an atoll") == 1
 
 
 # --- expired outputs ----------------------------------------------------------------------

@@ -38,7 +38,7 @@ import httpx
 import pydantic
 from pydantic import v1 as pydantic_v1
 from replicate.client import Client
-from replicate.exceptions import ReplicateError, ReplicateException
+from replicate.exceptions import ReplicateException
 from replicate.prediction import Prediction
 
 from shared.blobstore import BlobStoreError, sniff_content_type
@@ -52,6 +52,7 @@ from shared.providers.model_ref import ModelRef
 from shared.providers.options import ReplicateOptions
 from shared.providers.outputs import fetch_output, first_output
 from shared.providers.polling import PollSchedule, next_poll_s, schedule_for
+from shared.providers.reads import read_prediction
 from shared.providers.webhook_wait import WebhookWait
 from shared.results import (
     GenerationDebug,
@@ -74,9 +75,6 @@ PROVIDER_ERRORS = (
 _TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 _PROMPT_PREVIEW = 120
 MAX_OWN_THROTTLES = 10
-READ_PATIENCE_S = 6.0
-"""How long one check of a running prediction may take, the client's retries of 5xx answers
-included, before the provider counts as unavailable for this attempt."""
 """Creates answered 429 because of this process's own rate that one attempt sends again (after
 the budget's hold) before the 429 counts as the attempt's failure."""
 
@@ -207,16 +205,10 @@ class _AttemptRun:
         return prediction
 
     async def check(self, prediction_id: str) -> Prediction:
-        """Read the prediction once. The client retries a 5xx answer for up to about half a
-        minute; a provider that does not answer within `READ_PATIENCE_S` fails the attempt as
-        unavailable instead (the prediction is resumed by the next one), so that an outage
-        shows in the event log, and to the circuit breaker, within seconds."""
-        try:
-            async with asyncio.timeout(READ_PATIENCE_S):
-                return await self.gen._client.predictions.async_get(prediction_id)
-        except TimeoutError:
-            detail = f"Replicate did not answer a read of {prediction_id} in {READ_PATIENCE_S:g}s."
-            raise ReplicateError(title="Service Unavailable", status=503, detail=detail) from None
+        """Read the prediction once, within `READ_PATIENCE_S` (`shared.providers.reads`): a
+        provider that does not answer fails the attempt as unavailable, and the next attempt
+        resumes the prediction."""
+        return await read_prediction(self.gen._client, prediction_id)
 
     def poll_delay(self, schedule: PollSchedule, checks: int) -> float:
         budget = self.gen._budget

@@ -3,8 +3,10 @@
 `WebhookWait` asks Replicate to call the API when the prediction completes (the API puts the
 verified body on the `lecturegen.provider.predictions.v1` topic, whose `CompletionFeed` posts it
 to a board), gives the attempt's worker slot back while it waits (`Attempt.on_waiting`), and
-reads the prediction itself only when no webhook came for `fallback_poll_s`. Predictions waited
-on this way are bounded by `max_outstanding` per process instead of by slots.
+reads the prediction itself only when no webhook came for `fallback_poll_s`, within
+`READ_PATIENCE_S` as every read is (`shared.providers.reads`), so an outage shows within
+seconds here too. Predictions waited on this way are bounded by `max_outstanding` per process
+instead of by slots.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from replicate.client import Client
 from replicate.prediction import Prediction, _json_to_prediction
 
 from shared.ports import Attempt
+from shared.providers.reads import read_prediction
 from shared.webhooks.completions import CompletionBoard
 
 _TERMINAL = frozenset({"succeeded", "failed", "canceled"})
@@ -59,7 +62,7 @@ class WebhookWait:
                     prediction = _json_to_prediction(client, dict(completion))
                 else:
                     self.fallback_reads += 1
-                    prediction = await client.predictions.async_get(prediction.id)
+                    prediction = await read_prediction(client, prediction.id)
         finally:
             self.waiting -= 1
         return prediction
