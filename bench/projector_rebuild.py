@@ -9,8 +9,9 @@ regenerations with late results) to a fresh topic, then in the same run:
    offsets, one transaction per batch) and verifies it against the live views,
 
 and prints records per second for the read and the rebuild's replay, and their ratio, and the
-CPU time the rebuild's Python processes spent per record (a figure the machine's load moves
-much less than the rates). The topic and the database are removed afterwards. Needs the
+CPU time per record the rebuild's Python processes spent and, when the database runs on this
+machine, the PostgreSQL backends serving it (figures the machine's load moves much less than
+the rates). The topic and the database are removed afterwards. Needs the
 local Kafka and PostgreSQL (`make infra`).
 
     python bench/projector_rebuild.py [--events 200000] [--batch N] [--workers N] [--processes N]
@@ -23,11 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import time
 import uuid
+from collections.abc import AsyncIterator
 from itertools import islice
+from pathlib import Path
 
 import asyncpg
 from _results import record
@@ -106,6 +110,68 @@ def _python_cpu_s() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+class BackendCpu:
+    """CPU seconds the PostgreSQL backends connected to one database spent, sampled from
+    `/proc` every 0.1 s (the database must run on this machine): a backend that ends counts
+    with its last sample, so up to 0.1 s of each connection's work may be missed."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[int, float] = {}
+        self.readable = True
+        self.before: dict[int, float] = {}
+        self.at_mark: float | None = None
+
+    def sample(self, pids: list[int]) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                self.readable = self.readable and pid in self.seconds
+                continue
+            self.seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+
+    @property
+    def total(self) -> float:
+        """Seconds spent since the sampling began."""
+        return sum(self.seconds.values()) - sum(self.before.values())
+
+    def mark(self) -> None:
+        """Remember `total` now (as of the last sample)."""
+        self.at_mark = self.total
+
+
+@contextlib.asynccontextmanager
+async def backend_cpu(dsn: str) -> AsyncIterator[BackendCpu]:
+    """Sample the CPU time of the database's backends (other than the sampler's own) while
+    the block runs."""
+    cpu = BackendCpu()
+    conn = await asyncpg.connect(dsn)
+
+    async def pids() -> list[int]:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row["pid"] for row in rows]
+
+    async def poll() -> None:
+        while True:
+            cpu.sample(await pids())
+            await asyncio.sleep(0.1)
+
+    cpu.sample(await pids())
+    cpu.before = dict(cpu.seconds)
+    polling = asyncio.create_task(poll())
+    try:
+        yield cpu
+    finally:
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await conn.close()
+
+
 async def main(events: int, batch: int, workers: int, processes: int) -> None:
     kafka = KafkaSettings(topic_namespace=f"bench{uuid.uuid4().hex[:8]}.")
     server = PostgresSettings()
@@ -147,7 +213,15 @@ async def main(events: int, batch: int, workers: int, processes: int) -> None:
                 await conn.close()
             # A dry run: replay, compare with the live views, discard.
             cpu_before = _python_cpu_s()
-            report = await rebuild(settings, dry_run=True)
+            async with backend_cpu(dsn) as postgres_cpu:
+
+                def progress(done: int, total: int) -> None:
+                    # The last report comes when the replay (rows held back and the feed's
+                    # indexes included) and its catch-up are over, before the verification.
+                    if done >= total:
+                        postgres_cpu.mark()
+
+                report = await rebuild(settings, dry_run=True, progress=progress)
             cpu_s = _python_cpu_s() - cpu_before
         rate = report.records_per_s
         print(
@@ -160,6 +234,14 @@ async def main(events: int, batch: int, workers: int, processes: int) -> None:
             "record (replay processes and this one, verification included); load average "
             + ", ".join(f"{x:.1f}" for x in os.getloadavg())
         )
+        if postgres_cpu.readable:
+            per_record = 1e6 / max(1, report.records)
+            print(
+                f"PostgreSQL CPU:     {(postgres_cpu.at_mark or 0.0) * per_record:.0f} µs per "
+                "record in the backends serving the replay, "
+                f"{postgres_cpu.total * per_record:.0f} µs with the verification "
+                "(background writers not counted)"
+            )
         bare = read / read_s
         record(
             "projector_rebuild",

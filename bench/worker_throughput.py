@@ -3,7 +3,9 @@
 1. Throughput with an instant provider (a fake generator): N requests through one worker
    runtime (idempotency in PostgreSQL, and again in memory to show what PostgreSQL costs), next
    to a bare aiokafka loop that consumes the same N requests and produces one record for each
-   (acks=all, idempotent, commit per batch). The ratio is the figure.
+   (acks=all, idempotent, commit per batch). The ratio is the figure. Each line also says
+   how much CPU time this process spent per request meanwhile (the broker's and PostgreSQL's
+   are not counted).
 2. Makespan of 1,000 requests whose provider call takes 1 s each, next to the ideal
    1,000 / in-flight limit * 1 s.
 
@@ -25,6 +27,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from _results import record
@@ -43,12 +46,11 @@ from shared.kafka import (
     medium_topics,
     wait_for_leaders,
 )
-from shared.kafka.publisher import KafkaPublisher, publish
-from shared.kafka.records import Outgoing
 from shared.media import MediaKind
 from shared.settings import KafkaSettings, PostgresSettings, RetrySettings
 from shared.testing.databases import fresh_database
 from shared.worker import WorkerConfig, WorkerSettings, open_worker
+from shared.worker.collector import settle_collector
 from shared.worker.fakes import InMemoryGenerator
 from shared.worker.runtime import WorkerRuntime
 from shared.worker.versions import InMemoryVersionStore
@@ -117,20 +119,32 @@ def _completed(runtime: WorkerRuntime) -> float:
     return value or 0.0
 
 
-async def _run_worker(
-    runtime: WorkerRuntime, generator: InMemoryGenerator, count: int
-) -> tuple[float, float]:
-    """Run until `count` outcomes are out; (first call, last outcome) in monotonic seconds."""
+@dataclass(frozen=True)
+class Measured:
+    """One timed phase: wall-clock seconds, and this process's CPU seconds meanwhile."""
+
+    seconds: float
+    cpu_s: float
+
+    def cpu_us_per(self, count: int) -> float:
+        return self.cpu_s / count * 1e6
+
+
+async def _run_worker(runtime: WorkerRuntime, generator: InMemoryGenerator, count: int) -> Measured:
+    """Run until `count` outcomes are out: from the first call to the last outcome."""
     first_call: float | None = None
+    cpu_at_first_call = time.process_time()
     task = asyncio.create_task(runtime.run())
     try:
         while _completed(runtime) < count:
-            if first_call is None and generator.calls:
+            if first_call is None and generator.call_count:
                 first_call = time.monotonic()
+                cpu_at_first_call = time.process_time()
             if task.done():
                 task.result()
             await asyncio.sleep(0.01)
-        return first_call or time.monotonic(), time.monotonic()
+        end = time.monotonic()
+        return Measured(end - (first_call or end), time.process_time() - cpu_at_first_call)
     finally:
         runtime.stop()
         await asyncio.wait_for(task, 60)
@@ -138,49 +152,50 @@ async def _run_worker(
 
 async def bench_worker(
     kafka: KafkaSettings, dsn: str, count: int, in_flight: int, latency_s: float, memory: bool
-) -> float:
-    """Seconds from the first provider call to the last outcome, for `count` requests."""
+) -> Measured:
+    """From the first provider call to the last outcome, for `count` requests."""
     run = uuid.uuid4().hex[:8]
-    commands = _commands(count, run)
-    generator = InMemoryGenerator(KIND, latency_s=latency_s)
+    # like a provider, the fake keeps nothing of the calls it answered
+    generator = InMemoryGenerator(KIND, latency_s=latency_s, record_calls=False)
     config = _config(kafka, dsn, f"bench-{run}", in_flight)
     store = InMemoryVersionStore() if memory else None
     async with open_worker(KIND, generator, config, store) as runtime:
-        await _publish(kafka, commands)
-        start, end = await _run_worker(runtime, generator, count)
-    return end - start
+        await _publish(kafka, _commands(count, run))
+        return await _run_worker(runtime, generator, count)
 
 
-async def bench_bare(kafka: KafkaSettings, count: int) -> float:
-    """A bare aiokafka consume → produce → await acks → commit loop over `count` requests."""
+async def bench_bare(kafka: KafkaSettings, count: int) -> Measured:
+    """A bare aiokafka consume → produce → await acks → commit loop over `count` requests:
+    one `send` per record, the acks of a fetched batch awaited together, then one commit."""
     run = uuid.uuid4().hex[:8]
     await _publish(kafka, _commands(count, run))
     producer = make_producer(kafka)
     await producer.start()
-    publisher = KafkaPublisher(producer)
+    events = topics.events(kafka.topic_namespace)
     consumer: AIOKafkaConsumer = make_consumer(
         kafka, f"bare-{run}", [topics.requests(KIND, kafka.topic_namespace)]
     )
     await consumer.start()
-    seen, start = 0, None
+    seen, start, cpu_at_start = 0, None, time.process_time()
     try:
         while seen < count:
             batch = await consumer.getmany(timeout_ms=200, max_records=500)
             if start is None and batch:
-                start = time.monotonic()
-            out = [
-                Outgoing(topics.events(kafka.topic_namespace), r.key or b"", r.value or b"", [])
+                start, cpu_at_start = time.monotonic(), time.process_time()
+            acks = [
+                await producer.send(events, r.value or b"", key=r.key or b"")
                 for records in batch.values()
                 for r in records
             ]
-            if out:
-                await publish(publisher, out)
+            if acks:
+                await asyncio.gather(*acks)
                 await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
-            seen += len(out)
+            seen += len(acks)
+        end = time.monotonic()
+        return Measured(end - (start or end), time.process_time() - cpu_at_start)
     finally:
         await consumer.stop()
         await producer.stop()
-    return time.monotonic() - (start or time.monotonic())
 
 
 @contextlib.asynccontextmanager
@@ -211,25 +226,29 @@ async def main(requests: int, makespan_requests: int, in_flight: int) -> None:
     server = PostgresSettings().dsn
     async with fresh_database(server, f"bench_{uuid.uuid4().hex[:8]}") as dsn:
         async with _namespace(base) as kafka:
+            # as a worker process does once it started (`shared.worker.entry.serve`); the
+            # bare loop runs in the same process, with the same collector
+            settle_collector()
             bare = await bench_bare(kafka, requests)
             pg = await bench_worker(kafka, dsn, requests, in_flight, 0.0, memory=False)
             memory = await bench_worker(kafka, dsn, requests, in_flight, 0.0, memory=True)
         print(f"throughput, instant provider, {requests} requests, in-flight {in_flight}:")
-        print(f"  bare aiokafka consume-produce-commit : {requests / bare:8.0f} /s")
-        print(
-            f"  worker (idempotency in PostgreSQL)   : {requests / pg:8.0f} /s"
-            f"   {pg / bare:5.1f}x the bare time"
-        )
-        print(
-            f"  worker (idempotency in memory)       : {requests / memory:8.0f} /s"
-            f"   {memory / bare:5.1f}x the bare time"
-        )
-        bare_rate = requests / bare
-        for figure, took_s, goal in (
+        bare_rate = requests / bare.seconds
+        for label, measured in (
+            ("bare aiokafka consume-produce-commit", bare),
+            ("worker (idempotency in PostgreSQL)  ", pg),
+            ("worker (idempotency in memory)      ", memory),
+        ):
+            rate = requests / measured.seconds
+            print(
+                f"  {label} : {rate:8.0f} /s  {rate / bare_rate:6.3f}x"
+                f"  CPU {measured.cpu_us_per(requests):5.0f} us per request"
+            )
+        for figure, measured, goal in (
             ("worker_passthrough_pg", pg, PG_GOAL),
             ("worker_passthrough_memory", memory, MEMORY_GOAL),
         ):
-            rate = requests / took_s
+            rate = requests / measured.seconds
             record(
                 figure,
                 rate,
@@ -241,7 +260,9 @@ async def main(requests: int, makespan_requests: int, in_flight: int) -> None:
         if makespan_requests <= 0:
             return
         async with _namespace(base) as kafka:
-            took = await bench_worker(kafka, dsn, makespan_requests, in_flight, 1.0, memory=False)
+            took = (
+                await bench_worker(kafka, dsn, makespan_requests, in_flight, 1.0, memory=False)
+            ).seconds
         ideal = makespan_requests / in_flight * 1.0
         print(f"makespan, {makespan_requests} requests, provider 1 s each, in-flight {in_flight}:")
         print(f"  measured {took:6.1f} s   ideal {ideal:6.1f} s   ({took / ideal:4.2f}x ideal)")

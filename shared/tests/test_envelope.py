@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.envelope import CONTENT_TYPE, Envelope, decode, encode, envelop
+from shared.envelope import CONTENT_TYPE, Envelope, decode, encode, encode_new, envelop, subject_of
 from shared.events import (
     PAYLOAD_TYPES,
     AssetEvent,
@@ -400,3 +400,17 @@ def test_a_corrupted_value_raises_nothing_but_a_payload_error_with_a_reason(
         assert outcome.reason
     else:
         assert outcome.type == envelope.type
+
+
+@given(st.one_of(*PAYLOADS.values()), st.none() | st.text(min_size=1, max_size=20))
+def test_encoding_a_new_event_directly_is_encoding_its_envelope(
+    payload: Payload, correlation_id: str | None
+) -> None:
+    value, headers = encode_new(payload, SOURCE, correlation_id=correlation_id, now=NOW)
+    made_id = header(headers, "ce_id") or ""
+    envelope = Envelope(
+        payload, SOURCE, made_id, NOW, subject_of(payload), correlation_id=correlation_id
+    )
+
+    assert (value, headers) == encode(envelope)
+    assert uuid.UUID(made_id).version == 7

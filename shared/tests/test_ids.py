@@ -1,3 +1,4 @@
+import os
 import time
 import uuid
 
@@ -81,3 +82,20 @@ def test_derived_ids_differ_when_the_parts_differ_or_split_differently() -> None
     }
 
     assert len(ids) == 3
+
+
+def test_a_forked_child_draws_random_bits_of_its_own() -> None:
+    new_id()  # the parent has read random bits ahead
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child only reports and exits
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    in_child = os.read(read, 100).decode()
+    os.close(read)
+    os.waitpid(child, 0)
+    in_parent = new_id()
+
+    # the same millisecond would give the same id if both drew the same bits
+    assert uuid.UUID(in_child).int & (2**62 - 1) != uuid.UUID(in_parent).int & (2**62 - 1)

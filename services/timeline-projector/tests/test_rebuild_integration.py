@@ -10,7 +10,7 @@ import pytest
 from shared.envelope import envelop
 from shared.events import LectureCreated
 from shared.settings import PostgresSettings
-from timeline_projector import generations
+from timeline_projector import feed_indexes, generations
 from timeline_projector.rebuild import rebuild
 from timeline_projector.replay_processes import ReplayProcessError, replay_in_processes
 from timeline_projector.synthetic import synthetic_log
@@ -178,7 +178,7 @@ async def test_a_rebuild_that_outgrows_its_working_set_reads_rows_back_and_still
 
 
 async def test_a_rebuild_of_a_log_with_an_event_postgresql_cannot_store_matches_the_live_views(
-    projection: Projection,
+    projection: Projection, caplog: pytest.LogCaptureFixture
 ) -> None:
     log = list(synthetic_log(3, seed=27))
     poison = LectureCreated(
@@ -192,6 +192,33 @@ async def test_a_rebuild_of_a_log_with_an_event_postgresql_cannot_store_matches_
         report = await rebuild(projection.settings, dry_run=True)
 
     assert (report.verified, report.differences, report.rejected) == (True, (), 1)
+    assert "replaying again" in caplog.text  # the lecture's row was held back, then refused
+
+
+async def test_replay_processes_with_an_event_postgresql_cannot_store_replay_again_and_match(
+    kafka_bootstrap: str, pg_database: str, unique_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(
+        kafka_bootstrap,
+        pg_database,
+        unique_name,
+        rebuild_processes=2,
+        rebuild_process_min_records=1,
+    )
+    projection = Projection(settings)
+    await projection.create_topic()
+    log = list(synthetic_log(4, seed=36))
+    poison = LectureCreated(
+        lecture_id="poisoned", title="nul \x00 in the title", duration_s=1, segments=(), assets=()
+    )
+    await projection.produce([*log, envelop(poison, "test")])
+
+    async with projection.running():
+        await projection.wait_caught_up()
+        report = await rebuild(settings, dry_run=True)
+
+    assert (report.verified, report.differences, report.rejected) == (True, (), 1)
+    assert "replaying again" in caplog.text
 
 
 async def test_a_rebuild_that_cannot_verify_does_not_switch_unless_forced(
@@ -306,6 +333,37 @@ async def test_a_rebuild_applied_in_separate_processes_switches_to_identical_vie
     conn = await projection.connect()
     try:
         assert await stored_rows(conn, "lecturegen_g2") == expected_rows(log)
+        assert await feed_indexes.present(conn, "lecturegen_g2") == set(feed_indexes.CONSTRAINTS)
+    finally:
+        await conn.close()
+
+
+async def test_replay_processes_that_outgrow_their_working_sets_index_the_feed_and_match(
+    kafka_bootstrap: str, pg_database: str, unique_name: str
+) -> None:
+    settings = make_settings(
+        kafka_bootstrap,
+        pg_database,
+        unique_name,
+        rebuild_processes=2,
+        rebuild_process_min_records=1,
+        rebuild_batch_size=50,
+        rebuild_working_set_rows=80,
+    )
+    projection = Projection(settings)
+    await projection.create_topic()
+    log = list(synthetic_log(10, seed=32))
+    await projection.produce(log)
+
+    async with projection.running():
+        await projection.wait_caught_up()
+        report = await rebuild(settings, dry_run=False)
+
+    assert (report.verified, report.switched, report.differences) == (True, True, ())
+    assert report.working_set_loads > 0
+    conn = await projection.connect()
+    try:
+        assert await feed_indexes.present(conn, "lecturegen_g2") == set(feed_indexes.CONSTRAINTS)
     finally:
         await conn.close()
 

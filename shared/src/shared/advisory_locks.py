@@ -17,3 +17,7 @@ exclusively to verify a new generation and switch the read views to it."""
 
 PROJECTION_REBUILD = 7_301_042_003
 """Held (session-scoped) by a running rebuild: one rebuild at a time."""
+
+PROJECTION_FEED_INDEXES = 7_301_042_004
+"""Held (transaction-scoped, exclusive) while a rebuild's replayer adds the feed's
+constraints back to the generation it replays into: its replay processes take turns."""

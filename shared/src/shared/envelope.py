@@ -78,20 +78,58 @@ def envelop(
 
 def encode(envelope: Envelope) -> tuple[bytes, Headers]:
     """The Kafka value and headers of an envelope."""
+    return _encoded(
+        envelope.payload,
+        envelope.source,
+        envelope.id,
+        envelope.time,
+        envelope.subject,
+        envelope.correlation_id,
+    )
+
+
+def encode_new(
+    payload: Payload, source: str, *, correlation_id: str | None, now: datetime
+) -> tuple[bytes, Headers]:
+    """`encode(envelop(payload, source, correlation_id=..., now=now))`, without the envelope
+    in between: a worker writes two events per request this way."""
+    return _encoded(payload, source, new_id(), now, subject_of(payload), correlation_id)
+
+
+def _encoded(
+    payload: Payload,
+    source: str,
+    ce_id: str,
+    time: datetime,
+    subject: str | None,
+    correlation_id: str | None,
+) -> tuple[bytes, Headers]:
     headers: Headers = [
-        ("ce_specversion", SPEC_VERSION.encode()),
-        ("ce_id", envelope.id.encode()),
-        ("ce_source", envelope.source.encode()),
-        ("ce_type", envelope.type.encode()),
-        ("ce_time", envelope.time.isoformat().encode()),
-        ("content-type", CONTENT_TYPE.encode()),
+        _SPEC_VERSION_HEADER,
+        ("ce_id", ce_id.encode()),
+        ("ce_source", _constant(source)),
+        ("ce_type", _constant(payload.TYPE)),
+        ("ce_time", time.isoformat().encode()),
+        _CONTENT_TYPE_HEADER,
     ]
-    if envelope.subject is not None:
-        headers.append(("ce_subject", envelope.subject.encode()))
-    if envelope.correlation_id is not None:
-        headers.append((CORRELATION_ID, envelope.correlation_id.encode()))
-    value = envelope.payload.model_dump_json().encode()
-    return value, headers
+    if subject is not None:
+        headers.append(("ce_subject", subject.encode()))
+    if correlation_id is not None:
+        headers.append((CORRELATION_ID, correlation_id.encode()))
+    return payload.model_dump_json().encode(), headers
+
+
+_CONSTANTS: dict[str, bytes] = {}
+"""Sources and types encoded once: a process writes only a few of each."""
+
+
+def _constant(text: str) -> bytes:
+    found = _CONSTANTS.get(text)
+    if found is None:
+        if len(_CONSTANTS) > 1000:  # not a constant after all: keep the cache small
+            _CONSTANTS.clear()
+        found = _CONSTANTS[text] = text.encode()
+    return found
 
 
 def decode(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]) -> Envelope:
@@ -129,6 +167,8 @@ def decode(value: bytes | None, headers: Headers | tuple[tuple[str, bytes], ...]
 
 _SPEC_VERSION = SPEC_VERSION.encode()
 _CONTENT_TYPE = CONTENT_TYPE.encode()
+_SPEC_VERSION_HEADER = ("ce_specversion", _SPEC_VERSION)
+_CONTENT_TYPE_HEADER = ("content-type", _CONTENT_TYPE)
 
 
 def _check_content_type(ctype: str) -> None:

@@ -11,11 +11,11 @@ from shared.ports import Attempt
 from shared.worker.fakes import InMemoryGenerator
 
 
-def _command() -> GenerateAsset:
+def _command(asset_id: str = "a1") -> GenerateAsset:
     return GenerateAsset(
         command_id="c1",
         lecture_id="l1",
-        asset_id="a1",
+        asset_id=asset_id,
         kind=MediaKind.IMAGE,
         segment_id="s1",
         prompt_version=1,
@@ -39,3 +39,13 @@ async def test_saving_the_created_prediction_does_not_make_an_attempt_longer() -
 
     assert result.ok
     assert 0.3 <= took < 0.45  # the prediction ran while its id was saved
+
+
+async def test_a_generator_told_not_to_record_calls_only_counts_them() -> None:
+    generator = InMemoryGenerator(MediaKind.IMAGE, record_calls=False)
+
+    results = [await generator.generate(Attempt(_command(a), 1, None)) for a in ("a1", "a2")]
+
+    assert generator.call_count == 2
+    assert (generator.calls, generator.created) == ([], [])
+    assert len({r.debug.prediction_id for r in results}) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -403,6 +404,14 @@ async def test_of_copies_of_a_command_judged_at_once_by_two_workers_exactly_one_
         await pool.close()
 
 
+def _assets_of(args: tuple[Any, ...]) -> set[str]:
+    """The assets a statement of the store touches: a read names them in its second array,
+    a write sends its rows as one JSON document."""
+    if len(args) == 1:
+        return {row["asset_id"] for row in json.loads(args[0])}
+    return set(args[1])
+
+
 class _SlowConnection:
     """Each statement takes 50 ms; records which assets the statements under way touch."""
 
@@ -411,7 +420,7 @@ class _SlowConnection:
         self._pool = pool
 
     async def fetch(self, query: str, *args: Any) -> Any:
-        assets = set(args[1])
+        assets = _assets_of(args)
         self._pool.overlaps |= assets & self._pool.under_way
         self._pool.under_way |= assets
         self._pool.most_at_once = max(self._pool.most_at_once, self._pool.statements + 1)

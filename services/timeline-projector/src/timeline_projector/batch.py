@@ -24,7 +24,8 @@ from shared.kafka.records import Record, header
 from shared.postgres import Connection
 from shared.read_model.rows import RejectedRow
 from timeline_projector import store
-from timeline_projector.batch_state import needs
+from timeline_projector.batch_state import Writes, needs
+from timeline_projector.held_rows import HeldRows
 from timeline_projector.reducers import reduce
 from timeline_projector.working_set import WorkingSet
 
@@ -58,11 +59,14 @@ async def apply_records(
     *,
     notify: bool = True,
     working_set: WorkingSet | None = None,
+    held: HeldRows | None = None,
 ) -> BatchResult:
     """Apply `records` (all of one topic, each partition in offset order) to `schema`.
 
     Must run inside a transaction; nothing is visible before it commits. With `working_set`
-    (the rows of `schema` this writer keeps), rows are read from it instead of the database.
+    (the rows of `schema` this writer keeps), rows are read from it instead of the database;
+    with `held` too, the rows later batches may change again are held back while the working
+    set is complete (`held_rows`).
     """
     result = BatchResult()
     if not records:
@@ -79,14 +83,16 @@ async def apply_records(
         except (PayloadError, ValueError) as exc:
             rejected.append(_rejected(record, str(exc)))
     try:
-        projected = await _project(conn, schema, decoded, working_set)
+        projected = await _project(conn, schema, decoded, working_set, held)
     except asyncpg.DataError:
         # Some event holds a value PostgreSQL cannot store (a NUL character, an out-of-range
         # number): find it by applying the batch one event at a time, and reject only it.
         projected = Projected()
         for record, envelope in decoded:
             try:
-                projected.merge(await _project(conn, schema, [(record, envelope)], working_set))
+                projected.merge(
+                    await _project(conn, schema, [(record, envelope)], working_set, held)
+                )
             except asyncpg.DataError as exc:
                 projected.rejected.append(_rejected(record, f"cannot be stored: {exc}"))
     rejected += projected.rejected
@@ -137,30 +143,44 @@ async def _project(
     schema: str,
     decoded: Sequence[tuple[Record, Envelope]],
     working_set: WorkingSet | None,
+    held: HeldRows | None = None,
 ) -> Projected:
     """Load, fold and write `decoded` inside a savepoint: all of it is written, or none."""
     done = Projected()
     envelopes = (env for _, env in decoded)
-    async with conn.transaction():
-        if working_set is None:
-            state = await store.load_state(conn, schema, needs(envelopes))
-        else:
-            state = await working_set.state(conn, schema, envelopes)
-        for record, envelope in decoded:
-            try:
-                changes = reduce(state, envelope)
-            except Exception as exc:  # a reducer bug must not block the log: record, go on
-                log.exception("reducer failed", extra={"event_id": envelope.id})
-                done.rejected.append(_rejected(record, f"reducer failed: {exc!r}"))
-                continue
-            state.apply(changes)
-            done.applied[_short_type(type(envelope.payload))] += 1
-            if done.last_event_time is None or envelope.time > done.last_event_time:
-                done.last_event_time = envelope.time
-        await store.write(conn, schema, state.writes)
+    written: Writes | None = None  # held rows written in the savepoint, to hold again if undone
+    try:
+        async with conn.transaction():
+            holding = False
+            if working_set is None:
+                state = await store.load_state(conn, schema, needs(envelopes))
+            else:
+                if held and not working_set.complete:
+                    written = await held.write(conn, schema)  # before rows are loaded
+                holding = held is not None and working_set.complete
+                state = await working_set.state(conn, schema, envelopes)
+            for record, envelope in decoded:
+                try:
+                    changes = reduce(state, envelope)
+                except Exception as exc:  # a reducer bug must not block the log: record, go on
+                    log.exception("reducer failed", extra={"event_id": envelope.id})
+                    done.rejected.append(_rejected(record, f"reducer failed: {exc!r}"))
+                    continue
+                state.apply(changes)
+                done.applied[_short_type(type(envelope.payload))] += 1
+                if done.last_event_time is None or envelope.time > done.last_event_time:
+                    done.last_event_time = envelope.time
+            writes = state.writes
+            await store.write(conn, schema, HeldRows.written_now(writes) if holding else writes)
+    except BaseException:
+        if held is not None and written is not None:
+            held.put_back(written)
+        raise
     if working_set is not None:
-        working_set.keep(state.writes)
-    done.last_seqs = dict(state.writes.last_seqs)
+        working_set.keep(writes)
+    if held is not None and holding:
+        held.hold(writes)
+    done.last_seqs = dict(writes.last_seqs)
     return done
 
 

@@ -1,7 +1,9 @@
 """Rebuild: replay the whole event log into a new generation, verify it, switch to it.
 
 1. Create generation N+1 (an empty schema with every migration applied).
-2. Replay the log from the beginning up to its end offsets at start, batch by batch.
+2. Replay the log from the beginning up to its end offsets at start, batch by batch (rows
+   that later batches may change again are written once, at the end, and so are the feed's
+   indexes: `held_rows`, `feed_indexes`).
 3. Wait until the live projector has applied at least as much, catch up to where it is.
 4. In one transaction holding the switch lock (live batches wait for it, briefly): catch up
    the last few events, compare offsets and the checksums of every view table, and, when
@@ -29,10 +31,11 @@ from shared.advisory_locks import PROJECTION_REBUILD, PROJECTION_SWITCH
 from shared.kafka import make_admin
 from shared.kafka.records import Record
 from shared.postgres import Connection
-from timeline_projector import generations, store, verify
+from timeline_projector import feed_indexes, generations, store, verify
 from timeline_projector.batch import apply_records
 from timeline_projector.config import Settings
 from timeline_projector.generations import Generation
+from timeline_projector.held_rows import HeldRows, HeldRowsError
 from timeline_projector.metrics import ProjectorMetrics
 from timeline_projector.migrate import create_generation, migrate
 from timeline_projector.replay_processes import replay_in_processes
@@ -99,12 +102,26 @@ async def rebuild(
         try:
             live = await migrate(conn)
             await generations.drop_stale(conn, keep={live.number, *await _latest_retired(conn)})
-            new = await create_generation(conn)
+            new = await _new_generation(conn)
             log.info("rebuild started", extra={"generation": new.number, "dry_run": dry_run})
             replayer = Replayer(settings, conn, new.schema, progress, metrics)
             try:
                 await replayer.start()
-                await replayer.replay_to(await replayer.end_offsets())
+                try:
+                    await replayer.replay_to(await replayer.end_offsets(), hold=True)
+                except HeldRowsError:
+                    log.warning(
+                        "a row held back cannot be stored: replaying again, batch by batch",
+                        exc_info=True,
+                        extra={"generation": new.number},
+                    )
+                    await replayer.stop()
+                    await generations.drop(conn, new, state="discarded")
+                    new = await _new_generation(conn)
+                    replayer = Replayer(settings, conn, new.schema, progress, metrics)
+                    await replayer.start()
+                    await replayer.replay_to(await replayer.end_offsets())
+                await replayer.index_feed(conn)
                 report = await _verify_and_switch(
                     settings, conn, replayer, live, new, dry_run, force
                 )
@@ -118,6 +135,14 @@ async def rebuild(
     report = replace(report, seconds=time.perf_counter() - started)
     log.info("rebuild finished", extra={"report": report})
     return report
+
+
+async def _new_generation(conn: Connection) -> Generation:
+    """An empty generation to replay into, its feed without indexes until the replay needs
+    them (`feed_indexes`)."""
+    new = await create_generation(conn)
+    await feed_indexes.drop(conn, new.schema)
+    return new
 
 
 class Replayer:
@@ -158,6 +183,7 @@ class Replayer:
         self.total = 0
         self.rejected = 0
         self.seconds = 0.0
+        self._feed_indexed = False
 
     async def start(self, positions: dict[int, int] | None = None) -> None:
         """Assign every partition of the log at its beginning, or only those of `positions`
@@ -206,7 +232,12 @@ class Replayer:
         return {tp.partition: offset for tp, offset in ends.items()}
 
     async def replay_to(
-        self, targets: dict[int, int], *, parallel: bool = True, processes: bool = True
+        self,
+        targets: dict[int, int],
+        *,
+        parallel: bool = True,
+        processes: bool = True,
+        hold: bool = False,
     ) -> None:
         """Apply every record below `targets` (next offsets by partition) not applied yet.
 
@@ -215,7 +246,9 @@ class Replayer:
         same rows); and with `processes` too, when at least `rebuild_process_min_records` are
         left, among `rebuild_processes` processes (`replay_processes`). Without, every batch
         goes through this replayer's connection: as its own transaction, or as a savepoint
-        when that connection is inside one.
+        when that connection is inside one. With `hold`, rows later batches may change again
+        are held back while the working set is complete and written before this returns
+        (`held_rows`; `HeldRowsError` when PostgreSQL cannot store one of them).
         """
         targets = {p: max(targets.get(p, 0), self.position[p]) for p in self.position}
         left = sum(targets[p] - self.position[p] for p in targets)
@@ -231,7 +264,7 @@ class Replayer:
             and left >= max(1, config.rebuild_process_min_records)
         ):
             try:
-                await self._replay_in_processes(targets)
+                await self._replay_in_processes(targets, hold)
             finally:
                 self.seconds += time.perf_counter() - started
             return
@@ -246,10 +279,13 @@ class Replayer:
             queues: list[asyncio.Queue[list[Record] | None]] = [
                 asyncio.Queue(maxsize=1) for _ in conns
             ]
-            async with asyncio.TaskGroup() as group:
-                for conn, queue in zip(conns, queues, strict=True):
-                    group.create_task(self._apply_from(queue, conn, heap))
-                group.create_task(self._fetch_into(queues, targets))
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for conn, queue in zip(conns, queues, strict=True):
+                        group.create_task(self._apply_from(queue, conn, heap, hold))
+                    group.create_task(self._fetch_into(queues, targets))
+            except* HeldRowsError as failed:
+                raise failed.exceptions[0] from None  # for the rebuild to replay again
             self.done = total  # offsets without a record (compaction, markers) count as done
             self._report()
         finally:
@@ -258,7 +294,7 @@ class Replayer:
                 await conn.close()
             self.seconds += time.perf_counter() - started
 
-    async def _replay_in_processes(self, targets: dict[int, int]) -> None:
+    async def _replay_in_processes(self, targets: dict[int, int], hold: bool) -> None:
         first = self.done
 
         def progress(done: int) -> None:
@@ -268,7 +304,7 @@ class Replayer:
         spans = {p: (self.position[p], targets[p]) for p in targets}
         untouched = self.working_set.complete and self.position == self.beginning
         shared = await replay_in_processes(
-            self._settings, self._schema, spans, complete=untouched, progress=progress
+            self._settings, self._schema, spans, complete=untouched, hold=hold, progress=progress
         )
         self.rejected += shared.rejected
         self.done = self.total
@@ -309,6 +345,13 @@ class Replayer:
         for queue in queues:
             await queue.put(None)
 
+    async def index_feed(self, conn: Connection) -> None:
+        """Make sure the feed of this generation has its indexes (a rebuild drops them from a
+        new generation and builds them once, see `feed_indexes`)."""
+        if not self._feed_indexed:
+            await feed_indexes.restore(conn, self._schema)
+            self._feed_indexed = True
+
     def _pending(self, targets: dict[int, int]) -> list[TopicPartition]:
         return [
             tp for tp in self._partitions if self.position[tp.partition] < targets[tp.partition]
@@ -319,8 +362,12 @@ class Replayer:
         queue: asyncio.Queue[list[Record] | None],
         conn: Connection,
         heap: _LongLivedHeap,
+        hold: bool,
     ) -> None:
+        held = HeldRows() if hold else None
         while (records := await queue.get()) is not None:
+            if not self.working_set.complete:
+                await self.index_feed(conn)  # this batch loads rows, the feed's among them
             async with conn.transaction():
                 result = await apply_records(
                     conn,
@@ -329,11 +376,15 @@ class Replayer:
                     records,
                     notify=False,
                     working_set=self.working_set,
+                    held=held,
                 )
             heap.settle()
             self.rejected += result.rejected
             self.done += len(records)
             self._report()
+        if held:
+            async with conn.transaction():
+                await held.write(conn, self._schema)
 
     def _report(self) -> None:
         self._progress(self.done, self.total)
@@ -353,12 +404,16 @@ class _LongLivedHeap:
 
     Meanwhile the youngest generation is collected every `YOUNG_THRESHOLD` allocations instead
     of every 700: a batch allocates millions of short-lived objects (rows, events, JSON), nearly
-    all freed by reference counting, and those collections cost about a fifth of the replay's
-    CPU (measured on 40,000 events: 80 µs of Python time per event, 60 µs with this). Cycles
-    are still collected, just in larger rounds; `release` restores the thresholds.
+    all freed by reference counting, and keeps a few hundred thousand until it is written. At
+    700, then 50,000, those collections walked the batch's objects again and again: about a
+    fifth of the replay's CPU, then a tenth (measured on 40,000 to 80,000 events in one process:
+    80, then 57, now 51 µs of Python time per event). A million is more than a batch of the
+    default size keeps, and `settle` starts the count afresh after each batch, so a young
+    collection now runs only within an unusually large batch. Cycles made meanwhile are
+    collected when `release` restores the thresholds.
     """
 
-    YOUNG_THRESHOLD = 50_000
+    YOUNG_THRESHOLD = 1_000_000
 
     def __init__(self) -> None:
         self._active = gc.get_freeze_count() == 0

@@ -10,7 +10,9 @@ single replayer does.
 The parent hands a child its job as one JSON document on stdin; the child answers on stdout
 with one line per applied batch (`progress <records>`) and a last line
 `done <rejected> <working-set loads>`. A child that fails exits non-zero; the parent then
-stops the others and raises, and the rebuild fails as it would in one process.
+stops the others and raises, and the rebuild fails as it would in one process (a child whose
+rows held back cannot be stored exits with `HELD_ROWS_FAILED`, raised again in the parent as
+the `HeldRowsError` it was).
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ import asyncpg
 
 from shared.settings import KafkaSettings, PostgresSettings
 from timeline_projector.config import ProjectorSettings, Settings
+from timeline_projector.held_rows import HeldRowsError
 from timeline_projector.sql import NO_SYNC
 
 log = logging.getLogger(__name__)
+
+HELD_ROWS_FAILED = 3
+"""The exit status of a child whose rows held back could not be stored."""
 
 Span = tuple[int, int]
 """(first offset to apply, offset to stop before) of one partition."""
@@ -62,6 +68,7 @@ async def replay_in_processes(
     spans: dict[int, Span],
     *,
     complete: bool,
+    hold: bool = False,
     progress: Callable[[int], None],
 ) -> Shared:
     """Apply `spans` in `settings.projector.rebuild_processes` processes; `complete` says the
@@ -80,7 +87,7 @@ async def replay_in_processes(
 
     try:
         for child in children:
-            await child.start(_job(settings, schema, child.share, complete))
+            await child.start(_job(settings, schema, child.share, complete, hold))
         # The first failure raises; `finally` then kills the processes still running.
         for child_rejected, child_loads in await asyncio.gather(
             *(child.run(counted) for child in children)
@@ -93,7 +100,9 @@ async def replay_in_processes(
     return Shared(done[0], rejected, loads)
 
 
-def _job(settings: Settings, schema: str, share: dict[int, Span], complete: bool) -> bytes:
+def _job(
+    settings: Settings, schema: str, share: dict[int, Span], complete: bool, hold: bool
+) -> bytes:
     return json.dumps(
         {
             "kafka": settings.kafka.model_dump(mode="json"),
@@ -102,6 +111,7 @@ def _job(settings: Settings, schema: str, share: dict[int, Span], complete: bool
             "schema": schema,
             "spans": {str(p): list(span) for p, span in share.items()},
             "complete": complete,
+            "hold": hold,
         }
     ).encode()
 
@@ -143,6 +153,8 @@ class _Child:
                     result = (int(rejected), int(loads))
         code = await proc.wait()
         stderr = (await errors).decode(errors="replace")
+        if code == HELD_ROWS_FAILED:
+            raise HeldRowsError(stderr.strip().splitlines()[-1] if stderr.strip() else "")
         if code != 0 or result is None:
             tail = "\n".join(stderr.strip().splitlines()[-15:])
             raise ReplayProcessError(
@@ -184,7 +196,11 @@ async def _child(job: dict[str, Any]) -> tuple[int, int]:
         )
         try:
             await replayer.start({p: start for p, (start, _) in spans.items()})
-            await replayer.replay_to({p: end for p, (_, end) in spans.items()}, processes=False)
+            await replayer.replay_to(
+                {p: end for p, (_, end) in spans.items()},
+                processes=False,
+                hold=bool(job.get("hold", False)),
+            )
         finally:
             await replayer.stop()
     finally:
@@ -194,7 +210,11 @@ async def _child(job: dict[str, Any]) -> tuple[int, int]:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    rejected, loads = asyncio.run(_child(json.load(sys.stdin)))
+    try:
+        rejected, loads = asyncio.run(_child(json.load(sys.stdin)))
+    except HeldRowsError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        sys.exit(HELD_ROWS_FAILED)
     print(f"done {rejected} {loads}", flush=True)
 
 

@@ -20,7 +20,7 @@ from pydantic_core import PydanticSerializationError, to_json
 
 from shared.postgres import Connection, ident
 from shared.read_model.notify import EVENTS_CHANNEL, FeedNotice
-from shared.read_model.rows import RejectedRow
+from shared.read_model.rows import FeedCounterRow, RejectedRow
 from shared.read_model.tables import (
     ASSETS,
     ATTEMPTS,
@@ -250,6 +250,26 @@ async def write(
             list(writes.last_seqs),
             list(writes.last_seqs.values()),
         )
+
+
+async def insert_new(
+    conn: Connection, schema: str, writes: Writes, *, copy_from: int = COPY_FROM_ROWS
+) -> None:
+    """Write rows known not to be stored yet (a rebuild's rows held back, `held_rows`): each
+    table's rows are appended as they are, without merging over stored ones, several times
+    cheaper for PostgreSQL. A row that is stored after all fails its table's key."""
+    await _append(conn, schema, LECTURES, writes.lectures.values(), copy_from)
+    await _append(conn, schema, SEGMENTS, writes.segments.values(), copy_from)
+    await _append(conn, schema, ASSETS, writes.assets.values(), copy_from)
+    await _append(conn, schema, ATTEMPTS, writes.attempts.values(), copy_from)
+    await _append(conn, schema, FEED, writes.feed, copy_from)
+    await _append(
+        conn,
+        schema,
+        FEED_COUNTERS,
+        [FeedCounterRow(lecture_id, seq) for lecture_id, seq in writes.last_seqs.items()],
+        copy_from,
+    )
 
 
 async def notify(conn: Connection, last_seqs: dict[str, int]) -> None:

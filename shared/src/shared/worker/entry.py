@@ -51,6 +51,7 @@ from shared.settings import (
 from shared.webhooks.metrics import register_webhook_metrics
 from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.worker_mode import open_webhook_wait
+from shared.worker.collector import settle_collector
 from shared.worker.holding import (
     Holding,
     HoldingGenerator,
@@ -220,6 +221,7 @@ async def serve(spec: MediumSpec, settings: WorkerSettings) -> None:
                 port=settings.metrics_port,
             )
         )
+        settle_collector()  # everything is open: the heap from here on is the working set
         log.info(
             "worker started",
             extra={

@@ -27,8 +27,10 @@ class ProcessKilled(BaseException):
 class InMemoryGenerator:
     """A `Generator` that answers from a script: for each prompt, the errors its attempts fail
     with, in order (None: that attempt succeeds); once the script is used up, attempts succeed.
-    Every attempt is recorded in `calls`; each takes `latency_s` from its start, saving a created
-    prediction's id included (a prediction runs at the provider from its creation on).
+    Every attempt is recorded in `calls` (unless `record_calls` is false: a benchmark's fake
+    should not keep every attempt alive) and counted in `call_count`; each takes `latency_s`
+    from its start, saving a created prediction's id included (a prediction runs at the
+    provider from its creation on).
 
     Like a provider, it creates a prediction unless the attempt resumes one, and reports it
     through `Attempt.on_created`; `created` lists them. For a prompt in `killed_after_create`
@@ -40,10 +42,14 @@ class InMemoryGenerator:
         script: Mapping[str, Sequence[GenerationError | None]] | None = None,
         latency_s: float = 0.0,
         killed_after_create: Collection[str] = (),
+        record_calls: bool = True,
     ) -> None:
         self.kind = kind
         self.calls: list[Attempt] = []
+        self.call_count = 0
+        self._record_calls = record_calls
         self.created: list[str] = []
+        self._creates = 0
         self._script = {prompt: list(steps) for prompt, steps in (script or {}).items()}
         self._seen: dict[str, int] = defaultdict(int)
         self._latency_s = latency_s
@@ -53,7 +59,9 @@ class InMemoryGenerator:
         return self._seen[prompt]
 
     async def generate(self, attempt: Attempt) -> GenerationResult:
-        self.calls.append(attempt)
+        self.call_count += 1
+        if self._record_calls:
+            self.calls.append(attempt)
         began = asyncio.get_running_loop().time()
         prompt = attempt.command.prompt
         prediction_id = attempt.resume_prediction_id or await self._create(attempt)
@@ -80,8 +88,10 @@ class InMemoryGenerator:
         return GenerationSucceeded(kind=self.kind, media=media, debug=debug)
 
     async def _create(self, attempt: Attempt) -> str:
-        prediction_id = f"p-{attempt.command.asset_id}-{len(self.created) + 1}"
-        self.created.append(prediction_id)
+        self._creates += 1
+        prediction_id = f"p-{attempt.command.asset_id}-{self._creates}"
+        if self._record_calls:
+            self.created.append(prediction_id)
         if attempt.on_created is not None:
             await attempt.on_created(prediction_id)
         if attempt.command.prompt in self._killed_after_create:

@@ -224,8 +224,8 @@ class Turns:
             )
             result = await self._call(attempt)
             slot.give_back()  # what is left of the turn does not need the provider
-            # the created prediction's id is saved before the outcome (never after it)
-            await asyncio.gather(*saving)
+            if saving:  # the created prediction's id is saved before the outcome, never after
+                await asyncio.gather(*saving)
             outcome = self._outcome(record, request, result)
             records = outcome.records(self._writer)
             # Saved before sending: a crash from here on re-sends these very records on
@@ -261,12 +261,20 @@ class Turns:
     ) -> Callable[[str], Awaitable[None]]:
         """`Attempt.on_created` for `claim`: save the new prediction in the asset's row
         before the call waits for it; but if the database is away, let the call go on and
-        the save go on trying in the background (the outcome waits for it)."""
+        the save go on trying in the background (the outcome waits for it).
+
+        The save runs in the turn's own task, and only one that outlasts the wait is tried
+        again in a task of its own: a task per save was a large part of a busy worker's
+        time. (Trying again is safe: a step applied twice changes nothing the second time.)"""
 
         async def remember(prediction_id: str) -> None:
-            save = asyncio.create_task(self._remember(claim, prediction_id))
-            saving.append(save)
-            await asyncio.wait([save], timeout=_SAVE_BEFORE_WAITING_S)
+            try:
+                async with asyncio.timeout(_SAVE_BEFORE_WAITING_S):
+                    await self._remember(claim, prediction_id)
+                return
+            except TimeoutError:
+                pass
+            saving.append(asyncio.create_task(self._remember(claim, prediction_id)))
 
         return remember
 

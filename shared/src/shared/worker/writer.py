@@ -8,12 +8,12 @@ this module only knows how each kind of record is made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared import headers as h
 from shared import topics
-from shared.envelope import encode, envelop
+from shared.envelope import encode_new
 from shared.errors import GenerationError
 from shared.events import AssetAttemptStarted, GenerateAsset, Payload
 from shared.kafka.records import Outgoing, Record, with_headers
@@ -27,15 +27,14 @@ class Writer:
 
     kind: MediaKind
     namespace: str = ""
+    source: str = field(init=False)
+    """The CloudEvents `source` of the worker's events."""
+    events_topic: str = field(init=False)
 
-    @property
-    def source(self) -> str:
-        """The CloudEvents `source` of the worker's events."""
-        return f"lecturegen/{self.kind.value}-worker"
-
-    @property
-    def events_topic(self) -> str:
-        return topics.events(self.namespace)
+    def __post_init__(self) -> None:
+        # made once: every event of every turn names them
+        object.__setattr__(self, "source", f"lecturegen/{self.kind.value}-worker")
+        object.__setattr__(self, "events_topic", topics.events(self.namespace))
 
     @property
     def dead_letter_topic(self) -> str:
@@ -43,8 +42,8 @@ class Writer:
 
     def event(self, command: GenerateAsset, payload: Payload, now: datetime) -> Outgoing:
         """An event about `command`'s asset on the event log, keyed by its lecture."""
-        value, hdrs = encode(
-            envelop(payload, self.source, correlation_id=command.correlation_id, now=now)
+        value, hdrs = encode_new(
+            payload, self.source, correlation_id=command.correlation_id, now=now
         )
         return Outgoing(self.events_topic, command.lecture_id.encode(), value, hdrs)
 
