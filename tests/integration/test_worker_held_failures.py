@@ -23,19 +23,17 @@ from replicate_sim.server import serve_in_background
 from replicate_sim.settings import SimSettings
 from shared import headers as h
 from shared import topics
-from shared.envelope import encode, envelop
 from shared.events import (
     AssetFailed,
     AssetGenerated,
     AssetRetrying,
     GenerateAsset,
-    HealthWindow,
-    ProviderHealthChanged,
 )
 from shared.health.board import CircuitBoard
 from shared.health.follower import following
 from shared.health.outcomes import CIRCUIT_OPEN
-from shared.kafka import Outgoing, TopicSettings, create_topics, provider_health_topic
+from shared.health.testing import health_change
+from shared.kafka import TopicSettings, create_topics, provider_health_topic
 from shared.settings import (
     BlobSettings,
     KafkaSettings,
@@ -57,27 +55,13 @@ from shared.worker.testing import (
 
 pytestmark = pytest.mark.integration
 
+MODEL = IMAGE.default_model
+
 
 @pytest.fixture
 async def sim_url() -> AsyncIterator[str]:
     async with serve_in_background(SimSettings(port=0, default_latency_s=0.2)) as url:
         yield url
-
-
-def _health(kafka: KafkaSettings, state: str, since: datetime, began: datetime) -> Outgoing:
-    model = IMAGE.default_model
-    change = ProviderHealthChanged(
-        provider="replicate",
-        model=model,
-        state=state,
-        since=since,
-        reason="test",
-        window=HealthWindow(attempts=10, failures=9, rate_limited=0),
-        unavailable_since=None if state == "closed" else began,
-    )
-    value, headers = encode(envelop(change, "test"))
-    key = f"replicate/{model}".encode()
-    return Outgoing(topics.provider_health(kafka.topic_namespace), key, value, headers)
 
 
 def _command(name: str, prompt: str) -> GenerateAsset:
@@ -139,7 +123,7 @@ async def test_an_attempts_second_failure_in_an_outage_spends_a_retry_that_remem
 ) -> None:
     kafka, ns = fleet.kafka, fleet.kafka.topic_namespace
     began = datetime.now(UTC) - timedelta(seconds=1)
-    await produce(kafka, [_health(kafka, "half_open", began, began)])
+    await produce(kafka, [health_change(ns, MODEL, "half_open", since=began)])
     command = _command(unique_name, f"a heron {unique_name} [[sim:transient x2]]")
     async with contextlib.AsyncExitStack() as stack:
         log = await stack.enter_async_context(EventLog(kafka, topics.events(ns)))
@@ -164,7 +148,18 @@ async def test_an_attempts_second_failure_in_an_outage_spends_a_retry_that_remem
 
         # the next probe is the same attempt and fails again: that spends a retry
         later = began + timedelta(seconds=5)
-        await produce(kafka, [_health(kafka, "half_open", later, began)])
+        await produce(
+            kafka,
+            [
+                health_change(
+                    ns,
+                    MODEL,
+                    "half_open",
+                    since=later,
+                    unavailable_since=began,
+                )
+            ],
+        )
         await log.wait_for(lambda: bool(retrying(waiting=False)), 30, "a retry spent")
         spent = retrying(waiting=False)[0]
         assert (spent.attempt, spent.retried_count) == (1, 1)
@@ -174,7 +169,17 @@ async def test_an_attempts_second_failure_in_an_outage_spends_a_retry_that_remem
         # the request was written during the outage: its wait began then
         assert began < datetime.fromisoformat(carried) <= sent
 
-        await produce(kafka, [_health(kafka, "closed", later + timedelta(seconds=5), began)])
+        await produce(
+            kafka,
+            [
+                health_change(
+                    ns,
+                    MODEL,
+                    "closed",
+                    since=later + timedelta(seconds=5),
+                )
+            ],
+        )
         await log.wait_for(lambda: log.ended(command.asset_id), 30, "the outcome")
 
     (outcome,) = log.outcomes(command.asset_id)
@@ -189,7 +194,7 @@ async def test_a_worker_restarted_in_an_outage_gives_up_counting_from_when_the_a
     kafka, ns = fleet.kafka, fleet.kafka.topic_namespace
     max_outage_s = 12.0
     began = datetime.now(UTC) - timedelta(seconds=1)
-    await produce(kafka, [_health(kafka, "open", began, began)])
+    await produce(kafka, [health_change(ns, MODEL, "open", since=began)])
     command = _command(unique_name, f"a heron {unique_name}")
     group = f"w{unique_name}"
     async with EventLog(kafka, topics.events(ns)) as log:

@@ -17,17 +17,15 @@ from image_worker.medium import IMAGE
 from replicate_sim.server import serve_in_background
 from replicate_sim.settings import SimSettings
 from shared import topics
-from shared.envelope import encode, envelop
 from shared.events import (
     AssetGenerated,
     AssetRetrying,
     GenerateAsset,
-    HealthWindow,
-    ProviderHealthChanged,
 )
 from shared.health.board import CircuitBoard
 from shared.health.follower import following
-from shared.kafka import Outgoing, TopicSettings, create_topics, provider_health_topic
+from shared.health.testing import health_change
+from shared.kafka import TopicSettings, create_topics, provider_health_topic
 from shared.settings import (
     BlobSettings,
     KafkaSettings,
@@ -49,30 +47,14 @@ async def sim_url() -> AsyncIterator[str]:
         yield url
 
 
-def _health(kafka: KafkaSettings, state: str) -> Outgoing:
-    model = IMAGE.default_model
-    now = datetime.now(UTC)
-    change = ProviderHealthChanged(
-        provider="replicate",
-        model=model,
-        state=state,
-        since=now,
-        reason="test",
-        window=HealthWindow(attempts=10, failures=9, rate_limited=0),
-        unavailable_since=None if state == "closed" else now,
-    )
-    value, headers = encode(envelop(change, "test"))
-    key = f"replicate/{model}".encode()
-    return Outgoing(topics.provider_health(kafka.topic_namespace), key, value, headers)
-
-
 async def test_a_worker_started_while_the_circuit_is_open_calls_nothing_until_it_closes(
     kafka_bootstrap: str, pg_database: str, sim_url: str, unique_name: str, tmp_path: Path
 ) -> None:
     ns = f"t{unique_name}."
     kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_namespace=ns)
     await create_topics(kafka, [provider_health_topic(ns, TopicSettings())])
-    await produce(kafka, [_health(kafka, "open")])  # before the worker exists
+    # before the worker exists
+    await produce(kafka, [health_change(ns, IMAGE.default_model, "open")])
     command, *later = [
         GenerateAsset(
             command_id=f"c-{unique_name}-{n}",
@@ -122,7 +104,7 @@ async def test_a_worker_started_while_the_circuit_is_open_calls_nothing_until_it
         requests = {tp for tp in worker.paused if tp.topic == topics.requests(IMAGE.kind, ns)}
         assert len(requests) == 2, "the worker fetched on while its only slot was held"
 
-        await produce(kafka, [_health(kafka, "closed")])
+        await produce(kafka, [health_change(ns, IMAGE.default_model, "closed")])
         ids = [c.asset_id for c in (command, *later)]
         await log.wait_for(lambda: log.ended(*ids), 30, "every asset's outcome")
         assert not worker.paused

@@ -3,35 +3,19 @@ ready, and a snapshot of a run without the topic is empty."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from shared import topics
-from shared.envelope import encode, envelop
-from shared.events import HealthWindow, ProviderHealthChanged
+from shared.events import HealthWindow
 from shared.health.breaker import State
 from shared.health.follower import snapshot
-from shared.kafka import Outgoing, TopicSettings, create_topics, provider_health_topic
+from shared.health.testing import health_change
+from shared.kafka import TopicSettings, create_topics, provider_health_topic
 from shared.settings import KafkaSettings
 from shared.worker.testing import produce
 
 pytestmark = pytest.mark.integration
 
-
-def _change(kafka: KafkaSettings, model: str, state: str) -> Outgoing:
-    now = datetime.now(UTC)
-    payload = ProviderHealthChanged(
-        provider="replicate",
-        model=model,
-        state=state,
-        since=now,
-        reason="test",
-        window=HealthWindow(attempts=4, failures=3, rate_limited=0),
-    )
-    value, headers = encode(envelop(payload, "test"))
-    topic = topics.provider_health(kafka.topic_namespace)
-    return Outgoing(topic, f"replicate/{model}".encode(), value, headers)
+THREE_OF_FOUR = HealthWindow(attempts=4, failures=3, rate_limited=0)
 
 
 async def test_a_snapshot_has_the_last_state_of_every_circuit(
@@ -42,10 +26,10 @@ async def test_a_snapshot_has_the_last_state_of_every_circuit(
     await produce(
         kafka,
         [
-            _change(kafka, "a/one", "open"),
-            _change(kafka, "a/two", "open"),
-            _change(kafka, "a/one", "half_open"),
-            _change(kafka, "a/one", "closed"),
+            health_change(kafka.topic_namespace, "a/one", "open"),
+            health_change(kafka.topic_namespace, "a/two", "open", window=THREE_OF_FOUR),
+            health_change(kafka.topic_namespace, "a/one", "half_open"),
+            health_change(kafka.topic_namespace, "a/one", "closed"),
         ],
     )
 
